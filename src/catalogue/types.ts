@@ -1,0 +1,59 @@
+import type { z } from "zod";
+
+export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+export const TOOLSETS = [
+  "messaging",
+  "webhooks",
+  "groups",
+  "channels",
+  "numbers",
+  "templates",
+  "calls",
+  "account",
+] as const;
+export type Toolset = (typeof TOOLSETS)[number];
+
+export type ArgLocation = "path" | "query" | "header" | "body";
+
+/** Where one flat tool argument travels upstream. */
+export interface ArgSpec {
+  readonly arg: string;
+  readonly in: ArgLocation;
+  /** Name on the wire: path template name, query key, header name or body property. */
+  readonly wire: string;
+  /** Boolean query flags: `true` is sent as this value, `false` sends nothing. */
+  readonly trueValue?: string;
+}
+
+export interface ToolAnnotations {
+  readonly title: string;
+  readonly readOnlyHint: boolean;
+  readonly destructiveHint: boolean;
+  readonly idempotentHint: boolean;
+  readonly openWorldHint: boolean;
+}
+
+export type JsonSchema = { readonly [key: string]: unknown };
+
+/** One tool, as data: generated from openapi/ into tools.generated.ts. */
+export interface ToolSpec {
+  readonly name: string;
+  readonly title: string;
+  readonly description: string;
+  readonly toolset: Toolset;
+  readonly method: HttpMethod;
+  /** Path template such as `/v1/groups/{groupId}/participants`. */
+  readonly path: string;
+  readonly args: readonly ArgSpec[];
+  /** True when the operation takes a JSON body (sent even when empty: `{}`). */
+  readonly hasBody: boolean;
+  readonly inputSchema: JsonSchema;
+  /** Schema of the 2xx JSON answer as documented, or undefined when the API documents no body. */
+  readonly responseSchema: JsonSchema | undefined;
+  readonly input: z.ZodObject;
+  readonly refine: string | undefined;
+  readonly annotations: ToolAnnotations;
+  /** Method or path is our best guess, not documented upstream. */
+  readonly unconfirmed: boolean;
+}
