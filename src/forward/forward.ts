@@ -1,0 +1,101 @@
+import type { z } from "zod";
+import type { Logger } from "../log.js";
+import { scrubSecrets } from "../log.js";
+import type { PreparedTool } from "../registry/prepared.js";
+import { UpstreamFailure, type UpstreamClient } from "../upstream/client.js";
+import type { Credentials } from "../upstream/credentials.js";
+import { UNAUTHORIZED_TEXT, clientErrorText, unavailableText } from "./errors.js";
+import { PathValueError, buildUpstreamRequest } from "./request.js";
+import { successResult, textResult } from "./result.js";
+import type { CallToolResult } from "./types.js";
+
+export interface CallContext {
+  readonly credentials: Credentials;
+  readonly client: UpstreamClient;
+  readonly logger: Logger;
+  readonly requestId: string | undefined;
+  readonly maxResultChars: number;
+}
+
+export interface ToolOutcome {
+  readonly result: CallToolResult;
+  /** The API answered 401: HTTP turns this into a challenge so the client signs in again. */
+  readonly unauthorized: boolean;
+}
+
+function issuePath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>(
+    (out, key) => (typeof key === "number" ? `${out}[${key}]` : out === "" ? String(key) : `${out}.${String(key)}`),
+    "",
+  );
+}
+
+function describeIssue(issue: z.core.$ZodIssue, tool: PreparedTool): string {
+  const where = issuePath(issue.path);
+  if (issue.code === "unrecognized_keys") {
+    const known = tool.spec.args.map((a) => a.arg).join(", ") || "none";
+    const keys = issue.keys.map((k) => `"${k}"`).join(", ");
+    return `${where === "" ? "" : `${where}: `}unknown argument ${keys} (this tool takes: ${known})`;
+  }
+  let message = issue.message;
+  if (issue.code === "invalid_type" && / received undefined$/.test(message)) message = "is required";
+  message = message.replace(/^Invalid input: /, "");
+  return where === "" ? message : `${where}: ${message}`;
+}
+
+export function validationErrorText(tool: PreparedTool, issues: readonly z.core.$ZodIssue[]): string {
+  const lines = issues.map((issue) => `- ${describeIssue(issue, tool)}`);
+  return `Invalid arguments for ${tool.spec.name}; nothing was sent:\n${lines.join("\n")}`;
+}
+
+/** Validated arguments -> upstream request -> CallToolResult. Every failure is a result, never a throw. */
+export async function forwardToolCall(tool: PreparedTool, rawArgs: unknown, ctx: CallContext): Promise<ToolOutcome> {
+  const parsed = tool.validator.safeParse(rawArgs ?? {});
+  if (!parsed.success) {
+    return { result: textResult(validationErrorText(tool, parsed.error.issues), true), unauthorized: false };
+  }
+
+  let request;
+  try {
+    request = buildUpstreamRequest(tool, parsed.data);
+  } catch (error) {
+    if (error instanceof PathValueError) {
+      return { result: textResult(`Invalid arguments for ${tool.spec.name}; nothing was sent:\n- ${error.message}`, true), unauthorized: false };
+    }
+    throw error;
+  }
+
+  const started = performance.now();
+  const log = { requestId: ctx.requestId, tool: tool.spec.name };
+  try {
+    const response = await ctx.client.request(request, ctx.credentials);
+    const durationMs = Math.round(performance.now() - started);
+    ctx.logger.info({ ...log, status: response.status, durationMs, attempts: response.attempts }, "tool call");
+    return mapResponse(response.status, response.text, response.retryAfter, ctx);
+  } catch (error) {
+    if (!(error instanceof UpstreamFailure)) throw error;
+    const durationMs = Math.round(performance.now() - started);
+    ctx.logger.warn(
+      { ...log, failure: error.kind, detail: scrubSecrets(error.detail), durationMs, attempts: error.attempts },
+      "tool call failed upstream",
+    );
+    return { result: textResult(unavailableText(), true), unauthorized: false };
+  }
+}
+
+function mapResponse(status: number, text: string, retryAfter: string | undefined, ctx: CallContext): ToolOutcome {
+  if (status >= 200 && status < 300) {
+    if (text.trim() === "") return { result: textResult(`OK (HTTP ${status})`), unauthorized: false };
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      ctx.logger.warn({ requestId: ctx.requestId, status }, "upstream success body is not JSON");
+      return { result: textResult(unavailableText(status), true), unauthorized: false };
+    }
+    return { result: successResult(value, ctx.maxResultChars), unauthorized: false };
+  }
+  if (status === 401) return { result: textResult(UNAUTHORIZED_TEXT, true), unauthorized: true };
+  if (status >= 500 || status < 400) return { result: textResult(unavailableText(status), true), unauthorized: false };
+  return { result: textResult(clientErrorText(status, text, retryAfter), true), unauthorized: false };
+}

@@ -1,0 +1,81 @@
+import type { CallToolResult } from "./types.js";
+
+/** A 2xx JSON answer as MCP structured content: always an object (arrays are wrapped as { items }). */
+export function toStructured(value: unknown): Record<string, unknown> {
+  if (Array.isArray(value)) return { items: value };
+  if (value !== null && typeof value === "object") return value as Record<string, unknown>;
+  return { value };
+}
+
+export function textResult(text: string, isError = false): CallToolResult {
+  return isError ? { content: [{ type: "text", text }], isError: true } : { content: [{ type: "text", text }] };
+}
+
+const PAGINATION_HINT =
+  "Narrow the request (a smaller pageSize or limit, a date filter) or fetch the next page (page + 1, or before = the last item's createdAt).";
+
+/**
+ * The success result. Over the size cap, the longest list is cut so that the result still parses and still
+ * matches the tool's output schema; the text says so. When no list can be cut small enough, the call fails
+ * with a request to narrow it (DECISIONS #16).
+ */
+export function successResult(value: unknown, maxChars: number): CallToolResult {
+  const structured = toStructured(value);
+  const text = JSON.stringify(value);
+  if (text.length <= maxChars) return { content: [{ type: "text", text }], structuredContent: structured };
+
+  const listKey = longestListKey(structured);
+  if (listKey !== undefined) {
+    const list = structured[listKey] as unknown[];
+    const trimmed = fitList(structured, listKey, list, maxChars);
+    if (trimmed !== undefined) {
+      const kept = (trimmed[listKey] as unknown[]).length;
+      const shown = Array.isArray(value) ? trimmed.items : trimmed;
+      const note = `[truncated: showing ${kept} of ${list.length} items of "${listKey}" to stay under ${maxChars} characters. ${PAGINATION_HINT}]`;
+      return {
+        content: [{ type: "text", text: `${JSON.stringify(shown)}\n${note}` }],
+        structuredContent: trimmed,
+      };
+    }
+  }
+  return textResult(
+    `The result is too large (${text.length} characters; the limit is ${maxChars}). ${PAGINATION_HINT}`,
+    true,
+  );
+}
+
+function longestListKey(value: Record<string, unknown>): string | undefined {
+  let best: string | undefined;
+  let bestLength = 0;
+  for (const [key, item] of Object.entries(value)) {
+    if (Array.isArray(item) && item.length > bestLength) {
+      best = key;
+      bestLength = item.length;
+    }
+  }
+  return best;
+}
+
+/** Largest prefix of the list that keeps the whole object under maxChars (binary search on the count). */
+function fitList(
+  value: Record<string, unknown>,
+  key: string,
+  list: unknown[],
+  maxChars: number,
+): Record<string, unknown> | undefined {
+  const budget = maxChars - 400; // room for the truncation note
+  let low = 0;
+  let high = list.length - 1;
+  let best: Record<string, unknown> | undefined;
+  while (low <= high) {
+    const mid = (low + high) >> 1;
+    const candidate = { ...value, [key]: list.slice(0, mid) };
+    if (JSON.stringify(candidate).length <= budget) {
+      best = candidate;
+      low = mid + 1;
+    } else {
+      high = mid - 1;
+    }
+  }
+  return best !== undefined && (best[key] as unknown[]).length > 0 ? best : undefined;
+}

@@ -1,0 +1,22 @@
+/** JSON-RPC and MCP constants this server speaks; kept local so the server imports no schema library per call. */
+
+export const JSONRPC_PARSE_ERROR = -32700;
+export const JSONRPC_INVALID_REQUEST = -32600;
+export const JSONRPC_METHOD_NOT_FOUND = -32601;
+export const JSONRPC_INVALID_PARAMS = -32602;
+export const JSONRPC_INTERNAL_ERROR = -32603;
+
+/** Newest first; the same list the MCP TypeScript SDK 1.x accepts. */
+export const SUPPORTED_PROTOCOL_VERSIONS = ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05", "2024-10-07"] as const;
+export const LATEST_PROTOCOL_VERSION = SUPPORTED_PROTOCOL_VERSIONS[0];
+
+export type JsonRpcId = string | number | null;
+
+export function errorResponse(id: JsonRpcId, code: number, message: string): string {
+  return `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"error":{"code":${code},"message":${JSON.stringify(message)}}}`;
+}
+
+/** A success response around an already serialised result (lets precomputed answers skip JSON.stringify). */
+export function resultResponse(id: JsonRpcId, resultJson: string): string {
+  return `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${resultJson}}`;
+}

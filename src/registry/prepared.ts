@@ -1,0 +1,65 @@
+import { z } from "zod";
+import { REFINEMENTS } from "../catalogue/refinements.js";
+import type { ArgSpec, JsonSchema, ToolSpec } from "../catalogue/types.js";
+
+/** What tools/list shows for one tool; built once. */
+export interface ToolListEntry {
+  readonly name: string;
+  readonly title: string;
+  readonly description: string;
+  readonly inputSchema: JsonSchema;
+  readonly annotations: ToolSpec["annotations"];
+}
+
+type PathPart = { readonly literal: string } | { readonly arg: string };
+
+/** A tool with everything a call needs computed at start-up: the validator, the path plan, the list entry. */
+export interface PreparedTool {
+  readonly spec: ToolSpec;
+  readonly validator: z.ZodType<Record<string, unknown>>;
+  readonly pathParts: readonly PathPart[];
+  readonly queryArgs: readonly ArgSpec[];
+  readonly headerArgs: readonly ArgSpec[];
+  readonly bodyArgs: readonly ArgSpec[];
+  readonly listEntry: ToolListEntry;
+}
+
+function compilePath(spec: ToolSpec): PathPart[] {
+  const parts: PathPart[] = [];
+  for (const piece of spec.path.split(/(\{[^}]+\})/)) {
+    if (piece === "") continue;
+    const name = /^\{([^}]+)\}$/.exec(piece)?.[1];
+    if (name === undefined) {
+      parts.push({ literal: piece });
+      continue;
+    }
+    const arg = spec.args.find((a) => a.in === "path" && a.wire === name);
+    if (!arg) throw new Error(`${spec.name}: path parameter {${name}} has no argument`);
+    parts.push({ arg: arg.arg });
+  }
+  return parts;
+}
+
+export function prepareTool(spec: ToolSpec): PreparedTool {
+  let validator: z.ZodType<Record<string, unknown>> = spec.input as z.ZodType<Record<string, unknown>>;
+  if (spec.refine !== undefined) {
+    const rule = REFINEMENTS[spec.refine];
+    if (!rule) throw new Error(`${spec.name}: x-refine rule "${spec.refine}" is not defined`);
+    validator = spec.input.superRefine(rule) as unknown as z.ZodType<Record<string, unknown>>;
+  }
+  return {
+    spec,
+    validator,
+    pathParts: compilePath(spec),
+    queryArgs: spec.args.filter((a) => a.in === "query"),
+    headerArgs: spec.args.filter((a) => a.in === "header"),
+    bodyArgs: spec.args.filter((a) => a.in === "body"),
+    listEntry: {
+      name: spec.name,
+      title: spec.title,
+      description: spec.description,
+      inputSchema: spec.inputSchema,
+      annotations: spec.annotations,
+    },
+  };
+}

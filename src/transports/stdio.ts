@@ -1,0 +1,80 @@
+import type { Logger } from "../log.js";
+import type { McpHandler } from "../mcp/handler.js";
+import { JSONRPC_PARSE_ERROR, errorResponse } from "../mcp/protocol.js";
+import type { Surface } from "../registry/registry.js";
+import type { Credentials } from "../upstream/credentials.js";
+
+export interface StdioOptions {
+  readonly handler: McpHandler;
+  readonly surface: Surface;
+  readonly credentials: Credentials;
+  readonly logger: Logger;
+  readonly input?: NodeJS.ReadableStream;
+  readonly output?: NodeJS.WritableStream;
+  /** Longest accepted line; a longer one is answered with a parse error and dropped. */
+  readonly maxLineBytes?: number;
+}
+
+/**
+ * Newline-delimited JSON-RPC over stdin/stdout. stdout carries nothing but responses; everything else goes to
+ * the logger (stderr). Resolves when stdin ends and every started message has been answered.
+ */
+export function serveStdio(options: StdioOptions): Promise<void> {
+  const input = options.input ?? process.stdin;
+  const output = options.output ?? process.stdout;
+  const maxLine = options.maxLineBytes ?? 4 * 1024 * 1024;
+  const pending = new Set<Promise<void>>();
+  let buffered = "";
+  let overflow = false;
+
+  const write = (line: string): void => {
+    output.write(`${line}\n`);
+  };
+
+  const processLine = (line: string): void => {
+    if (line.trim() === "") return;
+    let message: unknown;
+    try {
+      message = JSON.parse(line);
+    } catch {
+      write(errorResponse(null, JSONRPC_PARSE_ERROR, "Parse error: the line is not valid JSON"));
+      return;
+    }
+    const task = options.handler
+      .handle(message, { credentials: options.credentials, surface: options.surface })
+      .then((outcome) => {
+        if (outcome.body !== undefined) write(outcome.body);
+      })
+      .catch((error: unknown) => options.logger.error({ err: String(error) }, "stdio message failed"))
+      .finally(() => pending.delete(task));
+    pending.add(task);
+  };
+
+  return new Promise<void>((resolve) => {
+    input.setEncoding?.("utf8");
+    input.on("data", (chunk: string) => {
+      let text = chunk;
+      let newline = text.indexOf("\n");
+      while (newline >= 0) {
+        const line = buffered + text.slice(0, newline);
+        buffered = "";
+        if (overflow) overflow = false;
+        else processLine(line.endsWith("\r") ? line.slice(0, -1) : line);
+        text = text.slice(newline + 1);
+        newline = text.indexOf("\n");
+      }
+      if (overflow) return;
+      buffered += text;
+      if (buffered.length > maxLine) {
+        buffered = "";
+        overflow = true;
+        write(errorResponse(null, JSONRPC_PARSE_ERROR, `Parse error: message longer than ${maxLine} bytes`));
+      }
+    });
+    input.on("end", () => {
+      if (!overflow && buffered.trim() !== "") processLine(buffered);
+      buffered = "";
+      void Promise.allSettled([...pending]).then(() => resolve());
+    });
+  });
+}

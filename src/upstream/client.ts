@@ -1,0 +1,211 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { Pool, type Dispatcher } from "undici";
+import { USER_AGENT } from "../version.js";
+import type { Credentials } from "./credentials.js";
+import { credentialHeaders } from "./credentials.js";
+
+export interface UpstreamRequest {
+  readonly method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+  /** Already encoded path, starting with /v1. */
+  readonly path: string;
+  readonly query: ReadonlyArray<readonly [string, string]>;
+  readonly headers: Readonly<Record<string, string>>;
+  /** JSON body, or undefined for none. */
+  readonly body: unknown;
+  /** May this request be sent again after a transient failure? Only for idempotent tools. */
+  readonly retryable: boolean;
+}
+
+export interface UpstreamResponse {
+  readonly status: number;
+  readonly contentType: string;
+  readonly retryAfter: string | undefined;
+  readonly text: string;
+  /** How many times the request was sent. */
+  readonly attempts: number;
+}
+
+export type UpstreamFailureKind = "timeout" | "connection" | "too_large";
+
+/** The API could not be reached or its answer could not be read: nothing here is shown to a model verbatim. */
+export class UpstreamFailure extends Error {
+  constructor(
+    readonly kind: UpstreamFailureKind,
+    readonly detail: string,
+    readonly attempts: number,
+  ) {
+    super(`${kind}: ${detail}`);
+    this.name = "UpstreamFailure";
+  }
+}
+
+export interface UpstreamClientOptions {
+  readonly baseUrl: string;
+  readonly timeoutMs: number;
+  readonly maxResponseBytes: number;
+  /** Test seam: shorter backoff. */
+  readonly retryBaseMs?: number;
+  readonly maxAttempts?: number;
+}
+
+const RETRY_STATUSES = new Set([429, 502, 503, 504]);
+const RETRY_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "UND_ERR_SOCKET", "UND_ERR_CLOSED"]);
+
+class TooLarge extends Error {}
+
+/**
+ * The one client for the Pilot Status API: a keep-alive pool on the API's origin, fixed timeouts, a hard cap on
+ * response size, and retries only for requests the caller marks retryable.
+ */
+export class UpstreamClient {
+  private readonly pool: Pool;
+  private readonly pathPrefix: string;
+  private readonly retryBaseMs: number;
+  private readonly maxAttempts: number;
+
+  constructor(private readonly options: UpstreamClientOptions) {
+    const url = new URL(options.baseUrl);
+    this.pathPrefix = url.pathname.replace(/\/+$/, "");
+    this.pool = new Pool(url.origin, {
+      connections: 128,
+      pipelining: 1,
+      keepAliveTimeout: 10_000,
+      keepAliveMaxTimeout: 60_000,
+      connect: { timeout: Math.min(options.timeoutMs, 10_000) },
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+    });
+    this.retryBaseMs = options.retryBaseMs ?? 250;
+    this.maxAttempts = options.maxAttempts ?? 3;
+  }
+
+  async request(req: UpstreamRequest, credentials: Credentials): Promise<UpstreamResponse> {
+    const deadline = Date.now() + this.options.timeoutMs;
+    const headers: Record<string, string> = {
+      accept: "application/json",
+      "user-agent": USER_AGENT,
+      ...req.headers,
+      ...credentialHeaders(credentials),
+    };
+    let payload: string | undefined;
+    if (req.body !== undefined) {
+      payload = JSON.stringify(req.body);
+      headers["content-type"] = "application/json";
+    }
+    const search = req.query.length === 0 ? "" : `?${new URLSearchParams(req.query as [string, string][]).toString()}`;
+    const path = `${this.pathPrefix}${req.path}${search}`;
+
+    for (let attempt = 1; ; attempt++) {
+      const remaining = deadline - Date.now();
+      try {
+        const response = await this.send(req.method, path, headers, payload, remaining);
+        const wait = this.retryDelay(req, attempt, response.status, response.retryAfter, deadline);
+        if (wait === undefined) return { ...response, attempts: attempt };
+        await sleep(wait);
+      } catch (error) {
+        const failure = this.classify(error, attempt);
+        const wait = failure.kind === "connection" && isRetryableError(error)
+          ? this.retryDelay(req, attempt, undefined, undefined, deadline)
+          : undefined;
+        if (wait === undefined) throw failure;
+        await sleep(wait);
+      }
+    }
+  }
+
+  private async send(
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    payload: string | undefined,
+    remainingMs: number,
+  ): Promise<Omit<UpstreamResponse, "attempts">> {
+    if (remainingMs <= 0) throw new UpstreamFailure("timeout", "deadline passed before the request was sent", 0);
+    const signal = AbortSignal.timeout(remainingMs);
+    const response: Dispatcher.ResponseData = await this.pool.request({
+      method: method as Dispatcher.HttpMethod,
+      path,
+      headers,
+      body: payload ?? null,
+      signal,
+    });
+    const text = await readCapped(response.body, this.options.maxResponseBytes);
+    return {
+      status: response.statusCode,
+      contentType: headerValue(response.headers["content-type"]) ?? "",
+      retryAfter: headerValue(response.headers["retry-after"]),
+      text,
+    };
+  }
+
+  /** Milliseconds to wait before another attempt, or undefined when this answer is final. */
+  private retryDelay(
+    req: UpstreamRequest,
+    attempt: number,
+    status: number | undefined,
+    retryAfter: string | undefined,
+    deadline: number,
+  ): number | undefined {
+    if (!req.retryable || attempt >= this.maxAttempts) return undefined;
+    if (status !== undefined && !RETRY_STATUSES.has(status)) return undefined;
+    const backoff = Math.min(this.retryBaseMs * 2 ** (attempt - 1), 4_000);
+    const jittered = backoff / 2 + Math.random() * (backoff / 2);
+    const wait = Math.max(jittered, parseRetryAfter(retryAfter) ?? 0);
+    // Leave the last attempt some time of its own; give up rather than sleep past the deadline.
+    return Date.now() + wait + 50 < deadline ? wait : undefined;
+  }
+
+  private classify(error: unknown, attempts: number): UpstreamFailure {
+    if (error instanceof UpstreamFailure) return error;
+    if (error instanceof TooLarge) {
+      return new UpstreamFailure("too_large", `response body over ${this.options.maxResponseBytes} bytes`, attempts);
+    }
+    const e = error as { name?: string; code?: string; message?: string };
+    const text = `${e.code ?? e.name ?? "Error"}: ${e.message ?? String(error)}`;
+    if (
+      e.name === "TimeoutError" ||
+      e.name === "AbortError" ||
+      e.code === "UND_ERR_HEADERS_TIMEOUT" ||
+      e.code === "UND_ERR_BODY_TIMEOUT" ||
+      e.code === "UND_ERR_CONNECT_TIMEOUT"
+    ) {
+      return new UpstreamFailure("timeout", text, attempts);
+    }
+    return new UpstreamFailure("connection", text, attempts);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+}
+
+function isRetryableError(error: unknown): boolean {
+  const code = (error as { code?: string }).code;
+  return code !== undefined && RETRY_CODES.has(code);
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function parseRetryAfter(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+async function readCapped(body: Dispatcher.ResponseData["body"], maxBytes: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) {
+      body.destroy();
+      throw new TooLarge();
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks, size).toString("utf8");
+}

@@ -1,0 +1,110 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+
+/** What the fake Pilot Status API received. */
+export interface RecordedRequest {
+  readonly method: string;
+  /** Raw path as sent, without the query string (still percent-encoded). */
+  readonly path: string;
+  readonly query: Record<string, string | string[]>;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly rawBody: string;
+  /** Parsed JSON body, or undefined when there was none. */
+  readonly body: unknown;
+}
+
+export interface Reply {
+  status?: number;
+  headers?: Record<string, string>;
+  /** JSON value to send; a string is sent as-is. */
+  body?: unknown;
+  delayMs?: number;
+  /** Destroy the socket instead of answering. */
+  reset?: boolean;
+}
+
+export type Responder = (req: RecordedRequest) => Reply | Promise<Reply>;
+
+/**
+ * A loopback HTTP server standing in for the Pilot Status API: it records every request and answers with what
+ * the test's responder says (default: 200 {"ok":true}).
+ */
+export class FakeUpstream {
+  readonly requests: RecordedRequest[] = [];
+  private responder: Responder = () => ({ status: 200, body: { ok: true } });
+  private readonly sockets = new Set<Socket>();
+  private server: Server | undefined;
+  url = "";
+
+  static async start(responder?: Responder): Promise<FakeUpstream> {
+    const upstream = new FakeUpstream();
+    if (responder) upstream.respond(responder);
+    await upstream.listen();
+    return upstream;
+  }
+
+  respond(responder: Responder): void {
+    this.responder = responder;
+  }
+
+  reset(): void {
+    this.requests.length = 0;
+  }
+
+  private async listen(): Promise<void> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.on("connection", (socket) => {
+      this.sockets.add(socket);
+      socket.on("close", () => this.sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
+    const { port } = this.server.address() as AddressInfo;
+    this.url = `http://127.0.0.1:${port}`;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const rawBody = Buffer.concat(chunks).toString("utf8");
+    const url = new URL(req.url ?? "/", "http://upstream.invalid");
+    const query: Record<string, string | string[]> = {};
+    for (const key of new Set(url.searchParams.keys())) {
+      const values = url.searchParams.getAll(key);
+      query[key] = values.length === 1 ? values[0]! : values;
+    }
+    let body: unknown;
+    if (rawBody !== "") {
+      try {
+        body = JSON.parse(rawBody);
+      } catch {
+        body = rawBody;
+      }
+    }
+    const recorded: RecordedRequest = {
+      method: req.method ?? "",
+      path: (req.url ?? "/").split("?")[0]!,
+      query,
+      headers: req.headers,
+      rawBody,
+      body,
+    };
+    this.requests.push(recorded);
+    const reply = await this.responder(recorded);
+    if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
+    if (reply.reset) {
+      req.socket.destroy();
+      return;
+    }
+    const payload = reply.body === undefined ? "" : typeof reply.body === "string" ? reply.body : JSON.stringify(reply.body);
+    res.writeHead(reply.status ?? 200, {
+      ...(typeof reply.body === "string" || reply.body === undefined ? {} : { "content-type": "application/json" }),
+      ...reply.headers,
+    });
+    res.end(payload);
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}

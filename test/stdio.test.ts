@@ -1,0 +1,134 @@
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { FakeUpstream } from "./helpers/upstream.js";
+import { CLI_PATH, requireBuild, serverEnv, startStdioServer, type StdioSession } from "./helpers/stdio-server.js";
+
+const KEY = "ps_live_stdio_secret_key_42";
+const fixtures = fileURLToPath(new URL("./fixtures/", import.meta.url));
+
+interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built binary with raw stdin lines, the way a careless client might talk to it. */
+function runRaw(env: Record<string, string>, stdinLines: string[], args = ["stdio"]): Promise<RunResult> {
+  requireBuild();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI_PATH, ...args], { env: serverEnv(env), cwd: fixtures });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    for (const line of stdinLines) child.stdin.write(`${line}\n`);
+    child.stdin.end();
+  });
+}
+
+let upstream: FakeUpstream;
+beforeAll(async () => {
+  upstream = await FakeUpstream.start();
+});
+afterAll(async () => upstream.close());
+beforeEach(() => {
+  upstream.reset();
+  upstream.respond(() => ({ status: 200, body: { ok: true } }));
+});
+
+describe("stdio start-up", () => {
+  it("refuses to start without PILOT_STATUS_API_KEY: one clear line, no stack, nothing on stdout", async () => {
+    const run = await runRaw({ PILOT_STATUS_API_URL: upstream.url }, []);
+    expect(run.code).not.toBe(0);
+    expect(run.stdout).toBe("");
+    const lines = run.stderr.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain("PILOT_STATUS_API_KEY");
+    expect(run.stderr).not.toMatch(/\bat .*\.js:\d+/);
+  });
+
+  it("is the default with no argument and with MCP_TRANSPORT=stdio", async () => {
+    const init = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" });
+    for (const [env, args] of [[{}, []], [{ MCP_TRANSPORT: "stdio" }, []]] as const) {
+      const run = await runRaw({ PILOT_STATUS_API_KEY: KEY, ...env }, [init], [...args]);
+      expect(run.code).toBe(0);
+      expect(JSON.parse(run.stdout)).toEqual({ jsonrpc: "2.0", id: 1, result: {} });
+    }
+  });
+
+  it("reports every invalid setting at once, in plain words", async () => {
+    const run = await runRaw({ PILOT_STATUS_API_KEY: KEY, PORT: "eighty", LOG_LEVEL: "loud", PILOT_STATUS_API_URL: "ftp://x" }, []);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("PORT must be a whole number");
+    expect(run.stderr).toContain("LOG_LEVEL must be one of");
+    expect(run.stderr).toContain("PILOT_STATUS_API_URL must be an http:// or https:// URL");
+    expect(run.stdout).toBe("");
+  });
+
+  it("answers malformed input with JSON-RPC errors and keeps stdout pure JSON-RPC", async () => {
+    const run = await runRaw({ PILOT_STATUS_API_KEY: KEY, PILOT_STATUS_API_URL: upstream.url, LOG_LEVEL: "debug" }, [
+      "{not json",
+      JSON.stringify([{ jsonrpc: "2.0", id: 1, method: "ping" }]),
+      JSON.stringify({ jsonrpc: "1.0", id: 2, method: "ping" }),
+      JSON.stringify({ jsonrpc: "2.0", id: 3, method: "resources/list" }),
+      JSON.stringify({ jsonrpc: "2.0", id: 4, method: "tools/call", params: { name: "no_such_tool", arguments: {} } }),
+      JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }),
+      JSON.stringify({ jsonrpc: "2.0", id: 5, method: "tools/call", params: { name: "message_get", arguments: { messageId: "msg_1" } } }),
+    ]);
+    expect(run.code).toBe(0);
+    const messages = run.stdout.trim().split("\n").map((line) => JSON.parse(line) as { id: unknown; error?: { code: number; message: string }; result?: unknown });
+    const byId = new Map(messages.map((m) => [m.id, m]));
+    expect(messages.filter((m) => m.id === null).map((m) => m.error?.code).sort()).toEqual([-32700, -32600].sort());
+    expect(byId.get(2)?.error?.code).toBe(-32600);
+    expect(byId.get(3)?.error?.code).toBe(-32601);
+    expect(byId.get(4)?.error).toMatchObject({ code: -32602, message: expect.stringContaining("no_such_tool") });
+    expect(byId.get(5)?.result).toMatchObject({ structuredContent: { ok: true } });
+    expect(messages).toHaveLength(6); // the notification gets no answer
+    // Logs went to stderr, as JSON lines, without the key.
+    expect(run.stderr).toContain('"tool":"message_get"');
+    expect(run.stderr).not.toContain(KEY);
+  });
+});
+
+describe("stdio session with the SDK client", () => {
+  let session: StdioSession;
+  beforeAll(async () => {
+    session = await startStdioServer({ PILOT_STATUS_API_URL: upstream.url, PILOT_STATUS_API_KEY: KEY });
+  });
+  afterAll(async () => session.close());
+
+  it("initializes and lists the 54 tools with titles and annotations", async () => {
+    expect(session.client.getServerVersion()).toMatchObject({ name: "pilot-status-mcp" });
+    const { tools } = await session.client.listTools();
+    expect(tools).toHaveLength(54);
+    for (const t of tools) {
+      expect(t.title).toBeTruthy();
+      expect(t.annotations).toMatchObject({ openWorldHint: true });
+    }
+  });
+
+  it("turns an upstream 401 into an error that says to check the key, without the key", async () => {
+    upstream.respond(() => ({ status: 401, body: { error: "Invalid API key", code: "UNAUTHORIZED" } }));
+    const result = await session.client.callTool({ name: "templates_list", arguments: {} });
+    expect(result.isError).toBe(true);
+    const text = (result.content as Array<{ text: string }>)[0]!.text;
+    expect(text).toContain("PILOT_STATUS_API_KEY");
+    expect(text).not.toContain(KEY);
+  });
+
+  it("wraps an array answer as { items } in structured content", async () => {
+    upstream.respond(() => ({ status: 200, body: [{ id: "tpl_1" }] }));
+    const result = await session.client.callTool({ name: "templates_list", arguments: {} });
+    expect(result.structuredContent).toEqual({ items: [{ id: "tpl_1" }] });
+  });
+
+  it("says OK for a success without a body", async () => {
+    upstream.respond(() => ({ status: 204 }));
+    const result = await session.client.callTool({ name: "webhooks_delete", arguments: { webhookId: "wh_1" } });
+    expect(result.isError).toBeFalsy();
+    expect(result.content).toEqual([{ type: "text", text: "OK (HTTP 204)" }]);
+  });
+});

@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { FakeUpstream } from "./helpers/upstream.js";
+import { startStdioServer, type StdioSession } from "./helpers/stdio-server.js";
+
+// Bad arguments get an error that names the field and the rule, and nothing reaches the API.
+
+let upstream: FakeUpstream;
+let session: StdioSession;
+
+beforeAll(async () => {
+  upstream = await FakeUpstream.start();
+  session = await startStdioServer({ PILOT_STATUS_API_URL: upstream.url, PILOT_STATUS_API_KEY: "ps_validation_key" });
+});
+afterAll(async () => {
+  await session?.close();
+  await upstream?.close();
+});
+beforeEach(() => upstream.reset());
+
+async function call(name: string, args: Record<string, unknown>) {
+  const result = await session.client.callTool({ name, arguments: args });
+  return { result, text: (result.content as Array<{ text: string }>)[0]!.text };
+}
+
+describe("argument validation", () => {
+  it.each([
+    ["messages_send", { text: "hi" }, /give exactly one destination: one of destinationNumber, groupId, newsletterId/],
+    ["messages_send", { destinationNumber: "12", text: "hi" }, /destinationNumber: must be an E\.164 phone number/],
+    ["messages_send", { destinationNumber: "+5511999999999" }, /give exactly one mode/],
+    ["messages_send", { destinationNumber: "+5511999999999", text: "a", templateId: "t" }, /give only one mode, not both templateId and text/],
+    ["messages_send", { destinationNumber: "+5511999999999", groupId: "1@g.us", text: "a" }, /give only one destination, not both destinationNumber and groupId/],
+    ["messages_send", { destinationNumber: "+5511999999999", media: "https://x.test/a.png" }, /media: mediaType is required with media/],
+    ["messages_send", { destinationNumber: "+5511999999999", text: "a", caption: "c" }, /caption: caption is only allowed with media/],
+    ["messages_send", { destinationNumber: "+5511999999999", text: "a", phone: "x" }, /unknown argument "phone" \(this tool takes: .*destinationNumber/],
+    ["conversations_list", { pageSize: 500 }, /pageSize: .*<=100/],
+    ["conversations_list", { page: "2" }, /page: expected number, received string/],
+    ["conversations_list", { startDate: "yesterday" }, /startDate: must be an ISO 8601 date/],
+    ["message_get", {}, /messageId: is required/],
+    ["messages_cancel", { messageIds: [] }, /messageIds: .*>=1/],
+    ["group_info", { groupId: "not-a-group" }, /groupId: must be a group JID ending in @g\.us/],
+    ["billing_checkout", { purpose: "wallet_topup" }, /amount: amount is required when purpose is wallet_topup/],
+    ["billing_checkout", { purpose: "gift" }, /purpose: .*expected one of/],
+    ["numbers_check", { numbers: ["1"], number: "2" }, /give only one phone list/],
+    ["branding_upsert", { primaryColor: "red" }, /primaryColor: must be a #RRGGBB color/],
+    ["templates_create", { name: "x", body: "Hello" }, /examples: is required/],
+  ])("%s %j is refused", async (tool, args, message) => {
+    const { result, text } = await call(tool, args);
+    expect(result.isError).toBe(true);
+    expect(text).toContain(`Invalid arguments for ${tool}; nothing was sent`);
+    expect(text).toMatch(message);
+    expect(upstream.requests).toHaveLength(0);
+  });
+
+  it("refuses . and .. as path values and sends nothing", async () => {
+    for (const messageId of [".", ".."]) {
+      const { result, text } = await call("message_get", { messageId });
+      expect(result.isError).toBe(true);
+      expect(text).toContain('messageId: must not be empty, "." or ".."');
+    }
+    expect(upstream.requests).toHaveLength(0);
+  });
+
+  it("encodes every path value as one segment", async () => {
+    await call("message_get", { messageId: "../numbers" });
+    await call("templates_get", { templateId: "a/b?c#d e" });
+    await call("group_info", { groupId: "120363025246125888@g.us" });
+    expect(upstream.requests.map((r) => r.path)).toEqual([
+      "/v1/messages/..%2Fnumbers",
+      "/v1/templates/a%2Fb%3Fc%23d%20e",
+      "/v1/groups/120363025246125888%40g.us",
+    ]);
+  });
+
+  it("answers an unknown tool with JSON-RPC -32602", async () => {
+    await expect(session.client.callTool({ name: "messages_delete_everything", arguments: {} })).rejects.toMatchObject({
+      code: -32602,
+    });
+  });
+});
