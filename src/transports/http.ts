@@ -1,0 +1,272 @@
+import { randomUUID } from "node:crypto";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import express, { type Request, type Response } from "express";
+import type { App } from "../app.js";
+import {
+  JSONRPC_INVALID_REQUEST,
+  JSONRPC_PARSE_ERROR,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  errorResponse,
+} from "../mcp/protocol.js";
+import { credentialsFromHeaders, type Credentials } from "../upstream/credentials.js";
+import { VERSION } from "../version.js";
+import { hostAllowed, originAllowed, requestIdFrom } from "./http-guards.js";
+
+/**
+ * Stateless streamable HTTP: every POST /mcp is complete in itself. No session id is issued or needed, nothing a
+ * request carries outlives it, so any number of replicas can serve behind any load balancer.
+ */
+
+const JSON_TYPE = "application/json";
+const CORS_ALLOW_HEADERS = [
+  "content-type",
+  "accept",
+  "authorization",
+  "x-api-key",
+  "x-api-key-id",
+  "mcp-protocol-version",
+  "x-request-id",
+  "x-mcp-toolsets",
+  "x-mcp-tools",
+  "x-mcp-exclude-tools",
+  "x-mcp-readonly",
+].join(", ");
+// Protocol errors that carry no request id use -32000, the SDK's "server error" for transport-level refusals.
+const TRANSPORT_ERROR = -32000;
+const UNAUTHORIZED_ERROR = -32001;
+
+interface Locals {
+  requestId: string;
+}
+
+function locals(res: Response): Locals {
+  return res.locals as Locals;
+}
+
+function sendJsonRpcError(res: Response, status: number, code: number, message: string, id: string | number | null = null): void {
+  res.status(status).type(JSON_TYPE).send(errorResponse(id, code, message));
+}
+
+/** The protected-resource metadata URL for a resource (RFC 9728 §3.1: well-known segment before the path). */
+export function resourceMetadataUrl(resourceUrl: string): string {
+  const url = new URL(resourceUrl);
+  const path = url.pathname === "/" ? "" : url.pathname.replace(/\/+$/, "");
+  return `${url.origin}/.well-known/oauth-protected-resource${path}`;
+}
+
+async function readBody(req: Request, limit: number): Promise<Buffer | "too_large"> {
+  const declared = Number(req.headers["content-length"]);
+  if (Number.isFinite(declared) && declared > limit) return "too_large";
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) return "too_large";
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+export function createHttpApp(app: App): express.Express {
+  const { config, handler, logger } = app;
+  const metadataUrl = resourceMetadataUrl(config.resourceUrl);
+  const metadataPaths = [...new Set(["/.well-known/oauth-protected-resource", new URL(metadataUrl).pathname])];
+  const metadataJson = JSON.stringify({
+    resource: config.resourceUrl,
+    authorization_servers: [config.authServerUrl],
+    bearer_methods_supported: ["header"],
+    resource_name: "Pilot Status MCP server",
+    resource_documentation: "https://docs.pilotstatus.com.br/integrations/mcp-server",
+  });
+  const healthJson = JSON.stringify({ status: "ok", version: VERSION });
+  const challenge = `Bearer resource_metadata="${metadataUrl}"`;
+  const invalidTokenChallenge = `Bearer error="invalid_token", resource_metadata="${metadataUrl}"`;
+  const fallback: Credentials | undefined =
+    config.apiKey === undefined ? undefined : { apiKey: config.apiKey, apiKeyId: config.apiKeyId };
+
+  const web = express();
+  web.disable("x-powered-by");
+  web.disable("etag");
+
+  web.use((req, res, next) => {
+    const requestId = requestIdFrom(req.headers["x-request-id"], randomUUID);
+    locals(res).requestId = requestId;
+    res.setHeader("x-request-id", requestId);
+    // While draining, tell keep-alive clients (a balancer) to open their next connection elsewhere.
+    if (req.app.locals.draining === true) res.setHeader("connection", "close");
+    next();
+  });
+
+  web.get("/health", (_req, res) => {
+    res.type(JSON_TYPE).send(healthJson);
+  });
+
+  for (const path of metadataPaths) {
+    web.options(path, (_req, res) => {
+      res.set({ "access-control-allow-origin": "*", "access-control-allow-methods": "GET, OPTIONS", "access-control-allow-headers": "*" });
+      res.status(204).end();
+    });
+    web.get(path, (_req, res) => {
+      res.set({ "access-control-allow-origin": "*", "cache-control": "public, max-age=3600" });
+      res.type(JSON_TYPE).send(metadataJson);
+    });
+  }
+
+  // DNS-rebinding protection and CORS for /mcp, before anything else looks at the request.
+  web.use("/mcp", (req, res, next) => {
+    if (!hostAllowed(req.headers.host, config.allowedHosts)) {
+      sendJsonRpcError(res, 403, TRANSPORT_ERROR, "Forbidden: Host header not allowed");
+      return;
+    }
+    const origin = req.headers.origin;
+    if (origin !== undefined) {
+      if (!originAllowed(origin, config.allowedOrigins)) {
+        sendJsonRpcError(res, 403, TRANSPORT_ERROR, "Forbidden: Origin not allowed");
+        return;
+      }
+      res.set({
+        "access-control-allow-origin": origin,
+        "access-control-expose-headers": "www-authenticate, x-request-id",
+        vary: "Origin",
+      });
+    }
+    next();
+  });
+
+  web.options("/mcp", (_req, res) => {
+    res.set({ "access-control-allow-methods": "POST, OPTIONS", "access-control-allow-headers": CORS_ALLOW_HEADERS, "access-control-max-age": "600" });
+    res.status(204).end();
+  });
+
+  web.post("/mcp", async (req, res) => {
+    const requestId = locals(res).requestId;
+    const contentType = req.headers["content-type"] ?? "";
+    if (!contentType.toLowerCase().startsWith(JSON_TYPE)) {
+      sendJsonRpcError(res, 415, TRANSPORT_ERROR, "Unsupported Media Type: Content-Type must be application/json");
+      return;
+    }
+    const accept = req.headers.accept;
+    if (accept !== undefined && !/application\/json|\*\/\*|application\/\*/i.test(accept)) {
+      sendJsonRpcError(res, 406, TRANSPORT_ERROR, "Not Acceptable: this server answers with application/json");
+      return;
+    }
+    const protocolVersion = req.headers["mcp-protocol-version"];
+    if (typeof protocolVersion === "string" && !(SUPPORTED_PROTOCOL_VERSIONS as readonly string[]).includes(protocolVersion)) {
+      sendJsonRpcError(res, 400, TRANSPORT_ERROR, `Bad Request: unsupported MCP-Protocol-Version ${protocolVersion.slice(0, 40)}`);
+      return;
+    }
+
+    // Credentials before any MCP processing: none at all means the client should start OAuth.
+    const credentials = credentialsFromHeaders(req.headers) ?? fallback;
+    if (credentials === undefined) {
+      res.setHeader("www-authenticate", challenge);
+      sendJsonRpcError(res, 401, UNAUTHORIZED_ERROR, "Unauthorized: send x-api-key or Authorization: Bearer");
+      return;
+    }
+
+    const raw = await readBody(req, config.maxBodyBytes);
+    if (raw === "too_large") {
+      res.setHeader("connection", "close");
+      sendJsonRpcError(res, 413, TRANSPORT_ERROR, `Payload Too Large: the limit is ${config.maxBodyBytes} bytes`);
+      return;
+    }
+    let message: unknown;
+    try {
+      message = JSON.parse(raw.toString("utf8"));
+    } catch {
+      sendJsonRpcError(res, 400, JSONRPC_PARSE_ERROR, "Parse error: the body is not valid JSON");
+      return;
+    }
+    if (Array.isArray(message)) {
+      sendJsonRpcError(res, 400, JSONRPC_INVALID_REQUEST, "JSON-RPC batches are not supported (removed in MCP 2025-06-18); send one message per request");
+      return;
+    }
+
+    const outcome = await handler.handle(message, { credentials, surface: app.surface, requestId });
+    if (outcome.unauthorized) {
+      const id = (message as { id?: string | number }).id ?? null;
+      res.setHeader("www-authenticate", invalidTokenChallenge);
+      sendJsonRpcError(res, 401, UNAUTHORIZED_ERROR, "Unauthorized: the Pilot Status API rejected the credentials; sign in again", id);
+      return;
+    }
+    if (outcome.body === undefined) {
+      res.status(202).end();
+      return;
+    }
+    res.status(200).type(JSON_TYPE).send(outcome.body);
+  });
+
+  web.all("/mcp", (_req, res) => {
+    res.setHeader("allow", "POST, OPTIONS");
+    sendJsonRpcError(res, 405, TRANSPORT_ERROR, "Method Not Allowed: this stateless server takes POST /mcp only (no SSE stream, no sessions)");
+  });
+
+  web.use((_req, res) => {
+    res.status(404).type(JSON_TYPE).send(JSON.stringify({ error: "Not found" }));
+  });
+
+  // Last resort: an error inside express itself. The process never crashes on a request.
+  web.use((error: unknown, _req: Request, res: Response, _next: express.NextFunction) => {
+    logger.error({ requestId: locals(res).requestId, err: String(error) }, "http request failed");
+    if (!res.headersSent) sendJsonRpcError(res, 500, -32603, "Internal error");
+    else res.end();
+  });
+
+  return web;
+}
+
+export interface RunningHttpServer {
+  readonly server: Server;
+  readonly url: string;
+  /** Stop accepting, let in-flight requests finish (bounded by the grace time), close the upstream pool. */
+  close(): Promise<void>;
+}
+
+export async function startHttpServer(app: App, port = app.config.port, host = app.config.host): Promise<RunningHttpServer> {
+  const web = createHttpApp(app);
+  const server = web.listen(port, host);
+  await new Promise<void>((resolve, reject) => {
+    server.once("listening", resolve);
+    server.once("error", reject);
+  });
+  // Longer than a balancer's idle keep-alive (nginx: 60 s), so the balancer, not us, closes idle connections and
+  // never sends a request into a socket we are closing.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  let closing: Promise<void> | undefined;
+  return {
+    server,
+    url: `http://${shownHost}:${address.port}`,
+    close() {
+      closing ??= (async () => {
+        web.locals.draining = true;
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const timer = setTimeout(() => server.closeAllConnections(), app.config.shutdownGraceMs);
+        timer.unref();
+        await closed;
+        clearTimeout(timer);
+        await app.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+export async function serveHttp(app: App): Promise<void> {
+  const running = await startHttpServer(app);
+  app.logger.info({ url: running.url, resource: app.config.resourceUrl, tools: app.surface.tools.size }, "listening");
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      app.logger.info({ signal }, "shutting down: finishing in-flight requests");
+      void running.close().then(resolve);
+    };
+    process.once("SIGTERM", () => stop("SIGTERM"));
+    process.once("SIGINT", () => stop("SIGINT"));
+  });
+  app.logger.info("stopped");
+  app.logger.flush();
+}
