@@ -244,10 +244,12 @@ export async function startHttpServer(app: App, port = app.config.port, host = a
       closing ??= (async () => {
         web.locals.draining = true;
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        // Connections whose request finishes during the drain go idle afterwards: close those as they appear.
         server.closeIdleConnections();
+        const sweeper = setInterval(() => server.closeIdleConnections(), 50);
         const timer = setTimeout(() => server.closeAllConnections(), app.config.shutdownGraceMs);
-        timer.unref();
         await closed;
+        clearInterval(sweeper);
         clearTimeout(timer);
         await app.close();
       })();

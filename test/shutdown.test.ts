@@ -1,0 +1,44 @@
+import { spawn } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLI_PATH, requireBuild, serverEnv } from "./helpers/stdio-server.js";
+import { FakeUpstream } from "./helpers/upstream.js";
+
+let upstream: FakeUpstream;
+beforeAll(async () => {
+  upstream = await FakeUpstream.start((req) => ({ status: 200, body: { ok: true }, delayMs: req.path.endsWith("/slow") ? 800 : 0 }));
+});
+afterAll(async () => upstream.close());
+
+describe("HTTP shutdown", () => {
+  it("on SIGTERM stops accepting, finishes the request in flight and exits 0", async () => {
+    requireBuild();
+    const child = spawn(process.execPath, [CLI_PATH, "http"], {
+      env: serverEnv({ PILOT_STATUS_API_URL: upstream.url, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", MCP_SHUTDOWN_GRACE_MS: "5000" }),
+    });
+    let stderr = "";
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stderr.on("data", (chunk: Buffer) => {
+        stderr += chunk.toString();
+        const match = /"url":"(http:\/\/[^"]+)"/.exec(stderr);
+        if (match) resolve(match[1]!);
+      });
+      child.on("exit", () => reject(new Error(`server exited early: ${stderr}`)));
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+
+    const inFlight = fetch(`${url}/mcp`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json", "x-api-key": "ps_drain" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: "message_get", arguments: { messageId: "slow" } } }),
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    child.kill("SIGTERM");
+
+    const response = await inFlight;
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ id: 7, result: { structuredContent: { ok: true } } });
+    expect(await exited).toBe(0);
+    await expect(fetch(`${url}/health`)).rejects.toThrow();
+    expect(stderr).toContain("shutting down");
+  });
+});
