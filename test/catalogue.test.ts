@@ -110,6 +110,22 @@ describe("catalogue", () => {
     }
   });
 
+  it("declares an outputSchema that describes the answer and can never reject a real one (DECISIONS #15)", () => {
+    for (const t of TOOL_SPECS) {
+      if (t.responseSchema === undefined) {
+        expect(t.outputSchema, t.name).toBeUndefined();
+        continue;
+      }
+      const schema = t.outputSchema as { type: string; properties?: Record<string, Record<string, unknown>> };
+      expect(schema.type, t.name).toBe("object");
+      expect(Object.keys(schema).every((k) => ["type", "properties", "description"].includes(k))).toBe(true);
+      for (const [key, property] of Object.entries(schema.properties ?? {})) {
+        expect(Object.keys(property), `${t.name}.${key}`).toEqual(["description"]);
+      }
+    }
+    expect(TOOL_SPECS.filter((t) => t.outputSchema !== undefined).length).toBeGreaterThanOrEqual(40);
+  });
+
   it("marks exactly the six guessed operations as unconfirmed", () => {
     expect(TOOL_SPECS.filter((t) => t.unconfirmed).map((t) => t.name).sort()).toEqual(UNCONFIRMED);
   });

@@ -1,3 +1,4 @@
+import { outputSchemaFor } from "./output-schema.js";
 import { TOOLSETS, type ArgSpec, type HttpMethod, type JsonSchema, type ToolAnnotations } from "../../src/catalogue/types.js";
 
 /** A tool as the generator sees it, before it is rendered as TypeScript. */
@@ -14,6 +15,7 @@ export interface GeneratedTool {
   /** zod source for the input object. */
   inputZod: string;
   responseSchema: JsonSchema | undefined;
+  outputSchema: JsonSchema | undefined;
   refine: string | undefined;
   annotations: ToolAnnotations;
   unconfirmed: boolean;
@@ -358,6 +360,7 @@ export function buildCatalogue(document: Node): GeneratedTool[] {
         properties: Object.fromEntries(args.map((a) => [a.spec.arg, a.raw])),
         required,
       };
+      const responseSchema = responseSchemaOf(op, resolver, where);
       const refine = op["x-refine"];
       if (refine !== undefined && typeof refine !== "string") fail(where, "x-refine must be a rule name");
       tools.push({
@@ -371,7 +374,8 @@ export function buildCatalogue(document: Node): GeneratedTool[] {
         hasBody,
         inputSchema,
         inputZod: zodObject(objectNode, resolver, where, true),
-        responseSchema: responseSchemaOf(op, resolver, where),
+        responseSchema,
+        outputSchema: outputSchemaFor(responseSchema),
         refine,
         annotations: deriveAnnotations(httpMethod, title.trim(), op["x-annotations"], where),
         unconfirmed: op["x-unconfirmed"] === true,
@@ -398,6 +402,7 @@ export function renderCatalogueModule(tools: readonly GeneratedTool[]): string {
       `hasBody: ${t.hasBody}`,
       `inputSchema: ${indent(JSON.stringify(t.inputSchema, null, 2), 4)}`,
       `responseSchema: ${t.responseSchema === undefined ? "undefined" : indent(JSON.stringify(t.responseSchema, null, 2), 4)}`,
+      `outputSchema: ${t.outputSchema === undefined ? "undefined" : indent(JSON.stringify(t.outputSchema, null, 2), 4)}`,
       `input: ${t.inputZod}`,
       `refine: ${t.refine === undefined ? "undefined" : literal(t.refine)}`,
       `annotations: ${literal(t.annotations)}`,

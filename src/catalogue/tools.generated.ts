@@ -100,6 +100,32 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         }
       }
     },
+    outputSchema: {
+      "type": "object",
+      "properties": {
+        "totalSent": {
+          "description": "integer"
+        },
+        "totalFailed": {
+          "description": "integer"
+        },
+        "sentPercentChange": {
+          "description": "number, or null"
+        },
+        "failedPercentChange": {
+          "description": "number, or null"
+        },
+        "failureRate": {
+          "description": "number"
+        },
+        "dailyMessages": {
+          "description": "array of objects with date, count"
+        },
+        "statusDistribution": {
+          "description": "object with queued (number), sent (number), failed (number), read (number)"
+        }
+      }
+    },
     input: z.strictObject({ "period": z.enum(["7d","30d","90d"]).optional(), "timezone": z.string().min(1).optional(), "whatsappNumberId": z.string().min(1).optional() }),
     refine: undefined,
     annotations: {"title":"Get Analytics Dashboard","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
@@ -155,6 +181,14 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         }
       }
     },
+    outputSchema: {
+      "type": "object",
+      "properties": {
+        "items": {
+          "description": "array of objects with numberId, number, displayName, keyId, keyLast4, key, revealable"
+        }
+      }
+    },
     input: z.strictObject({  }),
     refine: undefined,
     annotations: {"title":"List API Keys","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
@@ -189,6 +223,14 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         "key": {
           "type": "string",
           "description": "The new secret key, usable as x-api-key."
+        }
+      }
+    },
+    outputSchema: {
+      "type": "object",
+      "properties": {
+        "key": {
+          "description": "string. The new secret key, usable as x-api-key."
         }
       }
     },
@@ -262,6 +304,26 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
             "string",
             "null"
           ]
+        }
+      }
+    },
+    outputSchema: {
+      "type": "object",
+      "properties": {
+        "url": {
+          "description": "string. Stripe checkout page to open."
+        },
+        "purpose": {
+          "description": "string"
+        },
+        "orderId": {
+          "description": "string"
+        },
+        "amount": {
+          "description": "number, or null"
+        },
+        "currency": {
+          "description": "string, or null"
         }
       }
     },
@@ -340,6 +402,14 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
               ]
             }
           }
+        }
+      }
+    },
+    outputSchema: {
+      "type": "object",
+      "properties": {
+        "branding": {
+          "description": "object with logoUrl (string, or null), primaryColor (string, or null), backgroundColor (string, or null), companyName (string, or null), subtitle (string, or null), supportUrl (string, or null), defaultRedirectUrl (string, or null), hidePilotStatusBranding (boolean, or null). Look of the hosted connect page; null fields use the defaults."
         }
       }
     },
@@ -488,6 +558,14 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         }
       }
     },
+    outputSchema: {
+      "type": "object",
+      "properties": {
+        "branding": {
+          "description": "object with logoUrl (string, or null), primaryColor (string, or null), backgroundColor (string, or null), companyName (string, or null), subtitle (string, or null), supportUrl (string, or null), defaultRedirectUrl (string, or null), hidePilotStatusBranding (boolean, or null). Look of the hosted connect page; null fields use the defaults."
+        }
+      }
+    },
     input: z.strictObject({ "logoUrl": httpUrl().regex(new RegExp("^https://"), { message: "must be an https:// URL" }).nullable().optional(), "primaryColor": patterned("^#[0-9A-Fa-f]{6}$", "a #RRGGBB color").nullable().optional(), "backgroundColor": patterned("^#[0-9A-Fa-f]{6}$", "a #RRGGBB color").nullable().optional(), "companyName": z.string().max(60).nullable().optional(), "subtitle": z.string().max(120).nullable().optional(), "supportUrl": httpUrl().regex(new RegExp("^https://"), { message: "must be an https:// URL" }).nullable().optional(), "defaultRedirectUrl": httpUrl().regex(new RegExp("^https://"), { message: "must be an https:// URL" }).nullable().optional(), "hidePilotStatusBranding": z.boolean().nullable().optional() }),
     refine: undefined,
     annotations: {"title":"Update Branding","readOnlyHint":false,"destructiveHint":true,"idempotentHint":true,"openWorldHint":true},
@@ -538,6 +616,21 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         },
         "status": {
           "type": "string"
+        }
+      }
+    },
+    outputSchema: {
+      "type": "object",
+      "description": "Outcome of an action on a call.",
+      "properties": {
+        "success": {
+          "description": "boolean"
+        },
+        "id": {
+          "description": "string"
+        },
+        "status": {
+          "description": "string"
         }
       }
     },
@@ -659,6 +752,51 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         }
       }
     },
+    outputSchema: {
+      "type": "object",
+      "description": "A voice call.",
+      "properties": {
+        "id": {
+          "description": "string"
+        },
+        "externalCallId": {
+          "description": "string, or null"
+        },
+        "direction": {
+          "description": "one of \"INBOUND\", \"OUTBOUND\""
+        },
+        "status": {
+          "description": "string. Values seen: INITIATED, RINGING, ACCEPTED, COMPLETED, FAILED, REJECTED."
+        },
+        "peerNumber": {
+          "description": "string, or null"
+        },
+        "durationSeconds": {
+          "description": "integer, or null"
+        },
+        "sdpOffer": {
+          "description": "string, or null. Only with includeSdp on call_get (Meta)."
+        },
+        "sdpAnswer": {
+          "description": "string, or null. Only with includeSdp on call_get (Meta)."
+        },
+        "startedAt": {
+          "description": "string (date-time), or null"
+        },
+        "connectedAt": {
+          "description": "string (date-time), or null"
+        },
+        "endedAt": {
+          "description": "string (date-time), or null"
+        },
+        "createdAt": {
+          "description": "string (date-time)"
+        },
+        "updatedAt": {
+          "description": "string (date-time)"
+        }
+      }
+    },
     input: z.strictObject({ "callId": z.string().min(1), "includeSdp": z.boolean().optional(), "whatsappNumberId": z.string().min(1).optional() }),
     refine: undefined,
     annotations: {"title":"Get Call","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
@@ -722,6 +860,20 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         "status": {
           "type": "string",
           "description": "INITIATED at this point."
+        }
+      }
+    },
+    outputSchema: {
+      "type": "object",
+      "properties": {
+        "id": {
+          "description": "string"
+        },
+        "externalCallId": {
+          "description": "string, or null"
+        },
+        "status": {
+          "description": "string. INITIATED at this point."
         }
       }
     },
@@ -815,6 +967,17 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         }
       }
     },
+    outputSchema: {
+      "type": "object",
+      "properties": {
+        "permission": {
+          "description": "object with status (one of \"no_permission\", \"temporary\", \"permanent\"), expiration_time (integer, or null)"
+        },
+        "actions": {
+          "description": "array of objects with action_name, can_perform_action, limits"
+        }
+      }
+    },
     input: z.strictObject({ "to": patterned("^\\+?[1-9]\\d{7,14}$", "an E.164 phone number such as +5511999999999"), "whatsappNumberId": z.string().min(1).optional() }),
     refine: undefined,
     annotations: {"title":"Get Call Permission","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
@@ -857,6 +1020,14 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
       "properties": {
         "messageId": {
           "type": "string"
+        }
+      }
+    },
+    outputSchema: {
+      "type": "object",
+      "properties": {
+        "messageId": {
+          "description": "string"
         }
       }
     },
@@ -908,6 +1079,21 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         }
       }
     },
+    outputSchema: {
+      "type": "object",
+      "description": "Outcome of an action on a call.",
+      "properties": {
+        "success": {
+          "description": "boolean"
+        },
+        "id": {
+          "description": "string"
+        },
+        "status": {
+          "description": "string"
+        }
+      }
+    },
     input: z.strictObject({ "callId": z.string().min(1), "whatsappNumberId": z.string().min(1).optional() }),
     refine: undefined,
     annotations: {"title":"Reject Call","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
@@ -940,6 +1126,14 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           "type": "object",
           "additionalProperties": true,
           "description": "Meta's calling object (status, call_icon_visibility, callback_permission_status, call_hours, ...)."
+        }
+      }
+    },
+    outputSchema: {
+      "type": "object",
+      "properties": {
+        "calling": {
+          "description": "object. Meta's calling object (status, call_icon_visibility, callback_permission_status, call_hours, ...)."
         }
       }
     },
@@ -1001,6 +1195,14 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         }
       }
     },
+    outputSchema: {
+      "type": "object",
+      "properties": {
+        "success": {
+          "description": "boolean"
+        }
+      }
+    },
     input: z.strictObject({ "whatsappNumberId": z.string().min(1).optional(), "status": z.string().min(1).optional(), "call_icon_visibility": z.string().min(1).optional(), "callback_permission_status": z.string().min(1).optional(), "call_hours": z.looseObject({  }).optional(), "voicemail": z.looseObject({  }).optional() }),
     refine: undefined,
     annotations: {"title":"Update Call Settings","readOnlyHint":false,"destructiveHint":true,"idempotentHint":true,"openWorldHint":true},
@@ -1046,6 +1248,21 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         },
         "status": {
           "type": "string"
+        }
+      }
+    },
+    outputSchema: {
+      "type": "object",
+      "description": "Outcome of an action on a call.",
+      "properties": {
+        "success": {
+          "description": "boolean"
+        },
+        "id": {
+          "description": "string"
+        },
+        "status": {
+          "description": "string"
         }
       }
     },
@@ -1172,6 +1389,14 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
               }
             }
           }
+        }
+      }
+    },
+    outputSchema: {
+      "type": "object",
+      "properties": {
+        "calls": {
+          "description": "array of objects with id, externalCallId, direction, status, peerNumber, durationSeconds, sdpOffer, sdpAnswer, startedAt, connectedAt, endedAt, createdAt, updatedAt"
         }
       }
     },
@@ -1311,6 +1536,29 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         }
       }
     },
+    outputSchema: {
+      "type": "object",
+      "properties": {
+        "conversations": {
+          "description": "array of objects with id, type, from, fromName, userId, username, unreadCount, lastMessageAt, lastMessagePreview, createdAt"
+        },
+        "total": {
+          "description": "integer"
+        },
+        "page": {
+          "description": "integer"
+        },
+        "pageSize": {
+          "description": "integer"
+        },
+        "totalPages": {
+          "description": "integer"
+        },
+        "notice": {
+          "description": "string. PII_RELAY_ONLY when the number stores no message content."
+        }
+      }
+    },
     input: z.strictObject({ "startDate": isoDateTime().optional(), "endDate": isoDateTime().optional(), "page": z.number().int().min(1).optional(), "pageSize": z.number().int().min(1).max(100).optional(), "whatsappNumberId": z.string().min(1).optional() }),
     refine: undefined,
     annotations: {"title":"List Conversations","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
@@ -1367,6 +1615,20 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         }
       }
     },
+    outputSchema: {
+      "type": "object",
+      "properties": {
+        "id": {
+          "description": "string"
+        },
+        "subject": {
+          "description": "string, or null"
+        },
+        "participants": {
+          "description": "array of object. Members with their roles (item shape not confirmed upstream)."
+        }
+      }
+    },
     input: z.strictObject({ "groupId": patterned("^[^\\s/]+@g\\.us$", "a group JID ending in @g.us").min(1), "whatsappNumberId": z.string().min(1).optional() }),
     refine: undefined,
     annotations: {"title":"Get Group Info","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
@@ -1402,6 +1664,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
       "additionalProperties": false
     },
     responseSchema: undefined,
+    outputSchema: undefined,
     input: z.strictObject({ "groupId": patterned("^[^\\s/]+@g\\.us$", "a group JID ending in @g.us").min(1), "whatsappNumberId": z.string().min(1).optional() }),
     refine: undefined,
     annotations: {"title":"Get Group Invite Link","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
@@ -1448,6 +1711,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
       "additionalProperties": false
     },
     responseSchema: undefined,
+    outputSchema: undefined,
     input: z.strictObject({ "groupId": patterned("^[^\\s/]+@g\\.us$", "a group JID ending in @g.us").min(1), "whatsappNumberId": z.string().min(1).optional(), "participants": z.array(patterned("^[1-9]\\d{7,14}$", "E.164 digits without +, such as 5511999999999")).min(1).max(256) }),
     refine: undefined,
     annotations: {"title":"Add Group Participants","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
@@ -1494,6 +1758,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
       "additionalProperties": false
     },
     responseSchema: undefined,
+    outputSchema: undefined,
     input: z.strictObject({ "groupId": patterned("^[^\\s/]+@g\\.us$", "a group JID ending in @g.us").min(1), "whatsappNumberId": z.string().min(1).optional(), "participants": z.array(patterned("^[1-9]\\d{7,14}$", "E.164 digits without +, such as 5511999999999")).min(1).max(256) }),
     refine: undefined,
     annotations: {"title":"Demote Group Admins","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
@@ -1540,6 +1805,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
       "additionalProperties": false
     },
     responseSchema: undefined,
+    outputSchema: undefined,
     input: z.strictObject({ "groupId": patterned("^[^\\s/]+@g\\.us$", "a group JID ending in @g.us").min(1), "whatsappNumberId": z.string().min(1).optional(), "participants": z.array(patterned("^[1-9]\\d{7,14}$", "E.164 digits without +, such as 5511999999999")).min(1).max(256) }),
     refine: undefined,
     annotations: {"title":"Promote Group Participants","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
@@ -1586,6 +1852,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
       "additionalProperties": false
     },
     responseSchema: undefined,
+    outputSchema: undefined,
     input: z.strictObject({ "groupId": patterned("^[^\\s/]+@g\\.us$", "a group JID ending in @g.us").min(1), "whatsappNumberId": z.string().min(1).optional(), "participants": z.array(patterned("^[1-9]\\d{7,14}$", "E.164 digits without +, such as 5511999999999")).min(1).max(256) }),
     refine: undefined,
     annotations: {"title":"Remove Group Participants","readOnlyHint":false,"destructiveHint":true,"idempotentHint":true,"openWorldHint":true},
@@ -1632,6 +1899,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
       "additionalProperties": false
     },
     responseSchema: undefined,
+    outputSchema: undefined,
     input: z.strictObject({ "groupId": patterned("^[^\\s/]+@g\\.us$", "a group JID ending in @g.us").min(1), "whatsappNumberId": z.string().min(1).optional(), "messageId": z.string().min(1), "duration": z.number().int().min(1).optional() }),
     refine: undefined,
     annotations: {"title":"Pin Group Message","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
@@ -1701,6 +1969,20 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         }
       }
     },
+    outputSchema: {
+      "type": "object",
+      "properties": {
+        "id": {
+          "description": "string. Group JID ending in @g.us."
+        },
+        "subject": {
+          "description": "string"
+        },
+        "participants": {
+          "description": "array of string or object. The members of the new group."
+        }
+      }
+    },
     input: z.strictObject({ "whatsappNumberId": z.string().min(1).optional(), "subject": z.string().min(1), "participants": z.array(patterned("^[1-9]\\d{7,14}$", "E.164 digits without +, such as 5511999999999")).max(256).optional() }),
     refine: undefined,
     annotations: {"title":"Create Group","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
@@ -1746,6 +2028,14 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
               }
             }
           }
+        }
+      }
+    },
+    outputSchema: {
+      "type": "object",
+      "properties": {
+        "groups": {
+          "description": "array of objects with id, name"
         }
       }
     },
@@ -1806,6 +2096,23 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         },
         "mediaId": {
           "type": "string"
+        }
+      }
+    },
+    outputSchema: {
+      "type": "object",
+      "properties": {
+        "base64": {
+          "description": "string. The whole file as a data URI."
+        },
+        "mimeType": {
+          "description": "string"
+        },
+        "fileName": {
+          "description": "string, or null"
+        },
+        "mediaId": {
+          "description": "string"
         }
       }
     },
@@ -1921,6 +2228,45 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         }
       }
     },
+    outputSchema: {
+      "type": "object",
+      "description": "Delivery state of one sent message.",
+      "properties": {
+        "id": {
+          "description": "string"
+        },
+        "status": {
+          "description": "one of \"QUEUED\", \"SENT\", \"DELIVERED\", \"READ\", \"FAILED\", \"CANCELED\". READ is only reached when the recipient has read receipts enabled."
+        },
+        "correlationId": {
+          "description": "string, or null"
+        },
+        "destinationNumber": {
+          "description": "string, or null"
+        },
+        "template": {
+          "description": "string, or null. Template used, if any."
+        },
+        "createdAt": {
+          "description": "string (date-time)"
+        },
+        "sentAt": {
+          "description": "string (date-time), or null"
+        },
+        "deliveredAt": {
+          "description": "string (date-time), or null"
+        },
+        "readAt": {
+          "description": "string (date-time), or null"
+        },
+        "externalMessageId": {
+          "description": "string, or null. Provider message id (wamid) once sent."
+        },
+        "errorMessage": {
+          "description": "string, or null. Why the message failed, when it did."
+        }
+      }
+    },
     input: z.strictObject({ "messageId": z.string().min(1), "whatsappNumberId": z.string().min(1).optional() }),
     refine: undefined,
     annotations: {"title":"Get Message Status","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
@@ -1994,6 +2340,20 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
               }
             }
           }
+        }
+      }
+    },
+    outputSchema: {
+      "type": "object",
+      "properties": {
+        "cancelled": {
+          "description": "integer or array of string. Messages cancelled; a count in one documented shape, a list of ids in the other."
+        },
+        "notFound": {
+          "description": "integer. How many ids matched no message."
+        },
+        "failed": {
+          "description": "array of objects with id, reason. Ids that could not be cancelled, each with the reason."
         }
       }
     },
@@ -2181,6 +2541,29 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         }
       }
     },
+    outputSchema: {
+      "type": "object",
+      "properties": {
+        "messages": {
+          "description": "array of objects with id, conversationId, direction, type, content, from, fromName, groupId, groupName, media, redacted, createdAt"
+        },
+        "total": {
+          "description": "integer"
+        },
+        "page": {
+          "description": "integer"
+        },
+        "pageSize": {
+          "description": "integer"
+        },
+        "totalPages": {
+          "description": "integer"
+        },
+        "notice": {
+          "description": "string. PII_RELAY_ONLY when the number stores no message content."
+        }
+      }
+    },
     input: z.strictObject({ "startDate": isoDateTime().optional(), "endDate": isoDateTime().optional(), "page": z.number().int().min(1).optional(), "pageSize": z.number().int().min(1).max(100).optional(), "whatsappNumberId": z.string().min(1).optional() }),
     refine: undefined,
     annotations: {"title":"List Group Messages","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
@@ -2311,6 +2694,30 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         "sourceNumber": {
           "type": "string",
           "description": "Phone number the message is sent from."
+        }
+      }
+    },
+    outputSchema: {
+      "type": "object",
+      "description": "Receipt of a message accepted into the send queue.",
+      "properties": {
+        "id": {
+          "description": "string. Internal message id; the same value appears as internalMessageId in message webhooks."
+        },
+        "correlationId": {
+          "description": "string. Correlation id, also accepted by message_get."
+        },
+        "status": {
+          "description": "string. Always QUEUED at this point."
+        },
+        "createdAt": {
+          "description": "string (date-time)"
+        },
+        "origin": {
+          "description": "string. Display name of the sending number."
+        },
+        "sourceNumber": {
+          "description": "string. Phone number the message is sent from."
         }
       }
     },
@@ -2485,6 +2892,29 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         }
       }
     },
+    outputSchema: {
+      "type": "object",
+      "properties": {
+        "messages": {
+          "description": "array of objects with id, conversationId, conversationUnreadCount, direction, type, content, from, fromName, media, readAt, redacted, createdAt"
+        },
+        "total": {
+          "description": "integer"
+        },
+        "page": {
+          "description": "integer"
+        },
+        "pageSize": {
+          "description": "integer"
+        },
+        "totalPages": {
+          "description": "integer"
+        },
+        "notice": {
+          "description": "string. PII_RELAY_ONLY when the number stores no message content."
+        }
+      }
+    },
     input: z.strictObject({ "page": z.number().int().min(1).optional(), "pageSize": z.number().int().min(1).max(100).optional(), "whatsappNumberId": z.string().min(1).optional() }),
     refine: undefined,
     annotations: {"title":"List Unread Messages","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
@@ -2530,6 +2960,14 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
               }
             }
           }
+        }
+      }
+    },
+    outputSchema: {
+      "type": "object",
+      "properties": {
+        "newsletters": {
+          "description": "array of objects with id, name"
         }
       }
     },
@@ -2605,6 +3043,14 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         }
       }
     },
+    outputSchema: {
+      "type": "object",
+      "properties": {
+        "results": {
+          "description": "array of objects with input, exists, number, name"
+        }
+      }
+    },
     input: z.strictObject({ "whatsappNumberId": z.string().min(1).optional(), "numbers": z.array(z.string().min(1)).min(1).max(20).optional(), "number": z.string().min(1).optional() }),
     refine: "numbersOrNumber",
     annotations: {"title":"Check Numbers on WhatsApp","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
@@ -2650,6 +3096,18 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
             "null"
           ],
           "description": "Code to type in WhatsApp instead of scanning; may be null."
+        }
+      }
+    },
+    outputSchema: {
+      "type": "object",
+      "description": "Material to pair a phone with an unofficial number.",
+      "properties": {
+        "qrcodeBase64": {
+          "description": "string, or null. QR code as a PNG data URI, to be scanned in WhatsApp > Linked devices."
+        },
+        "pairingCode": {
+          "description": "string, or null. Code to type in WhatsApp instead of scanning; may be null."
         }
       }
     },
@@ -2778,6 +3236,23 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         }
       }
     },
+    outputSchema: {
+      "type": "object",
+      "properties": {
+        "qrcodeBase64": {
+          "description": "string, or null. QR code as a PNG data URI."
+        },
+        "pairingCode": {
+          "description": "string, or null"
+        },
+        "instance": {
+          "description": "object with id (string), instanceName (string), number (string), name (string), provider (one of \"PILOT_STATUS\", \"META\"), apiKeys (array of objects with name, keyPrefix, keyLast4), state (one of \"OPEN\", \"CONNECTING\", \"CLOSE\"), isFullyConnected (boolean), createdAt (string (date-time)), updatedAt (string (date-time)). One WhatsApp number (instance) of the tenant, without credentials."
+        },
+        "linkedApiKeyId": {
+          "description": "string, or null"
+        }
+      }
+    },
     input: z.strictObject({ "name": z.string().min(1), "number": patterned("^\\+?\\d{10,15}$", "at least 10 digits, optional leading +"), "linkToApiKey": z.boolean().optional() }),
     refine: undefined,
     annotations: {"title":"Create Number","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
@@ -2811,6 +3286,14 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
       "properties": {
         "ok": {
           "type": "boolean"
+        }
+      }
+    },
+    outputSchema: {
+      "type": "object",
+      "properties": {
+        "ok": {
+          "description": "boolean"
         }
       }
     },
@@ -2941,6 +3424,48 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         }
       }
     },
+    outputSchema: {
+      "type": "object",
+      "description": "One number with its health and, for Meta numbers, the Meta profile data.",
+      "properties": {
+        "id": {
+          "description": "string"
+        },
+        "instanceName": {
+          "description": "string"
+        },
+        "number": {
+          "description": "string"
+        },
+        "name": {
+          "description": "string"
+        },
+        "provider": {
+          "description": "one of \"PILOT_STATUS\", \"META\""
+        },
+        "apiKeys": {
+          "description": "array of objects with name, keyPrefix, keyLast4"
+        },
+        "state": {
+          "description": "one of \"OPEN\", \"CONNECTING\", \"CLOSE\""
+        },
+        "isFullyConnected": {
+          "description": "boolean"
+        },
+        "health": {
+          "description": "object with qualityRating (string, or null), messagingLimitTier (string, or null), metaStatus (string, or null), sendable (boolean)"
+        },
+        "meta": {
+          "description": "object, or null. Phone, profile and WABA data from Meta (camelCase); null for non-Meta numbers."
+        },
+        "createdAt": {
+          "description": "string (date-time)"
+        },
+        "updatedAt": {
+          "description": "string (date-time)"
+        }
+      }
+    },
     input: z.strictObject({ "numberId": z.string().min(1), "refresh": z.boolean().optional() }),
     refine: undefined,
     annotations: {"title":"Get Number","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
@@ -3022,6 +3547,14 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
             "type": "string",
             "format": "date-time"
           }
+        }
+      }
+    },
+    outputSchema: {
+      "type": "object",
+      "properties": {
+        "items": {
+          "description": "array of objects with id, instanceName, number, name, provider, apiKeys, state, isFullyConnected, createdAt, updatedAt"
         }
       }
     },
@@ -3256,6 +3789,35 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         }
       }
     },
+    outputSchema: {
+      "type": "object",
+      "properties": {
+        "provider": {
+          "description": "string"
+        },
+        "remotePairingToken": {
+          "description": "string"
+        },
+        "remotePairingUrl": {
+          "description": "string. The link to give to the number's owner."
+        },
+        "numberId": {
+          "description": "string"
+        },
+        "instance": {
+          "description": "object with id (string), instanceName (string), number (string), name (string), provider (one of \"PILOT_STATUS\", \"META\"), apiKeys (array of objects with name, keyPrefix, keyLast4), state (one of \"OPEN\", \"CONNECTING\", \"CLOSE\"), isFullyConnected (boolean), createdAt (string (date-time)), updatedAt (string (date-time)). One WhatsApp number (instance) of the tenant, without credentials."
+        },
+        "maskedNumber": {
+          "description": "string"
+        },
+        "messageSent": {
+          "description": "boolean"
+        },
+        "messageError": {
+          "description": "string, or null. Why the WhatsApp message with the link could not be sent."
+        }
+      }
+    },
     input: z.strictObject({ "provider": z.enum(["PILOT_STATUS","META"]).optional(), "name": z.string().min(1).optional(), "number": patterned("^\\+?\\d{10,15}$", "at least 10 digits, optional leading +").optional(), "sendViaWhatsApp": z.boolean().optional(), "redirectUrl": httpUrl().optional(), "externalRef": z.string().optional(), "linkToApiKey": z.boolean().optional(), "metaFlow": z.enum(["embedded","credentials"]).optional(), "branding": z.looseObject({ "logoUrl": httpUrl().regex(new RegExp("^https://"), { message: "must be an https:// URL" }).nullable().optional(), "primaryColor": patterned("^#[0-9A-Fa-f]{6}$", "a #RRGGBB color").nullable().optional(), "backgroundColor": patterned("^#[0-9A-Fa-f]{6}$", "a #RRGGBB color").nullable().optional(), "companyName": z.string().max(60).nullable().optional(), "subtitle": z.string().max(120).nullable().optional(), "supportUrl": httpUrl().regex(new RegExp("^https://"), { message: "must be an https:// URL" }).nullable().optional(), "defaultRedirectUrl": httpUrl().regex(new RegExp("^https://"), { message: "must be an https:// URL" }).nullable().optional(), "hidePilotStatusBranding": z.boolean().nullable().optional() }).optional() }),
     refine: "remotePairingNameNumber",
     annotations: {"title":"Create Remote Pairing Link","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
@@ -3300,6 +3862,20 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         },
         "isFullyConnected": {
           "type": "boolean"
+        }
+      }
+    },
+    outputSchema: {
+      "type": "object",
+      "properties": {
+        "id": {
+          "description": "string"
+        },
+        "state": {
+          "description": "one of \"OPEN\", \"CONNECTING\", \"CLOSE\""
+        },
+        "isFullyConnected": {
+          "description": "boolean"
         }
       }
     },
@@ -3355,6 +3931,29 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         "checkoutUrl": {
           "type": "string",
           "description": "Stripe page to finish the purchase when no card is saved."
+        }
+      }
+    },
+    outputSchema: {
+      "type": "object",
+      "properties": {
+        "success": {
+          "description": "boolean"
+        },
+        "charged": {
+          "description": "boolean. True when the saved card was charged; false when checkoutUrl must be completed instead."
+        },
+        "plan": {
+          "description": "string"
+        },
+        "paidExtraNumbers": {
+          "description": "integer"
+        },
+        "monthlyTotalBRL": {
+          "description": "number"
+        },
+        "checkoutUrl": {
+          "description": "string. Stripe page to finish the purchase when no card is saved."
         }
       }
     },
@@ -3428,6 +4027,44 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
               "type": "string"
             }
           }
+        }
+      }
+    },
+    outputSchema: {
+      "type": "object",
+      "properties": {
+        "requiresConversion": {
+          "description": "boolean. True when the purchase would move a Free plan to On Demand."
+        },
+        "fromPlan": {
+          "description": "string"
+        },
+        "toPlan": {
+          "description": "string"
+        },
+        "currentNumbers": {
+          "description": "integer"
+        },
+        "requested": {
+          "description": "integer"
+        },
+        "billedQuantity": {
+          "description": "integer"
+        },
+        "unitPriceBRL": {
+          "description": "number"
+        },
+        "monthlyTotalBRL": {
+          "description": "number"
+        },
+        "messagesBecomeUnlimited": {
+          "description": "boolean"
+        },
+        "hasSavedCard": {
+          "description": "boolean"
+        },
+        "explanation": {
+          "description": "object with pt (string), en (string)"
         }
       }
     },
@@ -3627,6 +4264,23 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         }
       }
     },
+    outputSchema: {
+      "type": "object",
+      "properties": {
+        "id": {
+          "description": "string"
+        },
+        "name": {
+          "description": "string"
+        },
+        "category": {
+          "description": "string"
+        },
+        "metaStatus": {
+          "description": "string, or null. PENDING while Meta reviews it; null for non-Meta numbers."
+        }
+      }
+    },
     input: z.strictObject({ "whatsappNumberId": z.string().min(1).optional(), "name": z.string().min(1), "body": z.union([z.looseObject({ "header": z.strictObject({ "type": z.enum(["NONE","TEXT","IMAGE","VIDEO","DOCUMENT"]).optional(), "text": z.string().max(60).optional(), "url": httpUrl().optional() }).optional(), "body": z.looseObject({ "text": z.string().min(1).max(1024) }), "footer": z.looseObject({ "text": z.string().max(60) }).optional(), "buttons": z.array(z.looseObject({ "type": z.enum(["QUICK_REPLY","URL","PHONE_NUMBER","COPY_CODE"]), "text": z.string().optional(), "url": z.string().optional(), "phone_number": patterned("^\\+?[1-9]\\d{7,14}$", "an E.164 phone number such as +5511999999999").optional(), "example": z.array(z.string()).optional() })).max(10).optional() }), z.string().min(1).max(1024)]), "examples": z.record(z.string(), z.string()), "category": z.enum(["MARKETING","UTILITY","OTP"]).optional(), "language": z.string().min(1).optional() }),
     refine: undefined,
     annotations: {"title":"Create Template","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
@@ -3668,6 +4322,17 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         },
         "id": {
           "type": "string"
+        }
+      }
+    },
+    outputSchema: {
+      "type": "object",
+      "properties": {
+        "deleted": {
+          "description": "boolean"
+        },
+        "id": {
+          "description": "string"
         }
       }
     },
@@ -3768,6 +4433,39 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         }
       }
     },
+    outputSchema: {
+      "type": "object",
+      "description": "A message template.",
+      "properties": {
+        "id": {
+          "description": "string"
+        },
+        "name": {
+          "description": "string"
+        },
+        "category": {
+          "description": "string"
+        },
+        "body": {
+          "description": "object or string. The template content."
+        },
+        "variables": {
+          "description": "array of string"
+        },
+        "source": {
+          "description": "one of \"META\", \"PILOT_STATUS\""
+        },
+        "metaStatus": {
+          "description": "one of \"APPROVED\", \"PENDING\", \"REJECTED\", \"DISABLED\", or null. Meta review state; null for non-Meta templates."
+        },
+        "metaLanguage": {
+          "description": "string, or null"
+        },
+        "sendable": {
+          "description": "boolean. Whether messages_send can use it now (on Meta numbers only approved Meta templates are)."
+        }
+      }
+    },
     input: z.strictObject({ "templateId": z.string().min(1), "whatsappNumberId": z.string().min(1).optional() }),
     refine: undefined,
     annotations: {"title":"Get Template","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
@@ -3857,6 +4555,14 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
             "type": "boolean",
             "description": "Whether messages_send can use it now (on Meta numbers only approved Meta templates are)."
           }
+        }
+      }
+    },
+    outputSchema: {
+      "type": "object",
+      "properties": {
+        "items": {
+          "description": "array of objects with id, name, category, body, variables, source, metaStatus, metaLanguage, sendable"
         }
       }
     },
@@ -4034,6 +4740,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
       "additionalProperties": false
     },
     responseSchema: undefined,
+    outputSchema: undefined,
     input: z.strictObject({ "templateId": z.string().min(1), "whatsappNumberId": z.string().min(1).optional(), "body": z.union([z.looseObject({ "header": z.strictObject({ "type": z.enum(["NONE","TEXT","IMAGE","VIDEO","DOCUMENT"]).optional(), "text": z.string().max(60).optional(), "url": httpUrl().optional() }).optional(), "body": z.looseObject({ "text": z.string().min(1).max(1024) }), "footer": z.looseObject({ "text": z.string().max(60) }).optional(), "buttons": z.array(z.looseObject({ "type": z.enum(["QUICK_REPLY","URL","PHONE_NUMBER","COPY_CODE"]), "text": z.string().optional(), "url": z.string().optional(), "phone_number": patterned("^\\+?[1-9]\\d{7,14}$", "an E.164 phone number such as +5511999999999").optional(), "example": z.array(z.string()).optional() })).max(10).optional() }), z.string().min(1).max(1024)]), "examples": z.record(z.string(), z.string()), "category": z.enum(["MARKETING","UTILITY","OTP"]).optional(), "language": z.string().min(1).optional() }),
     refine: undefined,
     annotations: {"title":"Update Template","readOnlyHint":false,"destructiveHint":true,"idempotentHint":true,"openWorldHint":true},
@@ -4136,6 +4843,14 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
             "format": "date-time",
             "description": "When the attempt was made (UTC)."
           }
+        }
+      }
+    },
+    outputSchema: {
+      "type": "object",
+      "properties": {
+        "items": {
+          "description": "array of objects with event, status, statusCode, payload, response, durationMs, createdAt"
         }
       }
     },
@@ -4243,6 +4958,51 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         "updatedAt": {
           "type": "string",
           "format": "date-time"
+        }
+      }
+    },
+    outputSchema: {
+      "type": "object",
+      "description": "A webhook subscription. The signing secret is never included.",
+      "properties": {
+        "id": {
+          "description": "string"
+        },
+        "tenantId": {
+          "description": "string"
+        },
+        "name": {
+          "description": "string"
+        },
+        "url": {
+          "description": "string. Receiving endpoint."
+        },
+        "environment": {
+          "description": "string. Environment label, LIVE in practice."
+        },
+        "active": {
+          "description": "boolean. False while deliveries are paused."
+        },
+        "events": {
+          "description": "array of string"
+        },
+        "apiKeys": {
+          "description": "array of objects with id, name"
+        },
+        "lastTriggered": {
+          "description": "string (date-time), or null"
+        },
+        "whatsappNumberIds": {
+          "description": "array of string"
+        },
+        "whatsappInstanceIds": {
+          "description": "array of string"
+        },
+        "createdAt": {
+          "description": "string (date-time)"
+        },
+        "updatedAt": {
+          "description": "string (date-time)"
         }
       }
     },
@@ -4388,6 +5148,51 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         }
       }
     },
+    outputSchema: {
+      "type": "object",
+      "description": "A webhook subscription. The signing secret is never included.",
+      "properties": {
+        "id": {
+          "description": "string"
+        },
+        "tenantId": {
+          "description": "string"
+        },
+        "name": {
+          "description": "string"
+        },
+        "url": {
+          "description": "string. Receiving endpoint."
+        },
+        "environment": {
+          "description": "string. Environment label, LIVE in practice."
+        },
+        "active": {
+          "description": "boolean. False while deliveries are paused."
+        },
+        "events": {
+          "description": "array of string"
+        },
+        "apiKeys": {
+          "description": "array of objects with id, name"
+        },
+        "lastTriggered": {
+          "description": "string (date-time), or null"
+        },
+        "whatsappNumberIds": {
+          "description": "array of string"
+        },
+        "whatsappInstanceIds": {
+          "description": "array of string"
+        },
+        "createdAt": {
+          "description": "string (date-time)"
+        },
+        "updatedAt": {
+          "description": "string (date-time)"
+        }
+      }
+    },
     input: z.strictObject({ "whatsappNumberId": z.string().min(1).optional(), "url": httpUrl().regex(new RegExp("^https://"), { message: "must be an https:// URL" }), "name": z.string().min(1).optional(), "events": z.array(z.enum(["*","message.sent","message.delivered","message.read","message.failed","message.reply","message.received","message.group","message.newsletter","number.created","number.connected","number.disconnected","number.removed","call.ringing","call.connected","call.ended","call.missed","call.permission_updated","calls"])).optional() }),
     refine: undefined,
     annotations: {"title":"Create Webhook","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
@@ -4422,6 +5227,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
       "additionalProperties": false
     },
     responseSchema: undefined,
+    outputSchema: undefined,
     input: z.strictObject({ "webhookId": z.string().min(1), "whatsappNumberId": z.string().min(1).optional() }),
     refine: undefined,
     annotations: {"title":"Delete Webhook","readOnlyHint":false,"destructiveHint":true,"idempotentHint":true,"openWorldHint":true},
@@ -4521,6 +5327,14 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
             "type": "string",
             "format": "date-time"
           }
+        }
+      }
+    },
+    outputSchema: {
+      "type": "object",
+      "properties": {
+        "items": {
+          "description": "array of objects with id, tenantId, name, url, environment, active, events, apiKeys, lastTriggered, whatsappNumberIds, whatsappInstanceIds, createdAt, updatedAt"
         }
       }
     },
@@ -4672,6 +5486,51 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         "updatedAt": {
           "type": "string",
           "format": "date-time"
+        }
+      }
+    },
+    outputSchema: {
+      "type": "object",
+      "description": "A webhook subscription. The signing secret is never included.",
+      "properties": {
+        "id": {
+          "description": "string"
+        },
+        "tenantId": {
+          "description": "string"
+        },
+        "name": {
+          "description": "string"
+        },
+        "url": {
+          "description": "string. Receiving endpoint."
+        },
+        "environment": {
+          "description": "string. Environment label, LIVE in practice."
+        },
+        "active": {
+          "description": "boolean. False while deliveries are paused."
+        },
+        "events": {
+          "description": "array of string"
+        },
+        "apiKeys": {
+          "description": "array of objects with id, name"
+        },
+        "lastTriggered": {
+          "description": "string (date-time), or null"
+        },
+        "whatsappNumberIds": {
+          "description": "array of string"
+        },
+        "whatsappInstanceIds": {
+          "description": "array of string"
+        },
+        "createdAt": {
+          "description": "string (date-time)"
+        },
+        "updatedAt": {
+          "description": "string (date-time)"
         }
       }
     },

@@ -51,6 +51,8 @@ export interface ToolSpec {
   readonly inputSchema: JsonSchema;
   /** Schema of the 2xx JSON answer as documented, or undefined when the API documents no body. */
   readonly responseSchema: JsonSchema | undefined;
+  /** What tools/list declares: every documented field described, nothing a real answer could fail. */
+  readonly outputSchema: JsonSchema | undefined;
   readonly input: z.ZodObject;
   readonly refine: string | undefined;
   readonly annotations: ToolAnnotations;

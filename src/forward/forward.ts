@@ -71,7 +71,7 @@ export async function forwardToolCall(tool: PreparedTool, rawArgs: unknown, ctx:
     const response = await ctx.client.request(request, ctx.credentials);
     const durationMs = Math.round(performance.now() - started);
     ctx.logger.info({ ...log, status: response.status, durationMs, attempts: response.attempts }, "tool call");
-    return mapResponse(response.status, response.text, response.retryAfter, ctx);
+    return mapResponse(tool, response.status, response.text, response.retryAfter, ctx);
   } catch (error) {
     if (!(error instanceof UpstreamFailure)) throw error;
     const durationMs = Math.round(performance.now() - started);
@@ -83,9 +83,14 @@ export async function forwardToolCall(tool: PreparedTool, rawArgs: unknown, ctx:
   }
 }
 
-function mapResponse(status: number, text: string, retryAfter: string | undefined, ctx: CallContext): ToolOutcome {
+function mapResponse(tool: PreparedTool, status: number, text: string, retryAfter: string | undefined, ctx: CallContext): ToolOutcome {
   if (status >= 200 && status < 300) {
-    if (text.trim() === "") return { result: textResult(`OK (HTTP ${status})`), unauthorized: false };
+    if (text.trim() === "") {
+      // A tool that declares an outputSchema must return structured content; none of its fields is required.
+      const ok = `OK (HTTP ${status})`;
+      const result = tool.spec.outputSchema === undefined ? textResult(ok) : { content: [{ type: "text" as const, text: ok }], structuredContent: {} };
+      return { result, unauthorized: false };
+    }
     let value: unknown;
     try {
       value = JSON.parse(text);

@@ -8,6 +8,7 @@ export interface ToolListEntry {
   readonly title: string;
   readonly description: string;
   readonly inputSchema: JsonSchema;
+  readonly outputSchema?: JsonSchema;
   readonly annotations: ToolSpec["annotations"];
 }
 
@@ -59,6 +60,7 @@ export function prepareTool(spec: ToolSpec): PreparedTool {
       title: spec.title,
       description: spec.description,
       inputSchema: spec.inputSchema,
+      ...(spec.outputSchema === undefined ? {} : { outputSchema: spec.outputSchema }),
       annotations: spec.annotations,
     },
   };

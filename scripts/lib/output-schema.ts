@@ -1,0 +1,79 @@
+import type { JsonSchema } from "../../src/catalogue/types.js";
+
+/**
+ * The outputSchema a tool declares, from the documented 2xx response.
+ *
+ * MCP clients reject a result whose structuredContent does not validate (the SDK client does), and the API's
+ * answers vary in ways its documents do not pin down (two shapes for one route, nulls nobody mentioned). So the
+ * declared schema constrains only what we guarantee ourselves (the root is an object; arrays arrive wrapped as
+ * { items }) and describes every field, its type included, in words. It documents; it never rejects a real answer.
+ */
+export function outputSchemaFor(response: JsonSchema | undefined): JsonSchema | undefined {
+  if (response === undefined) return undefined;
+  if (Array.isArray(response.allOf)) {
+    const merged: Record<string, JsonSchema> = {};
+    for (const part of response.allOf as JsonSchema[]) Object.assign(merged, (part.properties as Record<string, JsonSchema> | undefined) ?? {});
+    return outputSchemaFor({ type: "object", properties: merged, ...(response.description ? { description: response.description } : {}) });
+  }
+  if (isArray(response)) {
+    return { type: "object", properties: { items: { description: describe(response, 0) } } };
+  }
+  const properties = response.properties as Record<string, JsonSchema> | undefined;
+  const description = typeof response.description === "string" ? { description: response.description } : {};
+  if (properties === undefined) return { type: "object", ...description };
+  return {
+    type: "object",
+    ...description,
+    properties: Object.fromEntries(Object.entries(properties).map(([key, child]) => [key, { description: describe(child, 0) }])),
+  };
+}
+
+function isArray(schema: JsonSchema): boolean {
+  return schema.type === "array" || (Array.isArray(schema.type) && schema.type.includes("array"));
+}
+
+/** "string (date-time, or null): when it was sent" — the type in words, then the field's own description. */
+function describe(schema: JsonSchema, depth: number): string {
+  const type = typeWords(schema, depth);
+  const own = typeof schema.description === "string" ? schema.description.trim() : "";
+  return own === "" ? type : `${type}. ${own}`;
+}
+
+function typeWords(schema: JsonSchema, depth: number): string {
+  const variants = (schema.oneOf ?? schema.anyOf) as JsonSchema[] | undefined;
+  if (variants) return variants.map((v) => typeWords(v, depth)).join(" or ");
+  if (Array.isArray(schema.allOf)) return mergedObjectWords(schema.allOf as JsonSchema[], depth);
+  const types = Array.isArray(schema.type) ? (schema.type as string[]) : schema.type === undefined ? [] : [schema.type as string];
+  const nullable = types.includes("null");
+  const main = types.filter((t) => t !== "null");
+  let words: string;
+  if (Array.isArray(schema.enum)) {
+    words = `one of ${(schema.enum as unknown[]).filter((v) => v !== null).map((v) => JSON.stringify(v)).join(", ")}`;
+  } else if (schema.const !== undefined) {
+    words = `always ${JSON.stringify(schema.const)}`;
+  } else if (main[0] === "array") {
+    const item = schema.items ? typeWords(schema.items as JsonSchema, depth + 1) : "values";
+    words = `array of ${item.replace(/^object with/, "objects with")}`;
+  } else if (main[0] === "object" || schema.properties !== undefined) {
+    words = objectWords(schema.properties as Record<string, JsonSchema> | undefined, depth);
+  } else if (main.length > 0) {
+    words = main.join(" or ") + (typeof schema.format === "string" ? ` (${schema.format})` : "");
+  } else {
+    words = "any JSON value";
+  }
+  return nullable ? `${words}, or null` : words;
+}
+
+function objectWords(properties: Record<string, JsonSchema> | undefined, depth: number): string {
+  if (properties === undefined || Object.keys(properties).length === 0) return "object";
+  const keys = Object.keys(properties);
+  if (depth >= 1) return `object with ${keys.join(", ")}`;
+  const parts = keys.map((key) => `${key} (${typeWords(properties[key]!, depth + 1)})`);
+  return `object with ${parts.join(", ")}`;
+}
+
+function mergedObjectWords(parts: JsonSchema[], depth: number): string {
+  const properties: Record<string, JsonSchema> = {};
+  for (const part of parts) Object.assign(properties, (part.properties as Record<string, JsonSchema> | undefined) ?? {});
+  return objectWords(properties, depth);
+}
