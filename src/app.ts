@@ -2,7 +2,7 @@ import { TOOL_SPECS } from "./catalogue/tools.generated.js";
 import type { Config } from "./config.js";
 import { createLogger, type Logger } from "./log.js";
 import { McpHandler } from "./mcp/handler.js";
-import { buildSurface, prepareCatalogue, type Surface } from "./registry/registry.js";
+import { Surfaces, prepareCatalogue, type Surface } from "./registry/registry.js";
 import { UpstreamClient } from "./upstream/client.js";
 
 /** Everything built once at start-up and shared by every request: no request state lives here. */
@@ -13,6 +13,8 @@ export interface App {
   readonly handler: McpHandler;
   /** The tools this server offers (the configured selection). */
   readonly surface: Surface;
+  /** The configured surface and the narrower ones per-request selection headers ask for. */
+  readonly surfaces: Surfaces;
   close(): Promise<void>;
 }
 
@@ -22,14 +24,16 @@ export function createApp(config: Config, logger: Logger = createLogger(config.l
     timeoutMs: config.timeoutMs,
     maxResponseBytes: config.maxResponseBytes,
   });
-  const surface = buildSurface(prepareCatalogue(TOOL_SPECS));
+  // Throws SelectionError (unknown toolset or tool names) before anything starts.
+  const surfaces = new Surfaces(prepareCatalogue(TOOL_SPECS), config.selection);
   const handler = new McpHandler({ client, logger, maxResultChars: config.maxResultChars });
   return {
     config,
     logger,
     client,
     handler,
-    surface,
+    surface: surfaces.base,
+    surfaces,
     close: () => client.close(),
   };
 }

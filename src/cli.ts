@@ -1,20 +1,55 @@
 #!/usr/bin/env node
 import dotenv from "dotenv";
-import { createApp } from "./app.js";
-import { ConfigError, loadConfig } from "./config.js";
+import { createApp, type App } from "./app.js";
+import { ConfigError, loadConfig, type Config } from "./config.js";
+import { SelectionError } from "./registry/selection.js";
 import { serveStdio } from "./transports/stdio.js";
 import { VERSION } from "./version.js";
 
-const USAGE = `Usage: pilot-status-mcp [stdio|http]
+const USAGE = `Usage: pilot-status-mcp [stdio|http] [options]
 
   stdio   serve MCP over stdin/stdout (the default); needs PILOT_STATUS_API_KEY
   http    serve stateless streamable HTTP on HOST:PORT (POST /mcp)
+
+Options (each overrides its environment variable):
+  --toolsets=a,b        PILOT_STATUS_TOOLSETS: messaging, webhooks, groups, channels, numbers, templates, calls, account
+  --tools=a,b           PILOT_STATUS_TOOLS: tools to add (alone: only these)
+  --exclude-tools=a,b   PILOT_STATUS_EXCLUDE_TOOLS: tools to leave out
+  --read-only           PILOT_STATUS_READ_ONLY=true: only read-only tools
 
 Configuration comes from the environment (and a .env file); see README.md.`;
 
 function fatal(message: string, code = 1): never {
   process.stderr.write(`pilot-status-mcp: ${message}\n`);
   process.exit(code);
+}
+
+const FLAG_ENV: Readonly<Record<string, string>> = {
+  "--toolsets": "PILOT_STATUS_TOOLSETS",
+  "--tools": "PILOT_STATUS_TOOLS",
+  "--exclude-tools": "PILOT_STATUS_EXCLUDE_TOOLS",
+  "--read-only": "PILOT_STATUS_READ_ONLY",
+};
+
+/** `--name=value`, `--name value`, or a bare `--read-only`; returns env overrides and the positional words. */
+function parseArgs(argv: readonly string[]): { overrides: Record<string, string>; positional: string[] } {
+  const overrides: Record<string, string> = {};
+  const positional: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith("-")) {
+      positional.push(arg);
+      continue;
+    }
+    const [name, inline] = arg.split(/=(.*)/s, 2) as [string, string | undefined];
+    const variable = FLAG_ENV[name];
+    if (variable === undefined) fatal(`unknown option ${name}\n${USAGE}`, 2);
+    if (name === "--read-only") overrides[variable] = inline ?? "true";
+    else if (inline !== undefined) overrides[variable] = inline;
+    else if (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith("-")) overrides[variable] = argv[++i]!;
+    else fatal(`${name} needs a value, such as ${name}=messaging`, 2);
+  }
+  return { overrides, positional };
 }
 
 async function main(argv: readonly string[]): Promise<void> {
@@ -26,14 +61,14 @@ async function main(argv: readonly string[]): Promise<void> {
     process.stderr.write(`${VERSION}\n`);
     return;
   }
-  const positional = argv.filter((a) => !a.startsWith("-"));
+  const { overrides, positional } = parseArgs(argv);
   if (positional.length > 1 || (positional[0] !== undefined && !["stdio", "http"].includes(positional[0]))) {
     fatal(`unknown command "${positional.join(" ")}"\n${USAGE}`, 2);
   }
 
   // .env fills in what the real environment lacks; quiet, because stdout belongs to JSON-RPC in stdio mode.
   dotenv.config({ quiet: true, override: false });
-  const env = { ...process.env };
+  const env = { ...process.env, ...overrides };
   if (positional[0] !== undefined) env.MCP_TRANSPORT = positional[0];
 
   let config;
@@ -48,7 +83,7 @@ async function main(argv: readonly string[]): Promise<void> {
     if (config.apiKey === undefined) {
       fatal("PILOT_STATUS_API_KEY is not set. The stdio server needs a Pilot Status API key (ps_…) in PILOT_STATUS_API_KEY.");
     }
-    const app = createApp(config);
+    const app = startApp(config);
     await serveStdio({
       handler: app.handler,
       surface: app.surface,
@@ -61,8 +96,17 @@ async function main(argv: readonly string[]): Promise<void> {
   }
 
   const { serveHttp } = await import("./transports/http.js");
-  const app = createApp(config);
+  const app = startApp(config);
   await serveHttp(app);
+}
+
+function startApp(config: Config): App {
+  try {
+    return createApp(config);
+  } catch (error) {
+    if (error instanceof SelectionError) fatal(`invalid tool selection: ${error.message}`, 2);
+    throw error;
+  }
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

@@ -1,5 +1,6 @@
 import type { ToolSpec } from "../catalogue/types.js";
 import { prepareTool, type PreparedTool } from "./prepared.js";
+import { selectTools, type Selection } from "./selection.js";
 
 /** A set of callable tools and its tools/list answer, serialised once. */
 export interface Surface {
@@ -17,4 +18,34 @@ export function buildSurface(tools: Iterable<PreparedTool>): Surface {
 /** All tools of the catalogue, prepared once at start-up. */
 export function prepareCatalogue(specs: readonly ToolSpec[]): PreparedTool[] {
   return specs.map(prepareTool);
+}
+
+const MAX_CACHED_SURFACES = 256;
+
+/**
+ * The configured surface (an upper bound) and the narrower ones that request headers ask for. A narrowed surface
+ * depends only on the selection, never on who asked, so it is built once and shared.
+ */
+export class Surfaces {
+  readonly base: Surface;
+  private readonly cache = new Map<string, Surface>();
+
+  constructor(
+    private readonly all: readonly PreparedTool[],
+    configured: Selection,
+  ) {
+    this.base = buildSurface(selectTools(all, configured));
+  }
+
+  /** Throws SelectionError for unknown names; a selection can only narrow the configured surface. */
+  narrowed(selection: Selection): Surface {
+    const key = JSON.stringify([selection.toolsets, selection.tools, selection.excludeTools, selection.readOnly]);
+    const cached = this.cache.get(key);
+    if (cached) return cached;
+    const wanted = new Set(selectTools(this.all, selection).map((t) => t.spec.name));
+    const surface = buildSurface([...this.base.tools.values()].filter((t) => wanted.has(t.spec.name)));
+    if (this.cache.size >= MAX_CACHED_SURFACES) this.cache.clear();
+    this.cache.set(key, surface);
+    return surface;
+  }
 }

@@ -9,8 +9,11 @@ import {
   SUPPORTED_PROTOCOL_VERSIONS,
   errorResponse,
 } from "../mcp/protocol.js";
+import type { Surface } from "../registry/registry.js";
+import { SelectionError, parseFlag, parseList } from "../registry/selection.js";
 import { credentialsFromHeaders, type Credentials } from "../upstream/credentials.js";
 import { VERSION } from "../version.js";
+import { DOCS_URL, serverCard } from "./discovery.js";
 import { hostAllowed, originAllowed, requestIdFrom } from "./http-guards.js";
 
 /**
@@ -77,13 +80,25 @@ export function createHttpApp(app: App): express.Express {
     authorization_servers: [config.authServerUrl],
     bearer_methods_supported: ["header"],
     resource_name: "Pilot Status MCP server",
-    resource_documentation: "https://docs.pilotstatus.com.br/integrations/mcp-server",
+    resource_documentation: DOCS_URL,
   });
+  const serverCardJson = JSON.stringify(serverCard(config, app.surface, metadataUrl));
   const healthJson = JSON.stringify({ status: "ok", version: VERSION });
   const challenge = `Bearer resource_metadata="${metadataUrl}"`;
   const invalidTokenChallenge = `Bearer error="invalid_token", resource_metadata="${metadataUrl}"`;
   const fallback: Credentials | undefined =
     config.apiKey === undefined ? undefined : { apiKey: config.apiKey, apiKeyId: config.apiKeyId };
+
+  /** X-MCP-* headers narrow the configured surface for this request only; they can never widen it. */
+  const surfaceFor = (req: Request): Surface => {
+    const h = req.headers;
+    const toolsets = parseList(h["x-mcp-toolsets"]);
+    const tools = parseList(h["x-mcp-tools"]);
+    const excludeTools = parseList(h["x-mcp-exclude-tools"]);
+    const readOnly = parseFlag(h["x-mcp-readonly"]);
+    if (toolsets === undefined && tools === undefined && excludeTools === undefined && readOnly === undefined) return app.surface;
+    return app.surfaces.narrowed({ toolsets, tools, excludeTools, readOnly });
+  };
 
   const web = express();
   web.disable("x-powered-by");
@@ -102,14 +117,19 @@ export function createHttpApp(app: App): express.Express {
     res.type(JSON_TYPE).send(healthJson);
   });
 
-  for (const path of metadataPaths) {
+  const publicDocuments: Array<[path: string, json: string]> = [
+    ...metadataPaths.map((path): [string, string] => [path, metadataJson]),
+    ["/.well-known/mcp.json", serverCardJson],
+    ["/.well-known/mcp/server-card.json", serverCardJson],
+  ];
+  for (const [path, json] of publicDocuments) {
     web.options(path, (_req, res) => {
       res.set({ "access-control-allow-origin": "*", "access-control-allow-methods": "GET, OPTIONS", "access-control-allow-headers": "*" });
       res.status(204).end();
     });
     web.get(path, (_req, res) => {
       res.set({ "access-control-allow-origin": "*", "cache-control": "public, max-age=3600" });
-      res.type(JSON_TYPE).send(metadataJson);
+      res.type(JSON_TYPE).send(json);
     });
   }
 
@@ -183,7 +203,16 @@ export function createHttpApp(app: App): express.Express {
       return;
     }
 
-    const outcome = await handler.handle(message, { credentials, surface: app.surface, requestId });
+    let surface: Surface;
+    try {
+      surface = surfaceFor(req);
+    } catch (error) {
+      if (!(error instanceof SelectionError)) throw error;
+      sendJsonRpcError(res, 400, JSONRPC_INVALID_REQUEST, `Bad Request: ${error.message}`);
+      return;
+    }
+
+    const outcome = await handler.handle(message, { credentials, surface, requestId });
     if (outcome.unauthorized) {
       const id = (message as { id?: string | number }).id ?? null;
       res.setHeader("www-authenticate", invalidTokenChallenge);
