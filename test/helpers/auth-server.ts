@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { listenOnLoopback, type LoopbackServer } from "./loopback.js";
 
 /**
  * A small OAuth 2.1 authorization server on loopback, standing in for the Pilot Status sign-in: RFC 8414 metadata,
@@ -99,8 +99,7 @@ export class FakeAuthServer {
   private readonly codes = new Map<string, PendingCode>();
   private readonly activeAccessTokens = new Map<string, Grant>();
   private readonly refreshTokens = new Map<string, Grant>();
-  private readonly sockets = new Set<Socket>();
-  private server: Server | undefined;
+  private server: LoopbackServer | undefined;
 
   static async start(): Promise<FakeAuthServer> {
     const authServer = new FakeAuthServer();
@@ -151,14 +150,8 @@ export class FakeAuthServer {
   }
 
   private async listen(): Promise<void> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    this.server.on("connection", (socket) => {
-      this.sockets.add(socket);
-      socket.on("close", () => this.sockets.delete(socket));
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
-    const { port } = this.server.address() as AddressInfo;
-    this.url = `http://127.0.0.1:${port}`;
+    this.server = await listenOnLoopback((req, res) => void this.handle(req, res));
+    this.url = this.server.url;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -323,8 +316,7 @@ export class FakeAuthServer {
   }
 
   async close(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await this.server?.close();
   }
 }
 

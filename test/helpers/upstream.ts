@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { listenOnLoopback, type LoopbackServer } from "./loopback.js";
 
 /** What the fake Pilot Status API received. */
 export interface RecordedRequest {
@@ -32,8 +32,7 @@ export type Responder = (req: RecordedRequest) => Reply | Promise<Reply>;
 export class FakeUpstream {
   readonly requests: RecordedRequest[] = [];
   private responder: Responder = () => ({ status: 200, body: { ok: true } });
-  private readonly sockets = new Set<Socket>();
-  private server: Server | undefined;
+  private server: LoopbackServer | undefined;
   url = "";
 
   static async start(responder?: Responder): Promise<FakeUpstream> {
@@ -52,14 +51,8 @@ export class FakeUpstream {
   }
 
   private async listen(): Promise<void> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    this.server.on("connection", (socket) => {
-      this.sockets.add(socket);
-      socket.on("close", () => this.sockets.delete(socket));
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
-    const { port } = this.server.address() as AddressInfo;
-    this.url = `http://127.0.0.1:${port}`;
+    this.server = await listenOnLoopback((req, res) => void this.handle(req, res));
+    this.url = this.server.url;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -104,7 +97,6 @@ export class FakeUpstream {
   }
 
   async close(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await this.server?.close();
   }
 }
