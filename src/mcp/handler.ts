@@ -81,7 +81,8 @@ export class McpHandler {
       return ok(errorResponse(null, JSONRPC_INVALID_REQUEST, "JSON-RPC batches are not supported (removed in MCP 2025-06-18); send one message per request"));
     }
     if (!isObject(message) || message.jsonrpc !== "2.0") {
-      return ok(errorResponse(validId(isObject(message) ? message.id : undefined) ? (message as { id: string | number }).id : null, JSONRPC_INVALID_REQUEST, 'Invalid Request: expected a JSON-RPC 2.0 object with "jsonrpc": "2.0"'));
+      const id = isObject(message) && validId(message.id) ? message.id : null;
+      return ok(errorResponse(id, JSONRPC_INVALID_REQUEST, 'Invalid Request: expected a JSON-RPC 2.0 object with "jsonrpc": "2.0"'));
     }
     const { method, id } = message;
     if (typeof method !== "string") {
