@@ -14,6 +14,7 @@ import { SelectionError, parseFlag, parseList } from "../registry/selection.js";
 import { credentialsFromHeaders, type Credentials } from "../upstream/credentials.js";
 import { VERSION } from "../version.js";
 import { DOCS_URL, serverCard } from "./discovery.js";
+import { Drain, drainAndClose } from "./drain.js";
 import { hostAllowed, originAllowed, requestIdFrom } from "./http-guards.js";
 
 /**
@@ -71,7 +72,7 @@ async function readBody(req: Request, limit: number): Promise<Buffer | "too_larg
   return Buffer.concat(chunks, size);
 }
 
-export function createHttpApp(app: App): express.Express {
+export function createHttpApp(app: App, drain: Drain = new Drain()): express.Express {
   const { config, handler, logger } = app;
   const metadataUrl = resourceMetadataUrl(config.resourceUrl);
   const metadataPaths = [...new Set(["/.well-known/oauth-protected-resource", new URL(metadataUrl).pathname])];
@@ -108,8 +109,7 @@ export function createHttpApp(app: App): express.Express {
     const requestId = requestIdFrom(req.headers["x-request-id"], randomUUID);
     locals(res).requestId = requestId;
     res.setHeader("x-request-id", requestId);
-    // While draining, tell keep-alive clients (a balancer) to open their next connection elsewhere.
-    if (req.app.locals.draining === true) res.setHeader("connection", "close");
+    drain.track(res);
     next();
   });
 
@@ -253,8 +253,10 @@ export interface RunningHttpServer {
 }
 
 export async function startHttpServer(app: App, port = app.config.port, host = app.config.host): Promise<RunningHttpServer> {
-  const web = createHttpApp(app);
+  const drain = new Drain();
+  const web = createHttpApp(app, drain);
   const server = web.listen(port, host);
+  drain.watch(server);
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
     server.once("error", reject);
@@ -271,15 +273,7 @@ export async function startHttpServer(app: App, port = app.config.port, host = a
     url: `http://${shownHost}:${address.port}`,
     close() {
       closing ??= (async () => {
-        web.locals.draining = true;
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        // Connections whose request finishes during the drain go idle afterwards: close those as they appear.
-        server.closeIdleConnections();
-        const sweeper = setInterval(() => server.closeIdleConnections(), 50);
-        const timer = setTimeout(() => server.closeAllConnections(), app.config.shutdownGraceMs);
-        await closed;
-        clearInterval(sweeper);
-        clearTimeout(timer);
+        await drainAndClose(server, drain, app.config.shutdownGraceMs);
         await app.close();
       })();
       return closing;
