@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import dotenv from "dotenv";
+import { existsSync } from "node:fs";
 import { createApp, type App } from "./app.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
 import { SelectionError } from "./registry/selection.js";
@@ -67,7 +67,8 @@ async function main(argv: readonly string[]): Promise<void> {
   }
 
   // .env fills in what the real environment lacks; quiet, because stdout belongs to JSON-RPC in stdio mode.
-  dotenv.config({ quiet: true, override: false });
+  // Loaded only when there is a file to read: most clients pass settings in the environment, and start-up counts.
+  if (existsSync(".env")) (await import("dotenv")).default.config({ quiet: true, override: false });
   const env = { ...process.env, ...overrides };
   if (positional[0] !== undefined) env.MCP_TRANSPORT = positional[0];
 
@@ -89,6 +90,7 @@ async function main(argv: readonly string[]): Promise<void> {
       surface: app.surface,
       credentials: { apiKey: config.apiKey, apiKeyId: config.apiKeyId },
       logger: app.logger,
+      afterFirstAnswer: () => app.client.warm(),
     });
     await app.close();
     app.logger.flush();

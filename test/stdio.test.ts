@@ -1,4 +1,7 @@
 import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { FakeUpstream } from "./helpers/upstream.js";
@@ -14,10 +17,10 @@ interface RunResult {
 }
 
 /** Runs the built binary with raw stdin lines, the way a careless client might talk to it. */
-function runRaw(env: Record<string, string>, stdinLines: string[], args = ["stdio"]): Promise<RunResult> {
+function runRaw(env: Record<string, string>, stdinLines: string[], args = ["stdio"], cwd = fixtures): Promise<RunResult> {
   requireBuild();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_PATH, ...args], { env: serverEnv(env), cwd: fixtures });
+    const child = spawn(process.execPath, [CLI_PATH, ...args], { env: serverEnv(env), cwd });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
@@ -57,6 +60,20 @@ describe("stdio start-up", () => {
       expect(run.code).toBe(0);
       expect(JSON.parse(run.stdout)).toEqual({ jsonrpc: "2.0", id: 1, result: {} });
     }
+  });
+
+  it("reads a .env file in the working directory, which never overrides the real environment", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pilot-status-env-"));
+    writeFileSync(join(dir, ".env"), `PILOT_STATUS_API_KEY=ps_from_dotenv_file\nPILOT_STATUS_API_URL=${upstream.url}\nPILOT_STATUS_API_KEY_ID=k_from_file\n`);
+    const call = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "templates_list", arguments: {} } });
+    const fromFile = await runRaw({}, [call], ["stdio"], dir);
+    expect(fromFile.code).toBe(0);
+    expect(fromFile.stdout).not.toContain("dotenv"); // stdout stays JSON-RPC only
+    expect(upstream.requests.at(-1)!.headers).toMatchObject({ "x-api-key": "ps_from_dotenv_file", "x-api-key-id": "k_from_file" });
+    const realWins = await runRaw({ PILOT_STATUS_API_KEY: "ps_from_real_env" }, [call], ["stdio"], dir);
+    expect(realWins.code).toBe(0);
+    expect(upstream.requests.at(-1)!.headers["x-api-key"]).toBe("ps_from_real_env");
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it("reports every invalid setting at once, in plain words", async () => {

@@ -282,6 +282,7 @@ export async function startHttpServer(app: App, port = app.config.port, host = a
 }
 
 export async function serveHttp(app: App): Promise<void> {
+  await app.client.warm();
   const running = await startHttpServer(app);
   app.logger.info({ url: running.url, resource: app.config.resourceUrl, tools: app.surface.tools.size }, "listening");
   await new Promise<void>((resolve) => {

@@ -13,6 +13,8 @@ export interface StdioOptions {
   readonly output?: NodeJS.WritableStream;
   /** Longest accepted line; a longer one is answered with a parse error and dropped. */
   readonly maxLineBytes?: number;
+  /** Work to do once the first messages are answered (loading the HTTP client before the first tool call). */
+  readonly afterFirstAnswer?: () => Promise<void>;
 }
 
 /**
@@ -50,9 +52,15 @@ export function serveStdio(options: StdioOptions): Promise<void> {
     pending.add(task);
   };
 
+  let warmed = options.afterFirstAnswer === undefined;
   return new Promise<void>((resolve) => {
     input.setEncoding?.("utf8");
     input.on("data", (chunk: string) => {
+      if (!warmed) {
+        warmed = true;
+        // A timer runs after the promise callbacks that write this chunk's answers.
+        setTimeout(() => void options.afterFirstAnswer!().catch(() => undefined), 0);
+      }
       let text = chunk;
       let newline = text.indexOf("\n");
       while (newline >= 0) {

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { Pool, type Dispatcher } from "undici";
+import type { Dispatcher, Pool } from "undici";
 import { USER_AGENT } from "../version.js";
 import type { Credentials } from "./credentials.js";
 import { credentialHeaders } from "./credentials.js";
@@ -58,7 +58,9 @@ class TooLarge extends Error {}
  * response size, and retries only for requests the caller marks retryable.
  */
 export class UpstreamClient {
-  private readonly pool: Pool;
+  private pool: Pool | undefined;
+  private poolLoading: Promise<Pool> | undefined;
+  private readonly origin: string;
   private readonly pathPrefix: string;
   private readonly retryBaseMs: number;
   private readonly maxAttempts: number;
@@ -66,17 +68,33 @@ export class UpstreamClient {
   constructor(private readonly options: UpstreamClientOptions) {
     const url = new URL(options.baseUrl);
     this.pathPrefix = url.pathname.replace(/\/+$/, "");
-    this.pool = new Pool(url.origin, {
-      connections: 128,
-      pipelining: 1,
-      keepAliveTimeout: 10_000,
-      keepAliveMaxTimeout: 60_000,
-      connect: { timeout: Math.min(options.timeoutMs, 10_000) },
-      headersTimeout: options.timeoutMs,
-      bodyTimeout: options.timeoutMs,
-    });
+    this.origin = url.origin;
     this.retryBaseMs = options.retryBaseMs ?? 250;
     this.maxAttempts = options.maxAttempts ?? 3;
+  }
+
+  /**
+   * The pool, created on first use. undici is the largest module this server loads; a stdio client asks for
+   * tools/list long before the first call, so loading it later keeps start-up short. warm() loads it ahead of time.
+   */
+  private loadPool(): Promise<Pool> {
+    this.poolLoading ??= import("undici").then(({ Pool }) => {
+      this.pool = new Pool(this.origin, {
+        connections: 128,
+        pipelining: 1,
+        keepAliveTimeout: 10_000,
+        keepAliveMaxTimeout: 60_000,
+        connect: { timeout: Math.min(this.options.timeoutMs, 10_000) },
+        headersTimeout: this.options.timeoutMs,
+        bodyTimeout: this.options.timeoutMs,
+      });
+      return this.pool;
+    });
+    return this.poolLoading;
+  }
+
+  async warm(): Promise<void> {
+    await this.loadPool();
   }
 
   async request(req: UpstreamRequest, credentials: Credentials): Promise<UpstreamResponse> {
@@ -122,7 +140,8 @@ export class UpstreamClient {
   ): Promise<Omit<UpstreamResponse, "attempts">> {
     if (remainingMs <= 0) throw new UpstreamFailure("timeout", "deadline passed before the request was sent", 0);
     const signal = AbortSignal.timeout(remainingMs);
-    const response: Dispatcher.ResponseData = await this.pool.request({
+    const pool = this.pool ?? (await this.loadPool());
+    const response: Dispatcher.ResponseData = await pool.request({
       method: method as Dispatcher.HttpMethod,
       path,
       headers,
@@ -175,7 +194,7 @@ export class UpstreamClient {
   }
 
   async close(): Promise<void> {
-    await this.pool.close();
+    if (this.poolLoading !== undefined) await (await this.poolLoading).close();
   }
 }
 
