@@ -156,9 +156,10 @@ describe("size cap", () => {
     expect(structured.conversations.length).toBeGreaterThan(10);
     expect(structured.conversations.length).toBeLessThan(300);
     expect(text.length).toBeLessThanOrEqual(5000);
-    expect(text).toMatch(new RegExp(`\\[truncated: showing ${structured.conversations.length} of 300 items of "conversations"`));
-    expect(text).toMatch(/next page/);
-    expect(JSON.parse(text.slice(0, text.lastIndexOf("\n")))).toEqual(structured);
+    const note = (result.content as Array<{ text: string }>)[1]!.text;
+    expect(note).toMatch(new RegExp(`^\\[truncated: showing ${structured.conversations.length} of 300 items of "conversations"`));
+    expect(note).toMatch(/next page/);
+    expect(JSON.parse(text)).toEqual(structured);
   });
 
   it("wrapped arrays are cut the same way", async () => {
@@ -166,7 +167,24 @@ describe("size cap", () => {
     const { result, text } = await call("templates_list", {});
     const items = (result.structuredContent as { items: unknown[] }).items;
     expect(items.length).toBeLessThan(200);
-    expect(JSON.parse(text.slice(0, text.lastIndexOf("\n")))).toEqual(items);
+    expect(JSON.parse(text)).toEqual(items);
+  });
+
+  it("says when there are more pages, in a note of its own", async () => {
+    replies.set("/v1/conversations", { status: 200, body: { conversations: [{ id: "c1" }], total: 61, page: 2, pageSize: 30, totalPages: 3 } });
+    const paged = await call("conversations_list", { page: 2 });
+    expect(JSON.parse(paged.text)).toMatchObject({ page: 2 });
+    expect((paged.result.content as Array<{ text: string }>)[1]!.text).toBe("[more results: this is page 2 of 3, 61 in all; call again with page: 3]");
+
+    replies.set("/v1/conversations", { status: 200, body: { conversations: [], total: 61, page: 3, pageSize: 30, totalPages: 3 } });
+    expect((await call("conversations_list", { page: 3 })).result.content).toHaveLength(1);
+
+    const calls = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `call_${i}`, createdAt: `2026-01-0${i + 1}T00:00:00Z` }));
+    replies.set("/v1/calls", { status: 200, body: { calls: calls(3) } });
+    const full = await call("calls_list", { limit: 3 });
+    expect((full.result.content as Array<{ text: string }>)[1]!.text).toBe('[more results may exist: call again with before: "2026-01-03T00:00:00Z"]');
+    // Without a limit the API's default (25) counts: three calls are the whole list.
+    expect((await call("calls_list", {})).result.content).toHaveLength(1);
   });
 
   it("asks for a narrower request when nothing can be cut", async () => {

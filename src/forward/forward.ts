@@ -71,7 +71,7 @@ export async function forwardToolCall(tool: PreparedTool, rawArgs: unknown, ctx:
     const response = await ctx.client.request(request, ctx.credentials);
     const durationMs = Math.round(performance.now() - started);
     ctx.logger.info({ ...log, status: response.status, durationMs, attempts: response.attempts }, "tool call");
-    return mapResponse(tool, response.status, response.text, response.retryAfter, ctx);
+    return mapResponse(tool, parsed.data, response.status, response.text, response.retryAfter, ctx);
   } catch (error) {
     if (!(error instanceof UpstreamFailure)) throw error;
     const durationMs = Math.round(performance.now() - started);
@@ -83,7 +83,14 @@ export async function forwardToolCall(tool: PreparedTool, rawArgs: unknown, ctx:
   }
 }
 
-function mapResponse(tool: PreparedTool, status: number, text: string, retryAfter: string | undefined, ctx: CallContext): ToolOutcome {
+function mapResponse(
+  tool: PreparedTool,
+  args: Readonly<Record<string, unknown>>,
+  status: number,
+  text: string,
+  retryAfter: string | undefined,
+  ctx: CallContext,
+): ToolOutcome {
   if (status >= 200 && status < 300) {
     if (text.trim() === "") {
       // A tool that declares an outputSchema must return structured content; none of its fields is required.
@@ -98,7 +105,9 @@ function mapResponse(tool: PreparedTool, status: number, text: string, retryAfte
       ctx.logger.warn({ requestId: ctx.requestId, status }, "upstream success body is not JSON");
       return { result: textResult(unavailableText(status), true), unauthorized: false };
     }
-    return { result: successResult(value, ctx.maxResultChars), unauthorized: false };
+    // calls_list pages with limit/before; the API's default limit counts when the caller gave none.
+    const limit = args.limit ?? (tool.spec.inputSchema.properties as Record<string, { default?: unknown }> | undefined)?.limit?.default;
+    return { result: successResult(value, ctx.maxResultChars, { ...args, limit }), unauthorized: false };
   }
   if (status === 401) return { result: textResult(UNAUTHORIZED_TEXT, true), unauthorized: true };
   if (status >= 500 || status < 400) return { result: textResult(unavailableText(status), true), unauthorized: false };

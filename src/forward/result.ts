@@ -1,4 +1,4 @@
-import type { CallToolResult } from "./types.js";
+import type { CallToolResult, TextContent } from "./types.js";
 
 /** A 2xx JSON answer as MCP structured content: always an object (arrays are wrapped as { items }). */
 export function toStructured(value: unknown): Record<string, unknown> {
@@ -19,10 +19,16 @@ const PAGINATION_HINT =
  * matches the tool's output schema; the text says so. When no list can be cut small enough, the call fails
  * with a request to narrow it (DECISIONS #16).
  */
-export function successResult(value: unknown, maxChars: number): CallToolResult {
+export function successResult(value: unknown, maxChars: number, args: Readonly<Record<string, unknown>> = {}): CallToolResult {
   const structured = toStructured(value);
   const text = JSON.stringify(value);
-  if (text.length <= maxChars) return { content: [{ type: "text", text }], structuredContent: structured };
+  if (text.length <= maxChars) {
+    // The note rides in its own content item, so the first one stays exactly the API's JSON.
+    const more = moreResultsHint(structured, args);
+    const content: TextContent[] = [{ type: "text", text }];
+    if (more !== undefined) content.push({ type: "text", text: more });
+    return { content, structuredContent: structured };
+  }
 
   const listKey = longestListKey(structured);
   if (listKey !== undefined) {
@@ -33,7 +39,10 @@ export function successResult(value: unknown, maxChars: number): CallToolResult 
       const shown = Array.isArray(value) ? trimmed.items : trimmed;
       const note = `[truncated: showing ${kept} of ${list.length} items of "${listKey}" to stay under ${maxChars} characters. ${PAGINATION_HINT}]`;
       return {
-        content: [{ type: "text", text: `${JSON.stringify(shown)}\n${note}` }],
+        content: [
+          { type: "text", text: JSON.stringify(shown) },
+          { type: "text", text: note },
+        ],
         structuredContent: trimmed,
       };
     }
@@ -42,6 +51,25 @@ export function successResult(value: unknown, maxChars: number): CallToolResult 
     `The result is too large (${text.length} characters; the limit is ${maxChars}). ${PAGINATION_HINT}`,
     true,
   );
+}
+
+/**
+ * A line telling the model that the list goes on, from the API's own conventions: page/totalPages (conversations,
+ * unread, group messages) or a full page of a limit/before list (calls).
+ */
+export function moreResultsHint(value: Record<string, unknown>, args: Readonly<Record<string, unknown>>): string | undefined {
+  const { page, totalPages, total } = value;
+  if (typeof page === "number" && typeof totalPages === "number" && page < totalPages) {
+    const of = typeof total === "number" ? `, ${total} in all` : "";
+    return `[more results: this is page ${page} of ${totalPages}${of}; call again with page: ${page + 1}]`;
+  }
+  const limit = typeof args.limit === "number" ? args.limit : undefined;
+  const list = longestListKey(value);
+  if (limit === undefined || list === undefined) return undefined;
+  const items = value[list] as unknown[];
+  const last = items.at(-1) as { createdAt?: unknown } | undefined;
+  if (items.length < limit || typeof last?.createdAt !== "string") return undefined;
+  return `[more results may exist: call again with before: ${JSON.stringify(last.createdAt)}]`;
 }
 
 function longestListKey(value: Record<string, unknown>): string | undefined {
