@@ -1,0 +1,991 @@
+/**
+ * `npm run bench` (issue #6): our server against (b) a minimal express + undici forwarder and (c) the MCP SDK's
+ * documented stateless design, all pointed at one loopback fake upstream that answers at once; then stdio cold
+ * start and sequential calls. Each server is its own child process (RSS is per server) running plain `node` (the
+ * bench's TypeScript servers are transpiled to bench/results/.build/ first, so no loader inflates their memory).
+ *
+ * Rounds alternate a/b/c (order rotated each round) and every figure is the median over rounds: 2 cores are noisy.
+ * Ratios are medians of per-round ratios. A measurement during which other programs took CPU is taken again.
+ * Targets are printed as pass/short beside each figure; nothing here is a test. Exit 0 whatever the figures; exit
+ * 1 when a server does not start, answers wrongly, or a request errors out.
+ *
+ * Knobs (environment): BENCH_DURATION (s per measurement, 2), BENCH_ROUNDS (5), BENCH_WARMUP (s, 2),
+ * BENCH_STDIO_SPAWNS (5), BENCH_STDIO_CALLS (2000).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import autocannon from "autocannon";
+import ts from "typescript";
+
+// ---------------------------------------------------------------------------------------------------------------
+// Settings
+
+const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(BENCH_DIR, "..");
+const CLI = path.join(ROOT, "dist", "cli.js");
+const RESULTS_DIR = path.join(BENCH_DIR, "results");
+const BUILD_DIR = path.join(RESULTS_DIR, ".build");
+
+function numberSetting(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max) throw new Error(`${name} must be a number in [${min}, ${max}]`);
+  return value;
+}
+
+const DURATION_S = Math.round(numberSetting("BENCH_DURATION", 2, 1, 60)); // autocannon stops on whole seconds
+const ROUNDS = Math.round(numberSetting("BENCH_ROUNDS", 5, 1, 15));
+const WARMUP_S = numberSetting("BENCH_WARMUP", 2, 0, 30);
+const STDIO_SPAWNS = Math.round(numberSetting("BENCH_STDIO_SPAWNS", 5, 1, 50));
+const STDIO_CALLS = Math.round(numberSetting("BENCH_STDIO_CALLS", 2000, 10, 100_000));
+const STDIO_WARMUP_CALLS = 200;
+/**
+ * A measurement during which other programs used more CPU than this is taken again: at most RETAKES_EACH times,
+ * and MAX_NOISE_RETRIES times over the whole bench (a machine that stays busy is reported, not waited out).
+ */
+const FOREIGN_LIMIT_CORES = 0.25;
+const MAX_NOISE_RETRIES = 8;
+const RETAKES_EACH = 2;
+const CONNECTIONS = [1, 32] as const;
+const PAUSE_MS = 250; // between measurements: lets the last server's GC and sockets settle (and checks for quiet)
+/** Longest total wait, over the whole bench, for other programs to leave the CPU before a measurement. */
+const QUIET_BUDGET_MS = 60_000;
+const API_KEY = "ps_bench";
+const TOOL_COUNT = 54;
+
+const HEADERS = {
+  "content-type": "application/json",
+  accept: "application/json, text/event-stream",
+  "x-api-key": API_KEY,
+  "mcp-protocol-version": "2025-06-18",
+};
+
+interface Scenario {
+  readonly key: string;
+  readonly label: string;
+  readonly body: string;
+  readonly isCall: boolean;
+}
+
+const SCENARIOS: readonly Scenario[] = [
+  {
+    key: "message_get",
+    label: "tools/call message_get",
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "message_get", arguments: { messageId: "msg_1" } } }),
+    isCall: true,
+  },
+  {
+    key: "messages_send",
+    label: "tools/call messages_send",
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "tools/call",
+      params: { name: "messages_send", arguments: { destinationNumber: "+5511999999999", text: "hi" } },
+    }),
+    isCall: true,
+  },
+  { key: "tools_list", label: "tools/list", body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }), isCall: false },
+];
+
+type ServerId = "a" | "b" | "c";
+interface ServerDef {
+  readonly id: ServerId;
+  readonly label: string;
+}
+const SERVERS: readonly ServerDef[] = [
+  { id: "a", label: "(a) ours" },
+  { id: "b", label: "(b) reference" },
+  { id: "c", label: "(c) sdk-example" },
+];
+
+// ---------------------------------------------------------------------------------------------------------------
+// Child processes: every one is tracked and killed at the end, on error and on signals.
+
+interface Child {
+  readonly name: string;
+  readonly proc: ChildProcess;
+  readonly pid: number;
+  stderrTail: string;
+  exited: boolean;
+  stopping: boolean;
+}
+
+const children = new Set<Child>();
+let fatalError: Error | undefined;
+const childCwd = mkdtempSync(path.join(os.tmpdir(), "pilot-status-bench-")); // no stray .env is read from here
+
+/** The environment for servers: no inherited loader (tsx), no inherited server settings. */
+function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (key === "NODE_OPTIONS" || key.startsWith("PILOT_STATUS_") || key.startsWith("MCP_") || key === "PORT" || key === "HOST") continue;
+    if (key === "LOG_LEVEL" || key.startsWith("TSX")) continue;
+    env[key] = value;
+  }
+  return { ...env, ...extra };
+}
+
+function startChild(name: string, args: readonly string[], env: Record<string, string>, stdout: "pipe" | "ignore" = "ignore"): Child {
+  const proc = spawn(process.execPath, args, { cwd: childCwd, env: childEnv(env), stdio: ["pipe", stdout, "pipe"] });
+  if (proc.pid === undefined) throw new Error(`${name}: could not spawn ${args.join(" ")}`);
+  const child: Child = { name, proc, pid: proc.pid, stderrTail: "", exited: false, stopping: false };
+  proc.stderr?.setEncoding("utf8");
+  proc.stderr?.on("data", (chunk: string) => {
+    child.stderrTail = (child.stderrTail + chunk).slice(-4000);
+  });
+  proc.on("exit", (code, signal) => {
+    child.exited = true;
+    children.delete(child);
+    if (!child.stopping && fatalError === undefined) {
+      fatalError = new Error(`${name} exited unexpectedly (code ${code}, signal ${signal})${tailOf(child)}`);
+    }
+  });
+  proc.on("error", (error) => {
+    fatalError ??= new Error(`${name}: ${error.message}`);
+  });
+  children.add(child);
+  return child;
+}
+
+function tailOf(child: Child): string {
+  const tail = child.stderrTail.trim();
+  return tail === "" ? "" : `\n--- ${child.name} stderr (tail) ---\n${tail}`;
+}
+
+async function stopChild(child: Child): Promise<void> {
+  if (child.exited) return;
+  child.stopping = true;
+  const exited = new Promise<void>((resolve) => child.proc.once("exit", () => resolve()));
+  child.proc.kill("SIGTERM");
+  const timer = setTimeout(() => child.proc.kill("SIGKILL"), 3000);
+  await exited;
+  clearTimeout(timer);
+}
+
+function killAllNow(): void {
+  for (const child of children) {
+    child.stopping = true;
+    try {
+      child.proc.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+}
+
+function checkFatal(): void {
+  if (fatalError !== undefined) throw fatalError;
+}
+
+process.on("exit", () => {
+  killAllNow();
+  rmSync(childCwd, { recursive: true, force: true });
+});
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.on(signal, () => {
+    process.stderr.write(`\nbench: ${signal}, stopping\n`);
+    killAllNow();
+    process.exit(130);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Small helpers
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index]!;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].filter((v) => Number.isFinite(v)).sort((x, y) => x - y);
+  if (sorted.length === 0) return Number.NaN;
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** kB values from /proc/<pid>/status, or undefined when the process is gone. */
+function procStatus(pid: number): { rssKb: number; hwmKb: number } | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/status`, "utf8");
+    const rss = /VmRSS:\s+(\d+) kB/.exec(text)?.[1];
+    const hwm = /VmHWM:\s+(\d+) kB/.exec(text)?.[1];
+    if (rss === undefined || hwm === undefined) return undefined;
+    return { rssKb: Number(rss), hwmKb: Number(hwm) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reset the kernel's peak-RSS mark (VmHWM) so it measures only what follows; false when not permitted. */
+function resetPeak(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, "5");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Peak RSS of a process over a stretch of time: VmHWM after a reset, and VmRSS polled as a fallback. */
+class PeakRss {
+  private polledKb = 0;
+  private readonly timer: NodeJS.Timeout;
+  private readonly reset: boolean;
+
+  constructor(private readonly pid: number) {
+    this.reset = resetPeak(pid);
+    this.sample();
+    this.timer = setInterval(() => this.sample(), 50);
+  }
+
+  private sample(): void {
+    const status = procStatus(this.pid);
+    if (status) this.polledKb = Math.max(this.polledKb, status.rssKb);
+  }
+
+  stop(): number {
+    clearInterval(this.timer);
+    this.sample();
+    const status = procStatus(this.pid);
+    const hwm = this.reset && status ? status.hwmKb : 0;
+    return Math.max(this.polledKb, hwm) / 1024; // MB
+  }
+}
+
+/** CPU time in clock ticks: the whole machine's busy time, and that of the given processes. */
+interface CpuSnapshot {
+  readonly at: number;
+  readonly machineBusy: number;
+  readonly ours: number;
+}
+
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+function processTicks(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return Number(fields[11]) + Number(fields[12]); // utime + stime
+  } catch {
+    return 0;
+  }
+}
+
+function cpuSnapshot(pids: readonly number[]): CpuSnapshot | undefined {
+  try {
+    const line = readFileSync("/proc/stat", "utf8").split("\n")[0]!;
+    const values = line.trim().split(/\s+/).slice(1).map(Number);
+    const total = values.slice(0, 8).reduce((sum, v) => sum + v, 0);
+    const idle = (values[3] ?? 0) + (values[4] ?? 0);
+    return { at: performance.now(), machineBusy: total - idle, ours: pids.reduce((sum, pid) => sum + processTicks(pid), 0) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Cores' worth of CPU that processes outside this bench used between two snapshots (noise on a shared machine). */
+function foreignCores(before: CpuSnapshot | undefined, after: CpuSnapshot | undefined): number {
+  if (before === undefined || after === undefined) return Number.NaN;
+  const seconds = (after.at - before.at) / 1000;
+  const foreign = after.machineBusy - before.machineBusy - (after.ours - before.ours);
+  return Math.max(0, foreign / CLOCK_TICKS / seconds);
+}
+
+/**
+ * Pause between measurements; while other programs keep more than FOREIGN_LIMIT_CORES busy, keep waiting (at most
+ * budgetMs). Returns the time spent waiting beyond the plain pause.
+ */
+async function waitForQuiet(budgetMs: number): Promise<number> {
+  const started = performance.now();
+  const ours = (): number[] => [process.pid, ...[...children].map((c) => c.pid)];
+  for (;;) {
+    const before = cpuSnapshot(ours());
+    await sleep(PAUSE_MS);
+    const foreign = foreignCores(before, cpuSnapshot(ours()));
+    const waited = performance.now() - started - PAUSE_MS;
+    if (!(foreign > FOREIGN_LIMIT_CORES) || waited >= budgetMs) return Math.max(0, waited);
+    if (waited === 0 || Math.round(waited / PAUSE_MS) % 10 === 0) log(`  waiting: other processes use ${foreign.toFixed(2)} cores`);
+  }
+}
+
+const fmt = {
+  rps: (v: number) => (Number.isFinite(v) ? Math.round(v).toLocaleString("en-US") : "-"),
+  ms: (v: number) => (!Number.isFinite(v) ? "-" : v < 10 ? v.toFixed(3) : v < 100 ? v.toFixed(1) : v.toFixed(0)),
+  mb: (v: number) => (Number.isFinite(v) ? v.toFixed(1) : "-"),
+  ratio: (v: number) => (!Number.isFinite(v) ? "-" : v >= 10 ? `${v.toFixed(1)}x` : `${v.toFixed(2)}x`),
+};
+
+function log(message: string): void {
+  process.stderr.write(`bench: ${message}\n`);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Build the bench's TypeScript servers into plain ESM (typescript is a devDependency; no loader at run time).
+
+function transpileServers(): Record<"upstream" | "reference" | "sdk" | "stdioFloor", string> {
+  mkdirSync(BUILD_DIR, { recursive: true });
+  const distUrl = `${pathToFileURL(path.join(ROOT, "dist")).href}/`;
+  const out = (name: string): string => {
+    const source = readFileSync(path.join(BENCH_DIR, `${name}.ts`), "utf8");
+    const { outputText } = ts.transpileModule(source, {
+      fileName: `${name}.ts`,
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, sourceMap: false, verbatimModuleSyntax: false },
+    });
+    // The servers import the catalogue from ../src; at run time they take the built copy in dist/.
+    const code = outputText.replace(/(["'])\.\.\/src\//g, `$1${distUrl}`);
+    if (/from\s+["']\.\.?\//.test(code)) throw new Error(`${name}.ts: a relative import is left after transpiling`);
+    const file = path.join(BUILD_DIR, `${name}.mjs`);
+    writeFileSync(file, code);
+    return file;
+  };
+  return { upstream: out("fake-upstream"), reference: out("reference-forwarder"), sdk: out("sdk-example"), stdioFloor: out("stdio-floor") };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// HTTP
+
+interface JsonRpcAnswer {
+  result?: { tools?: unknown[]; content?: unknown[]; structuredContent?: unknown; isError?: boolean };
+  error?: { message?: string };
+}
+
+async function postMcp(url: string, body: string, timeoutMs: number): Promise<{ status: number; text: string }> {
+  const response = await fetch(url, { method: "POST", headers: HEADERS, body, signal: AbortSignal.timeout(timeoutMs) });
+  return { status: response.status, text: await response.text() };
+}
+
+async function waitReady(child: Child, url: string, timeoutMs: number): Promise<void> {
+  const started = performance.now();
+  const deadline = started + timeoutMs;
+  let last = "";
+  while (performance.now() < deadline) {
+    checkFatal();
+    try {
+      const { status } = await postMcp(url, SCENARIOS[2]!.body, 1000);
+      if (status === 200) return;
+      last = `HTTP ${status}`;
+    } catch (error) {
+      last = String((error as Error).message ?? error);
+    }
+    await sleep(50);
+  }
+  throw new Error(`${child.name} did not answer tools/list within ${timeoutMs} ms (${last})${tailOf(child)}`);
+}
+
+/** One request per scenario, checked for the right JSON-RPC shape before anything is measured. */
+async function sanityCheck(label: string, url: string): Promise<void> {
+  for (const scenario of SCENARIOS) {
+    const { status, text } = await postMcp(url, scenario.body, 5000);
+    let answer: JsonRpcAnswer;
+    try {
+      answer = JSON.parse(text) as JsonRpcAnswer;
+    } catch {
+      throw new Error(`${label} ${scenario.label}: HTTP ${status}, body is not JSON: ${text.slice(0, 200)}`);
+    }
+    const result = answer.result;
+    const problem =
+      status !== 200
+        ? `HTTP ${status}`
+        : result === undefined
+          ? `no result (${answer.error?.message ?? "?"})`
+          : scenario.isCall
+            ? result.isError === true
+              ? `isError: ${JSON.stringify(result.content).slice(0, 200)}`
+              : typeof result.structuredContent !== "object"
+                ? "no structuredContent"
+                : undefined
+            : result.tools?.length !== TOOL_COUNT
+              ? `${result.tools?.length ?? 0} tools, expected ${TOOL_COUNT}`
+              : undefined;
+    if (problem !== undefined) throw new Error(`${label} ${scenario.label}: ${problem}`);
+  }
+}
+
+interface Measurement {
+  readonly rps: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly peakRssMb: number;
+  readonly requests: number;
+  readonly durationS: number;
+  /** CPU used meanwhile by processes outside the bench, in cores. */
+  readonly foreignCores: number;
+  /** CPU time the server process spent per answered request (all its threads), in microseconds. */
+  readonly serverCpuUs: number;
+}
+
+function verifyBody(body: unknown): boolean {
+  const text = typeof body === "string" ? body : Buffer.isBuffer(body) ? body.toString("utf8") : "";
+  return text.includes('"result"') && !text.includes('"isError":true');
+}
+
+/** Load one server with autocannon; latencies come from the per-response timings (sub-millisecond precision). */
+function load(url: string, body: string, connections: number, durationS: number, pid: number | undefined, accountPids: readonly number[] = []): Promise<Measurement> {
+  return new Promise<Measurement>((resolve, reject) => {
+    const latencies: number[] = [];
+    const peak = pid === undefined ? undefined : new PeakRss(pid);
+    const cpuBefore = cpuSnapshot(accountPids);
+    const serverTicksBefore = pid === undefined ? 0 : processTicks(pid);
+    let settled = false;
+    const guard = setTimeout(() => {
+      if (settled) return;
+      settled = true;
+      instance.stop();
+      peak?.stop();
+      reject(new Error(`load on ${url} did not finish within ${durationS + 20} s`));
+    }, (durationS + 20) * 1000);
+    const instance = autocannon(
+      { url, method: "POST", headers: HEADERS, body, connections, duration: durationS, pipelining: 1, timeout: 10, verifyBody },
+      (error: unknown, result: autocannon.Result) => {
+        clearTimeout(guard);
+        const peakRssMb = peak?.stop() ?? Number.NaN;
+        const foreign = foreignCores(cpuBefore, cpuSnapshot(accountPids));
+        const serverTicks = pid === undefined ? Number.NaN : processTicks(pid) - serverTicksBefore;
+        if (settled) return;
+        settled = true;
+        if (error) return reject(error instanceof Error ? error : new Error(String(error)));
+        const bad = result.errors + result.timeouts + result.non2xx + result.mismatches;
+        if (bad > 0) {
+          return reject(
+            new Error(
+              `load on ${url}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx, ${result.mismatches} wrong bodies`,
+            ),
+          );
+        }
+        latencies.sort((x, y) => x - y);
+        resolve({
+          rps: result.requests.total / result.duration,
+          p50: percentile(latencies, 50),
+          p99: percentile(latencies, 99),
+          peakRssMb,
+          requests: result.requests.total,
+          durationS: result.duration,
+          foreignCores: foreign,
+          serverCpuUs: ((serverTicks / CLOCK_TICKS) * 1e6) / Math.max(1, result.requests.total),
+        });
+      },
+    );
+    instance.on("response", (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
+      if (statusCode === 200) latencies.push(responseTime);
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// stdio
+
+class LineClient {
+  private buffer = "";
+  private readonly waiting = new Map<number, (message: JsonRpcAnswer & { id?: number }) => void>();
+
+  constructor(private readonly child: Child) {
+    child.proc.stdout!.setEncoding("utf8");
+    child.proc.stdout!.on("data", (chunk: string) => {
+      this.buffer += chunk;
+      let newline = this.buffer.indexOf("\n");
+      while (newline >= 0) {
+        const line = this.buffer.slice(0, newline);
+        this.buffer = this.buffer.slice(newline + 1);
+        newline = this.buffer.indexOf("\n");
+        if (line.trim() === "") continue;
+        const message = JSON.parse(line) as JsonRpcAnswer & { id?: number };
+        const resolve = message.id === undefined ? undefined : this.waiting.get(message.id);
+        if (resolve) {
+          this.waiting.delete(message.id!);
+          resolve(message);
+        }
+      }
+    });
+  }
+
+  send(message: object): void {
+    this.child.proc.stdin!.write(`${JSON.stringify(message)}\n`);
+  }
+
+  answer(id: number, timeoutMs: number): Promise<JsonRpcAnswer> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        reject(new Error(`${this.child.name}: no answer to id ${id} within ${timeoutMs} ms${tailOf(this.child)}`));
+      }, timeoutMs);
+      this.waiting.set(id, (message) => {
+        clearTimeout(timer);
+        resolve(message);
+      });
+    });
+  }
+}
+
+const INITIALIZE = {
+  jsonrpc: "2.0",
+  id: 1,
+  method: "initialize",
+  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "bench", version: "1.0.0" } },
+};
+const INITIALIZED = { jsonrpc: "2.0", method: "notifications/initialized" };
+
+function startStdio(upstreamUrl: string, n: number, script = CLI): Child {
+  return startChild(
+    script === CLI ? `stdio server #${n}` : `stdio floor #${n}`,
+    [script, "stdio"],
+    { PILOT_STATUS_API_KEY: API_KEY, PILOT_STATUS_API_URL: upstreamUrl, LOG_LEVEL: "warn" },
+    "pipe",
+  );
+}
+
+async function endStdio(child: Child): Promise<void> {
+  child.stopping = true;
+  const exited = child.exited ? Promise.resolve() : new Promise<void>((resolve) => child.proc.once("exit", () => resolve()));
+  child.proc.stdin!.end();
+  const timer = setTimeout(() => child.proc.kill("SIGKILL"), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Spawn → first tools/list answered, with initialize + initialized + tools/list written at once. */
+async function stdioColdStart(upstreamUrl: string, n: number): Promise<number> {
+  const started = performance.now();
+  const child = startStdio(upstreamUrl, n);
+  const client = new LineClient(child);
+  const listed = client.answer(2, 10_000);
+  client.send(INITIALIZE);
+  client.send(INITIALIZED);
+  client.send({ jsonrpc: "2.0", id: 2, method: "tools/list" });
+  const answer = await listed;
+  const elapsed = performance.now() - started;
+  if (answer.result?.tools?.length !== TOOL_COUNT) throw new Error(`stdio tools/list: ${answer.result?.tools?.length ?? 0} tools`);
+  await endStdio(child);
+  return elapsed;
+}
+
+/** Plain `node` spawn → first line on stdout: the floor under any cold start on this machine. */
+function nodeSpawnFloor(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const proc = spawn(process.execPath, ["-e", "process.stdout.write('x\\n')"], { cwd: childCwd, env: childEnv({}), stdio: ["ignore", "pipe", "ignore"] });
+    proc.stdout.once("data", () => resolve(performance.now() - started));
+    proc.once("error", reject);
+  });
+}
+
+interface StdioSequential {
+  readonly calls: number;
+  readonly foreignCores: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly mean: number;
+  readonly peakRssMb: number;
+}
+
+async function stdioSequential(upstreamUrl: string, n: number, script = CLI): Promise<StdioSequential> {
+  const child = startStdio(upstreamUrl, n, script);
+  const client = new LineClient(child);
+  const initialized = client.answer(1, 10_000);
+  client.send(INITIALIZE);
+  await initialized;
+  client.send(INITIALIZED);
+  let id = 10;
+  const call = async (): Promise<number> => {
+    const current = ++id;
+    const started = performance.now();
+    const answered = client.answer(current, 10_000);
+    client.send({ jsonrpc: "2.0", id: current, method: "tools/call", params: { name: "message_get", arguments: { messageId: "msg_1" } } });
+    const answer = await answered;
+    const elapsed = performance.now() - started;
+    if (answer.result === undefined || answer.result.isError === true) {
+      throw new Error(`stdio tools/call failed: ${JSON.stringify(answer).slice(0, 300)}`);
+    }
+    return elapsed;
+  };
+  for (let i = 0; i < STDIO_WARMUP_CALLS; i++) await call();
+  const peak = new PeakRss(child.pid);
+  const accountPids = [process.pid, ...[...children].map((c) => c.pid)];
+  const cpuBefore = cpuSnapshot(accountPids);
+  const latencies: number[] = [];
+  for (let i = 0; i < STDIO_CALLS; i++) latencies.push(await call());
+  const foreign = foreignCores(cpuBefore, cpuSnapshot(accountPids));
+  const peakRssMb = peak.stop();
+  await endStdio(child);
+  const mean = latencies.reduce((sum, v) => sum + v, 0) / latencies.length;
+  latencies.sort((x, y) => x - y);
+  return { calls: STDIO_CALLS, foreignCores: foreign, p50: percentile(latencies, 50), p99: percentile(latencies, 99), mean, peakRssMb };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Report
+
+interface Cell {
+  readonly rounds: Measurement[];
+  rps: number;
+  p50: number;
+  p99: number;
+  /** Highest peak RSS over the rounds. */
+  peakRssMb: number;
+  /** Server CPU time per request, µs. */
+  cpuUs: number;
+}
+
+type Grid = Record<string, Record<ServerId, Cell>>; // key: `${scenario}@${connections}`
+
+interface Ratios {
+  readonly rps: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly peakRss: number;
+  readonly cpuUs: number;
+}
+
+/**
+ * Ours against another server: for req/s, latency and CPU, the median of the per-round ratios (each round measures
+ * both servers seconds apart, so slow drifts of a shared machine cancel out); for RSS, the ratio of the peaks.
+ */
+function ratios(row: Record<ServerId, Cell>, other: ServerId): Ratios {
+  const a = row.a;
+  const o = row[other];
+  const paired = (metric: (m: Measurement) => number): number =>
+    median(a.rounds.map((m, i) => (o.rounds[i] === undefined ? Number.NaN : metric(m) / metric(o.rounds[i]!))));
+  return {
+    rps: paired((m) => m.rps),
+    p50: paired((m) => m.p50),
+    p99: paired((m) => m.p99),
+    peakRss: a.peakRssMb / o.peakRssMb,
+    cpuUs: paired((m) => m.serverCpuUs),
+  };
+}
+
+interface Target {
+  readonly name: string;
+  readonly figure: string;
+  readonly goal: string;
+  readonly pass: boolean;
+}
+
+function pad(text: string, width: number, right = false): string {
+  return right ? text.padStart(width) : text.padEnd(width);
+}
+
+function printTable(grid: Grid): string {
+  const lines: string[] = [];
+  const head = `${pad("scenario", 26)}${pad("conns", 6, true)}  ${pad("server", 16)}${pad("req/s", 10, true)}${pad("p50 ms", 10, true)}${pad("p99 ms", 10, true)}${pad("peak RSS MB", 13, true)}${pad("CPU us/req", 12, true)}`;
+  lines.push(head, "-".repeat(head.length));
+  for (const scenario of SCENARIOS) {
+    for (const connections of CONNECTIONS) {
+      const row = grid[`${scenario.key}@${connections}`]!;
+      SERVERS.forEach((server, index) => {
+        const cell = row[server.id];
+        lines.push(
+          `${pad(index === 0 ? scenario.label : "", 26)}${pad(index === 0 ? String(connections) : "", 6, true)}  ${pad(server.label, 16)}${pad(fmt.rps(cell.rps), 10, true)}${pad(fmt.ms(cell.p50), 10, true)}${pad(fmt.ms(cell.p99), 10, true)}${pad(fmt.mb(cell.peakRssMb), 13, true)}${pad(fmt.rps(cell.cpuUs), 12, true)}`,
+        );
+      });
+      for (const other of ["b", "c"] as const) {
+        const r = ratios(row, other);
+        lines.push(
+          `${pad("", 32)}  ${pad(`ours/(${other})`, 16)}${pad(fmt.ratio(r.rps), 10, true)}${pad(fmt.ratio(r.p50), 10, true)}${pad(fmt.ratio(r.p99), 10, true)}${pad(fmt.ratio(r.peakRss), 13, true)}${pad(fmt.ratio(r.cpuUs), 12, true)}`,
+        );
+      }
+      lines.push("");
+    }
+  }
+  return lines.join("\n");
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Main
+
+async function main(): Promise<number> {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm run bench does)`);
+  const benchStarted = performance.now();
+  const measurementsPlanned = SCENARIOS.length * CONNECTIONS.length * SERVERS.length * ROUNDS;
+  log(
+    `${measurementsPlanned} measurements of ${DURATION_S} s (${ROUNDS} rounds, a/b/c alternating), about ${Math.ceil(
+      (measurementsPlanned * (DURATION_S + 0.6) + SCENARIOS.length * SERVERS.length * (WARMUP_S + 0.5) + 20) / 60,
+    )} min`,
+  );
+
+  const files = transpileServers();
+  const [upstreamPort, portA, portB, portC] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const upstreamUrl = `http://127.0.0.1:${upstreamPort}`;
+
+  const upstream = startChild("fake upstream", [files.upstream], { PORT: String(upstreamPort), HOST: "127.0.0.1" });
+  {
+    const deadline = performance.now() + 10_000;
+    for (;;) {
+      checkFatal();
+      try {
+        const response = await fetch(`${upstreamUrl}/v1/messages/msg_1`, { signal: AbortSignal.timeout(1000) });
+        await response.text();
+        if (response.ok) break;
+      } catch {
+        // not yet
+      }
+      if (performance.now() > deadline) throw new Error(`fake upstream did not start${tailOf(upstream)}`);
+      await sleep(50);
+    }
+  }
+
+  const common = { HOST: "127.0.0.1", PILOT_STATUS_API_URL: upstreamUrl };
+  const procs: Record<ServerId, Child> = {
+    a: startChild("(a) ours: node dist/cli.js http", [CLI, "http"], { ...common, PORT: String(portA), LOG_LEVEL: "warn" }),
+    b: startChild("(b) reference forwarder", [files.reference], { ...common, PORT: String(portB) }),
+    c: startChild("(c) sdk example", [files.sdk], { ...common, PORT: String(portC) }),
+  };
+  const urls: Record<ServerId, string> = {
+    a: `http://127.0.0.1:${portA}/mcp`,
+    b: `http://127.0.0.1:${portB}/mcp`,
+    c: `http://127.0.0.1:${portC}/mcp`,
+  };
+  for (const server of SERVERS) {
+    await waitReady(procs[server.id], urls[server.id], 20_000);
+    await sanityCheck(server.label, urls[server.id]);
+  }
+  log(`servers up: ${SERVERS.map((s) => `${s.label} ${procs[s.id].pid}`).join(", ")}; upstream ${upstreamUrl}`);
+  const idleRssMb: Record<ServerId, number> = {
+    a: (procStatus(procs.a.pid)?.rssKb ?? Number.NaN) / 1024,
+    b: (procStatus(procs.b.pid)?.rssKb ?? Number.NaN) / 1024,
+    c: (procStatus(procs.c.pid)?.rssKb ?? Number.NaN) / 1024,
+  };
+
+  const grid: Grid = {};
+  let retriesLeft = MAX_NOISE_RETRIES;
+  let quietWaitedMs = 0;
+  const noisy: string[] = [];
+  const quietBefore = cpuSnapshot([process.pid]);
+  await sleep(1000);
+  const foreignAtStart = foreignCores(quietBefore, cpuSnapshot([process.pid]));
+  if (foreignAtStart > FOREIGN_LIMIT_CORES) log(`other processes are using ${foreignAtStart.toFixed(2)} cores: figures will be noisy`);
+  for (const scenario of SCENARIOS) {
+    if (WARMUP_S > 0) {
+      for (const server of SERVERS) {
+        checkFatal();
+        await load(urls[server.id], scenario.body, 32, WARMUP_S, undefined);
+      }
+    }
+    for (const connections of CONNECTIONS) {
+      const row = {} as Record<ServerId, Cell>;
+      for (const server of SERVERS) row[server.id] = { rounds: [], rps: 0, p50: 0, p99: 0, peakRssMb: 0, cpuUs: 0 };
+      for (let round = 0; round < ROUNDS; round++) {
+        const order = SERVERS.map((_, i) => SERVERS[(i + round) % SERVERS.length]!);
+        for (const server of order) {
+          checkFatal();
+          quietWaitedMs += await waitForQuiet(QUIET_BUDGET_MS - quietWaitedMs);
+          log(`${scenario.label} @${connections}: ${server.label}, round ${round + 1}/${ROUNDS}`);
+          const accountPids = [process.pid, procs[server.id].pid, upstream.pid];
+          let measurement = await load(urls[server.id], scenario.body, connections, DURATION_S, procs[server.id].pid, accountPids);
+          // Another program took CPU meanwhile (a shared machine): measure again, within a fixed budget.
+          for (let retake = 0; measurement.foreignCores > FOREIGN_LIMIT_CORES && retriesLeft > 0 && retake < RETAKES_EACH; retake++) {
+            retriesLeft--;
+            noisy.push(`${scenario.key}@${connections} ${server.id} r${round + 1}: ${measurement.foreignCores.toFixed(2)} cores`);
+            log(`  other processes used ${measurement.foreignCores.toFixed(2)} cores meanwhile; measuring again`);
+            await sleep(1000);
+            measurement = await load(urls[server.id], scenario.body, connections, DURATION_S, procs[server.id].pid, accountPids);
+          }
+          checkFatal();
+          row[server.id].rounds.push(measurement);
+        }
+      }
+      for (const server of SERVERS) {
+        const cell = row[server.id];
+        cell.rps = median(cell.rounds.map((m) => m.rps));
+        cell.p50 = median(cell.rounds.map((m) => m.p50));
+        cell.p99 = median(cell.rounds.map((m) => m.p99));
+        cell.peakRssMb = Math.max(...cell.rounds.map((m) => m.peakRssMb));
+        cell.cpuUs = median(cell.rounds.map((m) => m.serverCpuUs));
+      }
+      grid[`${scenario.key}@${connections}`] = row;
+    }
+  }
+  const peakUnderLoad = (id: ServerId): number => Math.max(...Object.values(grid).map((row) => row[id].peakRssMb));
+  const lifetimePeakMb: Record<ServerId, number> = {
+    a: (procStatus(procs.a.pid)?.hwmKb ?? Number.NaN) / 1024,
+    b: (procStatus(procs.b.pid)?.hwmKb ?? Number.NaN) / 1024,
+    c: (procStatus(procs.c.pid)?.hwmKb ?? Number.NaN) / 1024,
+  };
+  for (const server of SERVERS) await stopChild(procs[server.id]);
+
+  // stdio, with the HTTP servers gone (the upstream stays).
+  log(`stdio: ${STDIO_SPAWNS} cold starts, then ${STDIO_CALLS} sequential tools/call`);
+  const floors: number[] = [];
+  const coldStarts: number[] = [];
+  for (let i = 1; i <= STDIO_SPAWNS; i++) {
+    checkFatal();
+    quietWaitedMs += await waitForQuiet(QUIET_BUDGET_MS - quietWaitedMs);
+    floors.push(await nodeSpawnFloor());
+    coldStarts.push(await stdioColdStart(upstreamUrl, i));
+  }
+  // Rounds alternate our server and the floor; a round during which other programs took the CPU is taken again.
+  const seqOurs: StdioSequential[] = [];
+  const seqFloor: StdioSequential[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [script, list] of [[CLI, seqOurs], [files.stdioFloor, seqFloor]] as const) {
+      checkFatal();
+      quietWaitedMs += await waitForQuiet(QUIET_BUDGET_MS - quietWaitedMs);
+      let result = await stdioSequential(upstreamUrl, round + 1, script);
+      for (let retake = 0; result.foreignCores > FOREIGN_LIMIT_CORES && retriesLeft > 0 && retake < RETAKES_EACH; retake++) {
+        retriesLeft--;
+        noisy.push(`stdio ${script === CLI ? "ours" : "floor"} r${round + 1}: ${result.foreignCores.toFixed(2)} cores`);
+        await sleep(1000);
+        result = await stdioSequential(upstreamUrl, round + 1, script);
+      }
+      list.push(result);
+    }
+  }
+  const sequential = {
+    calls: STDIO_CALLS,
+    p50: median(seqOurs.map((r) => r.p50)),
+    p99: median(seqOurs.map((r) => r.p99)),
+    mean: median(seqOurs.map((r) => r.mean)),
+    peakRssMb: Math.max(...seqOurs.map((r) => r.peakRssMb)),
+    rounds: seqOurs,
+  };
+  const floorSequential = { p50: median(seqFloor.map((r) => r.p50)), p99: median(seqFloor.map((r) => r.p99)), rounds: seqFloor };
+  await stopChild(upstream);
+
+  // Targets (issue #6 §2), as ratios of medians from this run.
+  const cell = (scenario: string, connections: number, id: ServerId): Cell => grid[`${scenario}@${connections}`]![id];
+  const targets: Target[] = [];
+  for (const scenario of SCENARIOS.filter((s) => s.isCall)) {
+    const row = grid[`${scenario.key}@32`]!;
+    const rb = ratios(row, "b").rps;
+    const rc = ratios(row, "c").rps;
+    targets.push({ name: `HTTP ${scenario.label} req/s @32, ours/(b)`, figure: fmt.ratio(rb), goal: ">= 0.85x", pass: rb >= 0.85 });
+    targets.push({ name: `HTTP ${scenario.label} req/s @32, ours/(c)`, figure: fmt.ratio(rc), goal: ">= 20x", pass: rc >= 20 });
+  }
+  const listP50 = cell("tools_list", 1, "a").p50;
+  targets.push({ name: "HTTP tools/list p50 @1, ours", figure: `${fmt.ms(listP50)} ms`, goal: "<= 1 ms", pass: listP50 <= 1 });
+  const rssRatio = peakUnderLoad("a") / peakUnderLoad("b");
+  targets.push({
+    name: "peak RSS under load, ours/(b)",
+    figure: `${fmt.ratio(rssRatio)} (${fmt.mb(peakUnderLoad("a"))} / ${fmt.mb(peakUnderLoad("b"))} MB)`,
+    goal: "<= 1.1x",
+    pass: rssRatio <= 1.1,
+  });
+  const cold = median(coldStarts);
+  targets.push({ name: "stdio cold start (spawn -> tools/list), median", figure: `${fmt.ms(cold)} ms`, goal: "<= 250 ms", pass: cold <= 250 });
+  targets.push({ name: `stdio sequential tools/call p50 (${STDIO_CALLS})`, figure: `${fmt.ms(sequential.p50)} ms`, goal: "<= 0.5 ms", pass: sequential.p50 <= 0.5 });
+
+  // Print.
+  const out: string[] = [];
+  out.push("");
+  out.push(
+    `pilot-status-mcp bench: node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model.trim() ?? "?"}), ${ROUNDS} rounds x ${DURATION_S} s per figure, medians (ratios: median of per-round ratios)`,
+  );
+  out.push("(a) ours = node dist/cli.js http; (b) express+undici forwarder (bench/reference-forwarder.ts); (c) SDK stateless example (bench/sdk-example.ts)");
+  out.push("latency = client-side, per response; peak RSS = highest VmHWM of the server process during the measured rounds;");
+  out.push("CPU us/req = the server process's CPU time (all threads) per answered request: the figure least moved by noise");
+  out.push("");
+  out.push(printTable(grid));
+  out.push(
+    `idle RSS after start-up (MB): ${SERVERS.map((s) => `${s.label} ${fmt.mb(idleRssMb[s.id])}`).join(", ")}; peak under load: ${SERVERS.map((s) => `${s.label} ${fmt.mb(peakUnderLoad(s.id))}`).join(", ")}`,
+  );
+  const allForeign = Object.values(grid).flatMap((row) => SERVERS.flatMap((s) => row[s.id].rounds.map((m) => m.foreignCores)));
+  out.push(
+    `noise: other processes used ${foreignAtStart.toFixed(2)} cores before the start, median ${median(allForeign).toFixed(2)} / max ${Math.max(...allForeign).toFixed(2)} cores during kept measurements; ${noisy.length} measurement(s) retaken, ${(quietWaitedMs / 1000).toFixed(0)} s waited for quiet (limit ${FOREIGN_LIMIT_CORES} cores)`,
+  );
+  out.push("");
+  out.push("stdio (node dist/cli.js stdio)");
+  out.push(`  cold start, spawn -> first tools/list answer: median ${fmt.ms(cold)} ms over ${coldStarts.length} (${coldStarts.map((v) => fmt.ms(v)).join(", ")}); plain node spawn -> first output: ${fmt.ms(median(floors))} ms`);
+  out.push(
+    `  ${sequential.calls} sequential tools/call message_get over one connection (after ${STDIO_WARMUP_CALLS} warm-up; median of ${ROUNDS} rounds): p50 ${fmt.ms(sequential.p50)} ms, p99 ${fmt.ms(sequential.p99)} ms, mean ${fmt.ms(sequential.mean)} ms, peak RSS ${fmt.mb(sequential.peakRssMb)} MB`,
+  );
+  out.push(
+    `  floor, the same calls through a bare line-to-undici forwarder (bench/stdio-floor.ts): p50 ${fmt.ms(floorSequential.p50)} ms, p99 ${fmt.ms(floorSequential.p99)} ms; ours/floor p50 ${fmt.ratio(sequential.p50 / floorSequential.p50)}`,
+  );
+  out.push("");
+  out.push("targets (issue #6)");
+  const nameWidth = Math.max(...targets.map((t) => t.name.length)) + 2;
+  for (const t of targets) out.push(`  ${pad(t.name, nameWidth)}${pad(t.figure, 28)}${pad(t.goal, 11)}${t.pass ? "pass" : "short"}`);
+  out.push("");
+  const elapsedS = (performance.now() - benchStarted) / 1000;
+  out.push(`bench took ${elapsedS.toFixed(0)} s; results in ${path.relative(ROOT, path.join(RESULTS_DIR, "latest.json"))}`);
+  process.stdout.write(`${out.join("\n")}\n`);
+
+  const json = {
+    date: new Date().toISOString(),
+    environment: {
+      node: process.version,
+      cores: os.cpus().length,
+      cpu: os.cpus()[0]?.model.trim(),
+      loadavgAtEnd: os.loadavg(),
+      gitCommit: readGitHead(),
+    },
+    settings: { durationS: DURATION_S, rounds: ROUNDS, warmupS: WARMUP_S, connections: CONNECTIONS, stdioSpawns: STDIO_SPAWNS, stdioCalls: STDIO_CALLS },
+    servers: Object.fromEntries(SERVERS.map((s) => [s.id, { label: s.label, idleRssMb: idleRssMb[s.id], peakUnderLoadMb: peakUnderLoad(s.id), lifetimePeakMb: lifetimePeakMb[s.id] }])),
+    http: Object.fromEntries(
+      Object.entries(grid).map(([key, row]) => [
+        key,
+        {
+          ...Object.fromEntries(SERVERS.map((s) => [s.id, row[s.id]])),
+          ratios: {
+            "ours/b": ratios(row, "b"),
+            "ours/c": ratios(row, "c"),
+          },
+        },
+      ]),
+    ),
+    noise: { foreignCoresAtStart: foreignAtStart, retaken: noisy, limitCores: FOREIGN_LIMIT_CORES, waitedForQuietMs: quietWaitedMs },
+    stdio: { coldStartMs: { median: cold, all: coldStarts, nodeSpawnFloorMs: median(floors) }, sequential, floorSequential },
+    targets,
+    elapsedS,
+  };
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  writeFileSync(path.join(RESULTS_DIR, "latest.json"), `${JSON.stringify(json, null, 2)}\n`);
+  return 0;
+}
+
+/** The checked-out commit, for the record; read from .git without running git. */
+function readGitHead(): string | undefined {
+  try {
+    const head = readFileSync(path.join(ROOT, ".git", "HEAD"), "utf8").trim();
+    if (!head.startsWith("ref: ")) return head;
+    const ref = head.slice(5);
+    const loose = path.join(ROOT, ".git", ref);
+    if (existsSync(loose)) return readFileSync(loose, "utf8").trim();
+    const packed = readFileSync(path.join(ROOT, ".git", "packed-refs"), "utf8");
+    return packed.split("\n").find((line) => line.endsWith(` ${ref}`))?.split(" ")[0];
+  } catch {
+    return undefined;
+  }
+}
+
+// Whatever happens, the bench ends: a watchdog well past the planned time.
+const plannedS = SCENARIOS.length * CONNECTIONS.length * SERVERS.length * ROUNDS * (DURATION_S + 1) + 9 * (WARMUP_S + 1) + 120;
+const watchdog = setTimeout(() => {
+  process.stderr.write(`bench: still running after ${Math.round(plannedS * 2)} s; giving up\n`);
+  killAllNow();
+  process.exit(1);
+}, plannedS * 2000);
+
+main()
+  .then((code) => {
+    clearTimeout(watchdog);
+    killAllNow();
+    process.exitCode = code;
+  })
+  .catch((error: unknown) => {
+    clearTimeout(watchdog);
+    process.stderr.write(`bench: FAILED: ${error instanceof Error ? error.message : String(error)}\n`);
+    killAllNow();
+    process.exit(1);
+  });
