@@ -69,8 +69,10 @@ export async function forwardToolCall(tool: PreparedTool, rawArgs: unknown, ctx:
   const log = { requestId: ctx.requestId, tool: tool.spec.name };
   try {
     const response = await ctx.client.request(request, ctx.credentials);
-    const durationMs = Math.round(performance.now() - started);
-    ctx.logger.info({ ...log, status: response.status, durationMs, attempts: response.attempts }, "tool call");
+    if (ctx.logger.isLevelEnabled("info")) {
+      const durationMs = Math.round(performance.now() - started);
+      ctx.logger.info({ ...log, status: response.status, durationMs, attempts: response.attempts }, "tool call");
+    }
     return mapResponse(tool, parsed.data, response.status, response.text, response.retryAfter, ctx);
   } catch (error) {
     if (!(error instanceof UpstreamFailure)) throw error;

@@ -48,8 +48,16 @@ function locals(res: Response): Locals {
   return res.locals as Locals;
 }
 
+/** Plain Node write: the hot path needs none of express's send() (etag, freshness, type lookup). */
+function sendJson(res: Response, status: number, body: string): void {
+  res.statusCode = status;
+  res.setHeader("content-type", "application/json; charset=utf-8");
+  res.setHeader("content-length", Buffer.byteLength(body));
+  res.end(body);
+}
+
 function sendJsonRpcError(res: Response, status: number, code: number, message: string, id: string | number | null = null): void {
-  res.status(status).type(JSON_TYPE).send(errorResponse(id, code, message));
+  sendJson(res, status, errorResponse(id, code, message));
 }
 
 /** The protected-resource metadata URL for a resource (RFC 9728 §3.1: well-known segment before the path). */
@@ -59,17 +67,28 @@ export function resourceMetadataUrl(resourceUrl: string): string {
   return `${url.origin}/.well-known/oauth-protected-resource${path}`;
 }
 
-async function readBody(req: Request, limit: number): Promise<Buffer | "too_large"> {
+function readBody(req: Request, limit: number): Promise<Buffer | "too_large"> {
   const declared = Number(req.headers["content-length"]);
-  if (Number.isFinite(declared) && declared > limit) return "too_large";
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) return "too_large";
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks, size);
+  if (Number.isFinite(declared) && declared > limit) return Promise.resolve("too_large");
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size <= limit) {
+        chunks.push(chunk);
+        return;
+      }
+      req.off("data", onData);
+      req.resume(); // let the rest drain; the answer closes the connection
+      resolve("too_large");
+    };
+    req.on("data", onData);
+    req.on("end", () => {
+      if (size <= limit) resolve(Buffer.concat(chunks, size));
+    });
+    req.on("error", reject);
+  });
 }
 
 export function createHttpApp(app: App, drain: Drain = new Drain()): express.Express {
@@ -101,6 +120,25 @@ export function createHttpApp(app: App, drain: Drain = new Drain()): express.Exp
     return app.surfaces.narrowed({ toolsets, tools, excludeTools, readOnly });
   };
 
+  /** DNS-rebinding protection and CORS for /mcp, before anything else looks at the request. */
+  const guard = (req: Request, res: Response): boolean => {
+    if (!hostAllowed(req.headers.host, config.allowedHosts)) {
+      sendJsonRpcError(res, 403, TRANSPORT_ERROR, "Forbidden: Host header not allowed");
+      return false;
+    }
+    const origin = req.headers.origin;
+    if (origin !== undefined) {
+      if (!originAllowed(origin, config.allowedOrigins)) {
+        sendJsonRpcError(res, 403, TRANSPORT_ERROR, "Forbidden: Origin not allowed");
+        return false;
+      }
+      res.setHeader("access-control-allow-origin", origin);
+      res.setHeader("access-control-expose-headers", "www-authenticate, x-request-id");
+      res.setHeader("vary", "Origin");
+    }
+    return true;
+  };
+
   const web = express();
   web.disable("x-powered-by");
   web.disable("etag");
@@ -113,53 +151,14 @@ export function createHttpApp(app: App, drain: Drain = new Drain()): express.Exp
     next();
   });
 
-  web.get("/health", (_req, res) => {
-    res.type(JSON_TYPE).send(healthJson);
-  });
-
-  const publicDocuments: Array<[path: string, json: string]> = [
-    ...metadataPaths.map((path): [string, string] => [path, metadataJson]),
-    ["/.well-known/mcp.json", serverCardJson],
-    ["/.well-known/mcp/server-card.json", serverCardJson],
-  ];
-  for (const [path, json] of publicDocuments) {
-    web.options(path, (_req, res) => {
-      res.set({ "access-control-allow-origin": "*", "access-control-allow-methods": "GET, OPTIONS", "access-control-allow-headers": "*" });
-      res.status(204).end();
-    });
-    web.get(path, (_req, res) => {
-      res.set({ "access-control-allow-origin": "*", "cache-control": "public, max-age=3600" });
-      res.type(JSON_TYPE).send(json);
-    });
-  }
-
-  // DNS-rebinding protection and CORS for /mcp, before anything else looks at the request.
-  web.use("/mcp", (req, res, next) => {
-    if (!hostAllowed(req.headers.host, config.allowedHosts)) {
-      sendJsonRpcError(res, 403, TRANSPORT_ERROR, "Forbidden: Host header not allowed");
-      return;
-    }
-    const origin = req.headers.origin;
-    if (origin !== undefined) {
-      if (!originAllowed(origin, config.allowedOrigins)) {
-        sendJsonRpcError(res, 403, TRANSPORT_ERROR, "Forbidden: Origin not allowed");
-        return;
-      }
-      res.set({
-        "access-control-allow-origin": origin,
-        "access-control-expose-headers": "www-authenticate, x-request-id",
-        vary: "Origin",
-      });
-    }
-    next();
-  });
-
-  web.options("/mcp", (_req, res) => {
+  web.options("/mcp", (req, res) => {
+    if (!guard(req, res)) return;
     res.set({ "access-control-allow-methods": "POST, OPTIONS", "access-control-allow-headers": CORS_ALLOW_HEADERS, "access-control-max-age": "600" });
     res.status(204).end();
   });
 
   web.post("/mcp", async (req, res) => {
+    if (!guard(req, res)) return;
     const requestId = locals(res).requestId;
     const contentType = req.headers["content-type"] ?? "";
     if (!contentType.toLowerCase().startsWith(JSON_TYPE)) {
@@ -223,13 +222,34 @@ export function createHttpApp(app: App, drain: Drain = new Drain()): express.Exp
       res.status(202).end();
       return;
     }
-    res.status(200).type(JSON_TYPE).send(outcome.body);
+    sendJson(res, 200, outcome.body);
   });
 
-  web.all("/mcp", (_req, res) => {
+  web.all("/mcp", (req, res) => {
+    if (!guard(req, res)) return;
     res.setHeader("allow", "POST, OPTIONS");
     sendJsonRpcError(res, 405, TRANSPORT_ERROR, "Method Not Allowed: this stateless server takes POST /mcp only (no SSE stream, no sessions)");
   });
+
+  web.get("/health", (_req, res) => {
+    res.type(JSON_TYPE).send(healthJson);
+  });
+
+  const publicDocuments: Array<[path: string, json: string]> = [
+    ...metadataPaths.map((path): [string, string] => [path, metadataJson]),
+    ["/.well-known/mcp.json", serverCardJson],
+    ["/.well-known/mcp/server-card.json", serverCardJson],
+  ];
+  for (const [path, json] of publicDocuments) {
+    web.options(path, (_req, res) => {
+      res.set({ "access-control-allow-origin": "*", "access-control-allow-methods": "GET, OPTIONS", "access-control-allow-headers": "*" });
+      res.status(204).end();
+    });
+    web.get(path, (_req, res) => {
+      res.set({ "access-control-allow-origin": "*", "cache-control": "public, max-age=3600" });
+      res.type(JSON_TYPE).send(json);
+    });
+  }
 
   web.use((_req, res) => {
     res.status(404).type(JSON_TYPE).send(JSON.stringify({ error: "Not found" }));

@@ -52,6 +52,9 @@ const RETRY_STATUSES = new Set([429, 502, 503, 504]);
 const RETRY_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "UND_ERR_SOCKET", "UND_ERR_CLOSED"]);
 
 class TooLarge extends Error {}
+class BodyDeadline extends Error {
+  override readonly name = "TimeoutError";
+}
 
 /**
  * The one client for the Pilot Status API: a keep-alive pool on the API's origin, fixed timeouts, a hard cap on
@@ -139,16 +142,18 @@ export class UpstreamClient {
     remainingMs: number,
   ): Promise<Omit<UpstreamResponse, "attempts">> {
     if (remainingMs <= 0) throw new UpstreamFailure("timeout", "deadline passed before the request was sent", 0);
-    const signal = AbortSignal.timeout(remainingMs);
     const pool = this.pool ?? (await this.loadPool());
+    // The pool's own timers bound the wait for headers; readCapped bounds the whole body by the deadline. Both are
+    // cheaper per request than an AbortSignal, which undici would also have to watch.
     const response: Dispatcher.ResponseData = await pool.request({
       method: method as Dispatcher.HttpMethod,
       path,
       headers,
       body: payload ?? null,
-      signal,
+      headersTimeout: remainingMs,
+      bodyTimeout: remainingMs,
     });
-    const text = await readCapped(response.body, this.options.maxResponseBytes);
+    const text = await readCapped(response.body, this.options.maxResponseBytes, remainingMs);
     return {
       status: response.statusCode,
       contentType: headerValue(response.headers["content-type"]) ?? "",
@@ -215,16 +220,26 @@ function parseRetryAfter(value: string | undefined): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
-async function readCapped(body: Dispatcher.ResponseData["body"], maxBytes: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += (chunk as Buffer).length;
-    if (size > maxBytes) {
+/** The whole body as text, failing past maxBytes (memory stays bounded) or past the deadline. */
+function readCapped(body: Dispatcher.ResponseData["body"], maxBytes: number, remainingMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const fail = (error: Error): void => {
+      clearTimeout(timer);
       body.destroy();
-      throw new TooLarge();
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks, size).toString("utf8");
+      reject(error);
+    };
+    const timer = setTimeout(() => fail(new BodyDeadline()), remainingMs);
+    body.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) fail(new TooLarge());
+      else chunks.push(chunk);
+    });
+    body.on("end", () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks, size).toString("utf8"));
+    });
+    body.on("error", fail);
+  });
 }
