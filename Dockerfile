@@ -35,4 +35,4 @@ EXPOSE 8787
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8787)+'/health',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # Node is PID 1 and handles SIGTERM itself: stops accepting, finishes in-flight requests, exits 0.
-CMD ["node", "dist/cli.js", "http"]
+CMD ["node", "dist/pilot-status-mcp.mjs", "http"]

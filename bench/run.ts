@@ -28,7 +28,7 @@ import ts from "typescript";
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(BENCH_DIR, "..");
-const CLI = path.join(ROOT, "dist", "cli.js");
+const CLI = path.join(ROOT, "dist", "pilot-status-mcp.mjs"); // the package bin
 const RESULTS_DIR = path.join(BENCH_DIR, "results");
 const BUILD_DIR = path.join(RESULTS_DIR, ".build");
 
@@ -747,7 +747,7 @@ async function main(): Promise<number> {
 
   const common = { HOST: "127.0.0.1", PILOT_STATUS_API_URL: upstreamUrl };
   const procs: Record<ServerId, Child> = {
-    a: startChild("(a) ours: node dist/cli.js http", [CLI, "http"], { ...common, PORT: String(portA), LOG_LEVEL: "warn" }),
+    a: startChild("(a) ours: node dist/pilot-status-mcp.mjs http", [CLI, "http"], { ...common, PORT: String(portA), LOG_LEVEL: "warn" }),
     b: startChild("(b) reference forwarder", [files.reference], { ...common, PORT: String(portB) }),
     c: startChild("(c) sdk example", [files.sdk], { ...common, PORT: String(portC) }),
   };
@@ -891,7 +891,7 @@ async function main(): Promise<number> {
   out.push(
     `pilot-status-mcp bench: node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model.trim() ?? "?"}), ${ROUNDS} rounds x ${DURATION_S} s per figure, medians (ratios: median of per-round ratios)`,
   );
-  out.push("(a) ours = node dist/cli.js http; (b) express+undici forwarder (bench/reference-forwarder.ts); (c) SDK stateless example (bench/sdk-example.ts)");
+  out.push("(a) ours = node dist/pilot-status-mcp.mjs http; (b) express+undici forwarder (bench/reference-forwarder.ts); (c) SDK stateless example (bench/sdk-example.ts)");
   out.push("latency = client-side, per response; peak RSS = highest VmHWM of the server process during the measured rounds;");
   out.push("CPU us/req = the server process's CPU time (all threads) per answered request: the figure least moved by noise");
   out.push("");
@@ -904,7 +904,7 @@ async function main(): Promise<number> {
     `noise: other processes used ${foreignAtStart.toFixed(2)} cores before the start, median ${median(allForeign).toFixed(2)} / max ${Math.max(...allForeign).toFixed(2)} cores during kept measurements; ${noisy.length} measurement(s) retaken, ${(quietWaitedMs / 1000).toFixed(0)} s waited for quiet (limit ${FOREIGN_LIMIT_CORES} cores)`,
   );
   out.push("");
-  out.push("stdio (node dist/cli.js stdio)");
+  out.push("stdio (node dist/pilot-status-mcp.mjs stdio)");
   out.push(`  cold start, spawn -> first tools/list answer: median ${fmt.ms(cold)} ms over ${coldStarts.length} (${coldStarts.map((v) => fmt.ms(v)).join(", ")}); plain node spawn -> first output: ${fmt.ms(median(floors))} ms`);
   out.push(
     `  ${sequential.calls} sequential tools/call message_get over one connection (after ${STDIO_WARMUP_CALLS} warm-up; median of ${ROUNDS} rounds): p50 ${fmt.ms(sequential.p50)} ms, p99 ${fmt.ms(sequential.p99)} ms, mean ${fmt.ms(sequential.mean)} ms, peak RSS ${fmt.mb(sequential.peakRssMb)} MB`,

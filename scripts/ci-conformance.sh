@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 port="${CONFORMANCE_PORT:-18787}"
 log="$(mktemp)"
 PILOT_STATUS_API_KEY=ps_conformance PILOT_STATUS_API_URL=http://127.0.0.1:9 HOST=127.0.0.1 PORT="$port" LOG_LEVEL=warn \
-  node dist/cli.js http 2>"$log" &
+  node dist/pilot-status-mcp.mjs http 2>"$log" &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; rm -f "$log"' EXIT
 

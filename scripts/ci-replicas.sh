@@ -21,7 +21,7 @@ die() {
   exit 1
 }
 
-[[ -f dist/cli.js ]] || die "dist/cli.js is missing: run npm run build first"
+[[ -f dist/pilot-status-mcp.mjs ]] || die "dist/pilot-status-mcp.mjs is missing: run npm run build first"
 [[ -f deploy/nginx.conf ]] || die "deploy/nginx.conf is missing"
 
 # ---- nginx, the Debian package ----
@@ -92,7 +92,7 @@ for i in 0 1 2; do
   env -i PATH="$PATH" HOME="${HOME:-/root}" \
     PORT="${REPLICA_PORTS[$i]}" HOST=127.0.0.1 LOG_LEVEL=warn \
     PILOT_STATUS_API_URL="$UPSTREAM_URL/r$n" \
-    node "$ROOT/dist/cli.js" http >"$TMP/replica$n.log" 2>&1 &
+    node "$ROOT/dist/pilot-status-mcp.mjs" http >"$TMP/replica$n.log" 2>&1 &
   REPLICA_PIDS+=("$!")
   PIDS+=("$!")
 done

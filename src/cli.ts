@@ -90,7 +90,7 @@ async function main(argv: readonly string[]): Promise<void> {
       surface: app.surface,
       credentials: { apiKey: config.apiKey, apiKeyId: config.apiKeyId },
       logger: app.logger,
-      afterFirstAnswer: () => app.client.warm(),
+      whenIdle: () => app.client.warm(),
     });
     await app.close();
     app.logger.flush();

@@ -75,7 +75,7 @@ describe("Dockerfile", () => {
     expect(spec.user).toBe("node");
     expect(spec.expose).toEqual(["8787"]);
     expect(spec.env).toMatchObject({ MCP_TRANSPORT: "http", PORT: "8787", HOST: "0.0.0.0", NODE_ENV: "production" });
-    expect(spec.cmd).toEqual(["node", "dist/cli.js", "http"]);
+    expect(spec.cmd).toEqual(["node", "dist/pilot-status-mcp.mjs", "http"]);
     expect(npmCiCommand(spec.runs)).toEqual(expect.arrayContaining(["npm", "ci", "--omit=dev"]));
     expect(spec.healthcheck.cmd[0]).toBe("node");
     expect(spec.healthcheck.cmd.join(" ")).toContain("/health");
@@ -96,7 +96,7 @@ describe("Dockerfile", () => {
   });
 
   it("installs production dependencies only", () => {
-    expect(existsSync(join(appDir, "dist", "cli.js"))).toBe(true);
+    expect(existsSync(join(appDir, "dist", "pilot-status-mcp.mjs"))).toBe(true);
     expect(existsSync(join(appDir, "node_modules", "express"))).toBe(true);
     for (const dev of ["vitest", "typescript", "tsx"]) expect(existsSync(join(appDir, "node_modules", dev)), dev).toBe(false);
   });

@@ -72,18 +72,18 @@ describe("npm package", () => {
     const paths = packed.files.map((f) => f.path).sort();
     const stray = paths.filter((p) => !/^(dist|openapi)\//.test(p) && !["README.md", "LICENSE", "package.json"].includes(p));
     expect(stray).toEqual([]);
-    for (const required of ["README.md", "LICENSE", "package.json", "dist/cli.js", "openapi/pilot-status-v1.yaml"]) expect(paths).toContain(required);
+    for (const required of ["README.md", "LICENSE", "package.json", "dist/pilot-status-mcp.mjs", "openapi/pilot-status-v1.yaml"]) expect(paths).toContain(required);
     expect(paths.filter((p) => p.startsWith("dist/") && p.endsWith(".test.js"))).toEqual([]);
     expect(packed.filename).toMatch(/^pilot-status-mcp-server-\d+\.\d+\.\d+.*\.tgz$/);
   });
 
   it("is @pilot-status/mcp-server with the pilot-status-mcp bin, engines, and a build on prepack", () => {
     expect(pkg.name).toBe("@pilot-status/mcp-server");
-    expect(pkg.bin).toEqual({ "pilot-status-mcp": "dist/cli.js" });
+    expect(pkg.bin).toEqual({ "pilot-status-mcp": "dist/pilot-status-mcp.mjs" });
     expect(pkg.engines?.node).toMatch(/^>=\s*20/);
     expect(pkg.files.sort()).toEqual(["LICENSE", "README.md", "dist", "openapi"]);
     expect(pkg.scripts.prepack).toMatch(/\bnpm run build\b/);
-    expect(readFileSync(join(REPO_ROOT, "dist/cli.js"), "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
+    expect(readFileSync(join(REPO_ROOT, "dist/pilot-status-mcp.mjs"), "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
   });
 
   it("points main and types at files the tarball has", () => {

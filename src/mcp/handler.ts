@@ -13,7 +13,9 @@ import {
   SUPPORTED_PROTOCOL_VERSIONS,
   errorResponse,
   resultResponse,
+  resultResponseChunks,
   type JsonRpcId,
+  type ResponseBody,
 } from "./protocol.js";
 
 /** Everything one JSON-RPC message may use: nothing here outlives the message. */
@@ -25,7 +27,7 @@ export interface MessageContext {
 
 export interface HandleOutcome {
   /** Serialised JSON-RPC response, or undefined for notifications and client responses. */
-  readonly body: string | undefined;
+  readonly body: ResponseBody | undefined;
   /** A tool call met an upstream 401. */
   readonly unauthorized: boolean;
 }
@@ -45,7 +47,7 @@ const INSTRUCTIONS = [
 ].join(" ");
 
 const NO_OUTCOME: HandleOutcome = { body: undefined, unauthorized: false };
-const ok = (body: string): HandleOutcome => ({ body, unauthorized: false });
+const ok = (body: ResponseBody): HandleOutcome => ({ body, unauthorized: false });
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -115,7 +117,7 @@ export class McpHandler {
       case "ping":
         return ok(resultResponse(id, "{}"));
       case "tools/list":
-        return ok(resultResponse(id, ctx.surface.listResultJson));
+        return ok(resultResponseChunks(id, ctx.surface.listResultBytes));
       case "tools/call":
         return this.callTool(id, params, ctx);
       default:

@@ -20,3 +20,20 @@ export function errorResponse(id: JsonRpcId, code: number, message: string): str
 export function resultResponse(id: JsonRpcId, resultJson: string): string {
   return `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${resultJson}}`;
 }
+
+const CLOSE = Buffer.from("}");
+
+/**
+ * A success response around a large result already encoded as UTF-8 bytes (the tools/list answer): written as
+ * chunks, so no request re-encodes or copies it.
+ */
+export function resultResponseChunks(id: JsonRpcId, result: Buffer): readonly Buffer[] {
+  return [Buffer.from(`{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":`), result, CLOSE];
+}
+
+/** A serialised response: one string, or byte chunks to write in order. */
+export type ResponseBody = string | readonly Buffer[];
+
+export function byteLength(body: ResponseBody): number {
+  return typeof body === "string" ? Buffer.byteLength(body) : body.reduce((n, chunk) => n + chunk.length, 0);
+}

@@ -6,13 +6,15 @@ import { selectTools, type Selection } from "./selection.js";
 export interface Surface {
   readonly tools: ReadonlyMap<string, PreparedTool>;
   readonly listResultJson: string;
+  /** The same, encoded once. */
+  readonly listResultBytes: Buffer;
 }
 
 export function buildSurface(tools: Iterable<PreparedTool>): Surface {
   const map = new Map<string, PreparedTool>();
   for (const tool of tools) map.set(tool.spec.name, tool);
   const listResultJson = JSON.stringify({ tools: [...map.values()].map((t) => t.listEntry) });
-  return { tools: map, listResultJson };
+  return { tools: map, listResultJson, listResultBytes: Buffer.from(listResultJson, "utf8") };
 }
 
 /** All tools of the catalogue, prepared once at start-up. */

@@ -7,7 +7,9 @@ import {
   JSONRPC_INVALID_REQUEST,
   JSONRPC_PARSE_ERROR,
   SUPPORTED_PROTOCOL_VERSIONS,
+  byteLength,
   errorResponse,
+  type ResponseBody,
 } from "../mcp/protocol.js";
 import type { Surface } from "../registry/registry.js";
 import { SelectionError, parseFlag, parseList } from "../registry/selection.js";
@@ -49,11 +51,16 @@ function locals(res: Response): Locals {
 }
 
 /** Plain Node write: the hot path needs none of express's send() (etag, freshness, type lookup). */
-function sendJson(res: Response, status: number, body: string): void {
+function sendJson(res: Response, status: number, body: ResponseBody): void {
   res.statusCode = status;
   res.setHeader("content-type", "application/json; charset=utf-8");
-  res.setHeader("content-length", Buffer.byteLength(body));
-  res.end(body);
+  res.setHeader("content-length", byteLength(body));
+  if (typeof body === "string") {
+    res.end(body);
+    return;
+  }
+  for (let i = 0; i < body.length - 1; i++) res.write(body[i]);
+  res.end(body[body.length - 1]);
 }
 
 function sendJsonRpcError(res: Response, status: number, code: number, message: string, id: string | number | null = null): void {

@@ -1,6 +1,6 @@
 import type { Logger } from "../log.js";
 import type { McpHandler } from "../mcp/handler.js";
-import { JSONRPC_PARSE_ERROR, errorResponse } from "../mcp/protocol.js";
+import { JSONRPC_PARSE_ERROR, errorResponse, type ResponseBody } from "../mcp/protocol.js";
 import type { Surface } from "../registry/registry.js";
 import type { Credentials } from "../upstream/credentials.js";
 
@@ -13,9 +13,14 @@ export interface StdioOptions {
   readonly output?: NodeJS.WritableStream;
   /** Longest accepted line; a longer one is answered with a parse error and dropped. */
   readonly maxLineBytes?: number;
-  /** Work to do once the first messages are answered (loading the HTTP client before the first tool call). */
-  readonly afterFirstAnswer?: () => Promise<void>;
+  /**
+   * Work to do once, when the client first pauses (loading the HTTP client before the first tool call): a client
+   * sends initialize, initialized and tools/list in quick succession, and none of them should wait for it.
+   */
+  readonly whenIdle?: () => Promise<void>;
 }
+
+const IDLE_MS = 250;
 
 /**
  * Newline-delimited JSON-RPC over stdin/stdout. stdout carries nothing but responses; everything else goes to
@@ -29,8 +34,13 @@ export function serveStdio(options: StdioOptions): Promise<void> {
   let buffered = "";
   let overflow = false;
 
-  const write = (line: string): void => {
-    output.write(`${line}\n`);
+  const write = (body: ResponseBody): void => {
+    if (typeof body === "string") {
+      output.write(`${body}\n`);
+      return;
+    }
+    for (const chunk of body) output.write(chunk);
+    output.write("\n");
   };
 
   const processLine = (line: string): void => {
@@ -52,14 +62,18 @@ export function serveStdio(options: StdioOptions): Promise<void> {
     pending.add(task);
   };
 
-  let warmed = options.afterFirstAnswer === undefined;
+  let idleTimer: NodeJS.Timeout | undefined;
+  let idleWorkDone = options.whenIdle === undefined;
   return new Promise<void>((resolve) => {
     input.setEncoding?.("utf8");
     input.on("data", (chunk: string) => {
-      if (!warmed) {
-        warmed = true;
-        // A timer runs after the promise callbacks that write this chunk's answers.
-        setTimeout(() => void options.afterFirstAnswer!().catch(() => undefined), 0);
+      if (!idleWorkDone) {
+        clearTimeout(idleTimer);
+        idleTimer = setTimeout(() => {
+          idleWorkDone = true;
+          void options.whenIdle!().catch(() => undefined);
+        }, IDLE_MS);
+        idleTimer.unref();
       }
       let text = chunk;
       let newline = text.indexOf("\n");

@@ -3,7 +3,8 @@ import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 
-export const CLI_PATH = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
+/** The package's bin, as npx and Claude Desktop run it (the bundled CLI). */
+export const CLI_PATH = fileURLToPath(new URL("../../dist/pilot-status-mcp.mjs", import.meta.url));
 
 export function requireBuild(): void {
   if (!existsSync(CLI_PATH)) throw new Error(`${CLI_PATH} is missing: run \`npm run build\` (npm test does it first)`);
