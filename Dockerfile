@@ -11,10 +11,11 @@
 # ---- Stage 1: install every dependency and compile TypeScript to dist/ ----
 FROM node:24-slim AS build
 WORKDIR /app
-# No dependency needs an install script to build (tsc only); skipping them keeps the build offline-clean.
+# No dependency needs an install script to build (tsc, then esbuild, whose binary comes as a package).
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/bundle.mjs ./scripts/bundle.mjs
 COPY src ./src
 RUN npm run build
 
