@@ -150,14 +150,11 @@ export class FakeAuthServer {
   }
 
   private async listen(): Promise<void> {
-    this.server = await listenOnLoopback((req, res) => void this.handle(req, res));
+    this.server = await listenOnLoopback((req, res, rawBody) => this.handle(req, res, rawBody));
     this.url = this.server.url;
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const rawBody = Buffer.concat(chunks).toString("utf8");
+  private async handle(req: IncomingMessage, res: ServerResponse, rawBody: string): Promise<void> {
     const url = new URL(req.url ?? "/", this.url);
     const route = `${req.method ?? ""} ${url.pathname}`;
     try {

@@ -7,10 +7,19 @@ export interface LoopbackServer {
   close(): Promise<void>;
 }
 
-/** An HTTP server on 127.0.0.1 with a free port, for the fakes tests start in place of real services. */
-export async function listenOnLoopback(handle: (req: IncomingMessage, res: ServerResponse) => void): Promise<LoopbackServer> {
+/**
+ * An HTTP server on 127.0.0.1 with a free port, for the fakes tests start in place of real services. The handler
+ * gets the request body already read, as text.
+ */
+export async function listenOnLoopback(
+  handle: (req: IncomingMessage, res: ServerResponse, rawBody: string) => void | Promise<void>,
+): Promise<LoopbackServer> {
   const sockets = new Set<Socket>();
-  const server = createServer(handle);
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => void handle(req, res, Buffer.concat(chunks).toString("utf8")));
+  });
   server.on("connection", (socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));

@@ -51,14 +51,11 @@ export class FakeUpstream {
   }
 
   private async listen(): Promise<void> {
-    this.server = await listenOnLoopback((req, res) => void this.handle(req, res));
+    this.server = await listenOnLoopback((req, res, rawBody) => this.handle(req, res, rawBody));
     this.url = this.server.url;
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const rawBody = Buffer.concat(chunks).toString("utf8");
+  private async handle(req: IncomingMessage, res: ServerResponse, rawBody: string): Promise<void> {
     const url = new URL(req.url ?? "/", "http://upstream.invalid");
     const query: Record<string, string | string[]> = {};
     for (const key of new Set(url.searchParams.keys())) {
