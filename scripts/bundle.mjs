@@ -1,18 +1,24 @@
-// Bundles the CLI into one ES module, dist/pilot-status-mcp.mjs, which the package's bin runs.
-// Why: on our 2-core machines Node's module loader was about half of the stdio cold start (spawn -> first
-// tools/list answer), spread over hundreds of small files (zod, pino, express). One file loads in one read.
-// undici stays external: the server loads it lazily, after the first answers.
+// Bundles the CLI into dist/pilot-status-mcp.mjs, which the package's bin runs, plus chunks in dist/chunks/.
+// Why: on our 2-core machines loading modules was most of the stdio cold start (spawn -> first tools/list answer):
+// hundreds of small files (zod, pino) to read and compile. Splitting keeps the HTTP transport (express and its
+// dependencies, another megabyte to compile) in a chunk that only `http` mode loads. undici stays external: the
+// server loads it lazily, after the first answers.
+import { rmSync } from "node:fs";
 import { build } from "esbuild";
 
+rmSync("dist/chunks", { recursive: true, force: true });
 await build({
-  entryPoints: ["dist/cli.js"],
-  outfile: "dist/pilot-status-mcp.mjs",
+  entryPoints: { "pilot-status-mcp": "dist/cli.js" },
+  outdir: "dist",
+  chunkNames: "chunks/[name]-[hash]",
+  outExtension: { ".js": ".mjs" },
+  splitting: true,
   bundle: true,
   platform: "node",
   format: "esm",
   target: "node20",
   external: ["undici"],
-  // Bundled CommonJS dependencies call require(); give the ES module one.
+  // Bundled CommonJS dependencies call require(); give each ES module one.
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   legalComments: "none",
   logLevel: "warning",
