@@ -100,6 +100,14 @@ describe("error table", () => {
     expect(Date.now() - started).toBeLessThan(TIMEOUT_MS + 1500);
     expect(upstream.requests).toHaveLength(1);
   });
+
+  it("keeps what the API said on a 5xx for the operator's log", async () => {
+    server.logs.length = 0;
+    replies.set("/v1/messages/send", { status: 502, body: { error: "db down: host=10.0.0.3" } });
+    const { text } = await call("messages_send", { destinationNumber: "+5511999999999", text: "hi" });
+    expect(text).not.toContain("10.0.0.3");
+    expect(server.logs.find((l) => l.msg === "upstream unavailable")).toMatchObject({ status: 502, tool: "messages_send", body: expect.stringContaining("10.0.0.3") });
+  });
 });
 
 describe("retries", () => {

@@ -85,6 +85,11 @@ export async function forwardToolCall(tool: PreparedTool, rawArgs: unknown, ctx:
   }
 }
 
+/** A short, scrubbed piece of an upstream body for the log (never for the model). */
+function logSnippet(text: string): string {
+  return scrubSecrets(text.slice(0, 300));
+}
+
 function mapResponse(
   tool: PreparedTool,
   args: Readonly<Record<string, unknown>>,
@@ -104,7 +109,7 @@ function mapResponse(
     try {
       value = JSON.parse(text);
     } catch {
-      ctx.logger.warn({ requestId: ctx.requestId, status }, "upstream success body is not JSON");
+      ctx.logger.warn({ requestId: ctx.requestId, status, body: logSnippet(text) }, "upstream success body is not JSON");
       return { result: textResult(unavailableText(status), true), unauthorized: false };
     }
     // calls_list pages with limit/before; the API's default limit counts when the caller gave none.
@@ -112,6 +117,10 @@ function mapResponse(
     return { result: successResult(value, ctx.maxResultChars, { ...args, limit }), unauthorized: false };
   }
   if (status === 401) return { result: textResult(UNAUTHORIZED_TEXT, true), unauthorized: true };
-  if (status >= 500 || status < 400) return { result: textResult(unavailableText(status), true), unauthorized: false };
+  if (status >= 500 || status < 400) {
+    // The model gets "unavailable"; what the API said goes to the operator's log only.
+    ctx.logger.warn({ requestId: ctx.requestId, tool: tool.spec.name, status, body: logSnippet(text) }, "upstream unavailable");
+    return { result: textResult(unavailableText(status), true), unauthorized: false };
+  }
   return { result: textResult(clientErrorText(status, text, retryAfter), true), unauthorized: false };
 }
