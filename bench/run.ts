@@ -20,6 +20,7 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { getDefaultEnvironment } from "@modelcontextprotocol/sdk/client/stdio.js";
 import autocannon from "autocannon";
 import ts from "typescript";
 
@@ -133,8 +134,14 @@ function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-function startChild(name: string, args: readonly string[], env: Record<string, string>, stdout: "pipe" | "ignore" = "ignore"): Child {
-  const proc = spawn(process.execPath, args, { cwd: childCwd, env: childEnv(env), stdio: ["pipe", stdout, "pipe"] });
+function startChild(
+  name: string,
+  args: readonly string[],
+  env: Record<string, string>,
+  stdout: "pipe" | "ignore" = "ignore",
+  environment: (extra: Record<string, string>) => NodeJS.ProcessEnv = childEnv,
+): Child {
+  const proc = spawn(process.execPath, args, { cwd: childCwd, env: environment(env), stdio: ["pipe", stdout, "pipe"] });
   if (proc.pid === undefined) throw new Error(`${name}: could not spawn ${args.join(" ")}`);
   const child: Child = { name, proc, pid: proc.pid, stderrTail: "", exited: false, stopping: false };
   proc.stderr?.setEncoding("utf8");
@@ -546,12 +553,22 @@ const INITIALIZE = {
 };
 const INITIALIZED = { jsonrpc: "2.0", method: "notifications/initialized" };
 
+/**
+ * The environment an MCP client gives a stdio server: the SDK's StdioClientTransport passes only a few basics
+ * (HOME, PATH, USER, …) plus the configured variables. Inheriting this shell's instead would measure settings no
+ * client passes (this sandbox's NODE_EXTRA_CA_CERTS alone adds ~50 ms to every Node start-up).
+ */
+function clientSpawnEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  return { ...getDefaultEnvironment(), ...extra };
+}
+
 function startStdio(upstreamUrl: string, n: number, script = CLI): Child {
   return startChild(
     script === CLI ? `stdio server #${n}` : `stdio floor #${n}`,
     [script, "stdio"],
     { PILOT_STATUS_API_KEY: API_KEY, PILOT_STATUS_API_URL: upstreamUrl, LOG_LEVEL: "warn" },
     "pipe",
+    clientSpawnEnv,
   );
 }
 
@@ -584,7 +601,7 @@ async function stdioColdStart(upstreamUrl: string, n: number): Promise<number> {
 function nodeSpawnFloor(): Promise<number> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const proc = spawn(process.execPath, ["-e", "process.stdout.write('x\\n')"], { cwd: childCwd, env: childEnv({}), stdio: ["ignore", "pipe", "ignore"] });
+    const proc = spawn(process.execPath, ["-e", "process.stdout.write('x\\n')"], { cwd: childCwd, env: clientSpawnEnv({}), stdio: ["ignore", "pipe", "ignore"] });
     proc.stdout.once("data", () => resolve(performance.now() - started));
     proc.once("error", reject);
   });
