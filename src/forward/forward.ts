@@ -113,7 +113,7 @@ function mapResponse(
       return { result: textResult(unavailableText(status), true), unauthorized: false };
     }
     // calls_list pages with limit/before; the API's default limit counts when the caller gave none.
-    const limit = args.limit ?? (tool.spec.inputSchema.properties as Record<string, { default?: unknown }> | undefined)?.limit?.default;
+    const limit = args.limit ?? tool.defaultLimit;
     return { result: successResult(value, ctx.maxResultChars, { ...args, limit }), unauthorized: false };
   }
   if (status === 401) return { result: textResult(UNAUTHORIZED_TEXT, true), unauthorized: true };

@@ -22,6 +22,8 @@ export interface PreparedTool {
   readonly queryArgs: readonly ArgSpec[];
   readonly headerArgs: readonly ArgSpec[];
   readonly bodyArgs: readonly ArgSpec[];
+  /** The API's default `limit` for limit/before lists (calls_list), for pagination hints. */
+  readonly defaultLimit: number | undefined;
   readonly listEntry: ToolListEntry;
 }
 
@@ -41,6 +43,11 @@ function compilePath(spec: ToolSpec): PathPart[] {
   return parts;
 }
 
+function defaultLimitOf(spec: ToolSpec): number | undefined {
+  const limit = (spec.inputSchema.properties as Record<string, { default?: unknown }> | undefined)?.limit;
+  return typeof limit?.default === "number" ? limit.default : undefined;
+}
+
 export function prepareTool(spec: ToolSpec): PreparedTool {
   let validator: z.ZodType<Record<string, unknown>> = spec.input as z.ZodType<Record<string, unknown>>;
   if (spec.refine !== undefined) {
@@ -55,6 +62,7 @@ export function prepareTool(spec: ToolSpec): PreparedTool {
     queryArgs: spec.args.filter((a) => a.in === "query"),
     headerArgs: spec.args.filter((a) => a.in === "header"),
     bodyArgs: spec.args.filter((a) => a.in === "body"),
+    defaultLimit: defaultLimitOf(spec),
     listEntry: {
       name: spec.name,
       title: spec.title,
