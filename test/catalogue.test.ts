@@ -141,7 +141,7 @@ describe("catalogue", () => {
 
   it("keeps the tools/list answer a model sees under review (snapshot)", async () => {
     const surface = buildSurface(prepareCatalogue(TOOL_SPECS));
-    const listed = JSON.parse(surface.listResultJson) as { tools: unknown[] };
+    const listed = JSON.parse(surface.listResultBytes.toString("utf8")) as { tools: unknown[] };
     expect(listed.tools).toHaveLength(54);
     await expect(JSON.stringify(listed, null, 2) + "\n").toMatchFileSnapshot("./__snapshots__/tools-list.json");
   });

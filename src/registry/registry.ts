@@ -5,8 +5,7 @@ import { selectTools, type Selection } from "./selection.js";
 /** A set of callable tools and its tools/list answer, serialised once. */
 export interface Surface {
   readonly tools: ReadonlyMap<string, PreparedTool>;
-  readonly listResultJson: string;
-  /** The same, encoded once. */
+  /** The tools/list result, serialised and encoded once. */
   readonly listResultBytes: Buffer;
 }
 
@@ -14,7 +13,7 @@ export function buildSurface(tools: Iterable<PreparedTool>): Surface {
   const map = new Map<string, PreparedTool>();
   for (const tool of tools) map.set(tool.spec.name, tool);
   const listResultJson = JSON.stringify({ tools: [...map.values()].map((t) => t.listEntry) });
-  return { tools: map, listResultJson, listResultBytes: Buffer.from(listResultJson, "utf8") };
+  return { tools: map, listResultBytes: Buffer.from(listResultJson, "utf8") };
 }
 
 /** All tools of the catalogue, prepared once at start-up. */

@@ -18,7 +18,6 @@ export interface UpstreamRequest {
 
 export interface UpstreamResponse {
   readonly status: number;
-  readonly contentType: string;
   readonly retryAfter: string | undefined;
   readonly text: string;
   /** How many times the request was sent. */
@@ -156,7 +155,6 @@ export class UpstreamClient {
     const text = await readCapped(response.body, this.options.maxResponseBytes, remainingMs);
     return {
       status: response.statusCode,
-      contentType: headerValue(response.headers["content-type"]) ?? "",
       retryAfter: headerValue(response.headers["retry-after"]),
       text,
     };
