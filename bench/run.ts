@@ -378,9 +378,13 @@ interface JsonRpcAnswer {
   error?: { message?: string };
 }
 
+/** POST one JSON-RPC message; an SSE answer (the SDK transport's default, used by (c)) is reduced to its data. */
 async function postMcp(url: string, body: string, timeoutMs: number): Promise<{ status: number; text: string }> {
   const response = await fetch(url, { method: "POST", headers: HEADERS, body, signal: AbortSignal.timeout(timeoutMs) });
-  return { status: response.status, text: await response.text() };
+  const text = await response.text();
+  if (!(response.headers.get("content-type") ?? "").startsWith("text/event-stream")) return { status: response.status, text };
+  const data = text.split("\n").filter((line) => line.startsWith("data:")).map((line) => line.slice(5).trim());
+  return { status: response.status, text: data.length === 1 ? data[0]! : text };
 }
 
 async function waitReady(child: Child, url: string, timeoutMs: number): Promise<void> {

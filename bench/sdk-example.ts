@@ -1,8 +1,14 @@
 /**
  * Reference (c) of issue #6: the MCP SDK's documented stateless pattern (simpleStatelessStreamableHttp in the SDK's
- * examples), applied to our 54 tools. Every POST /mcp builds a new McpServer, registers the 54 tools with their zod
- * input shapes, connects a new StreamableHTTPServerTransport (no session id, JSON responses) and lets it answer;
- * both are closed when the response closes. Tool handlers forward to the upstream with undici.
+ * examples), applied to our 54 tools. Every POST /mcp calls getServer(), which builds a new McpServer and registers
+ * the 54 tools, each with a zod input shape made right there (the example writes `z.number().describe(...)` inline
+ * in getServer, so its schemas are made per request too); then it connects a new StreamableHTTPServerTransport
+ * with the example's options (no session id; answers as an SSE stream, the transport's default) and lets it answer.
+ * Both are closed when the response closes. Tool handlers forward to the upstream with undici. Left out of the
+ * example: its console.log on every closed request.
+ *
+ * The shapes are built from each tool's JSON Schema by direct zod calls, the same calls an inline literal makes
+ * (z.fromJSONSchema would cost about twice as much and overstate (c)).
  *
  * Run alone: PORT=9003 PILOT_STATUS_API_URL=http://127.0.0.1:9001 npx tsx bench/sdk-example.ts
  */
@@ -12,6 +18,7 @@ import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { Request, Response } from "express";
 import { Pool } from "undici";
+import * as z from "zod";
 import { TOOL_SPECS } from "../src/catalogue/tools.generated.js";
 import type { ToolSpec } from "../src/catalogue/types.js";
 
@@ -39,12 +46,63 @@ async function forward(spec: ToolSpec, args: Record<string, unknown>, apiKey: st
   return { content: [{ type: "text", text }], structuredContent: JSON.parse(text) as Record<string, unknown> };
 }
 
+type Json = Record<string, unknown>;
+
+/** The zod schema one JSON Schema node stands for, with its description, as an inline literal in getServer would. */
+function zodOf(node: Json): z.ZodType {
+  let schema: z.ZodType;
+  let type = node.type;
+  let nullable = false;
+  if (Array.isArray(type)) {
+    nullable = type.includes("null");
+    type = type.find((t) => t !== "null");
+  }
+  if (Array.isArray(node.oneOf)) schema = z.union((node.oneOf as Json[]).map(zodOf) as [z.ZodType, z.ZodType]);
+  else if (node.const !== undefined) schema = z.literal(node.const as string);
+  else if (Array.isArray(node.enum)) schema = z.enum(node.enum as [string, ...string[]]);
+  else if (type === "string") {
+    let s = node.format === "uri" ? z.url() : node.format === "date-time" ? z.iso.datetime({ offset: true }) : z.string();
+    if (typeof node.pattern === "string") s = s.regex(new RegExp(node.pattern));
+    if (typeof node.minLength === "number") s = s.min(node.minLength);
+    if (typeof node.maxLength === "number") s = s.max(node.maxLength);
+    schema = s;
+  } else if (type === "number" || type === "integer") {
+    let n = type === "integer" ? z.number().int() : z.number();
+    if (typeof node.minimum === "number") n = n.min(node.minimum);
+    if (typeof node.exclusiveMinimum === "number") n = n.gt(node.exclusiveMinimum);
+    if (typeof node.maximum === "number") n = n.max(node.maximum);
+    schema = n;
+  } else if (type === "boolean") schema = z.boolean();
+  else if (type === "array") {
+    let a = z.array(node.items === undefined ? z.unknown() : zodOf(node.items as Json));
+    if (typeof node.minItems === "number") a = a.min(node.minItems);
+    if (typeof node.maxItems === "number") a = a.max(node.maxItems);
+    schema = a;
+  } else if (type === "object") {
+    const shape = shapeOf(node);
+    const extra = node.additionalProperties;
+    schema = extra === false ? z.strictObject(shape) : typeof extra === "object" && extra !== null ? z.object(shape).catchall(zodOf(extra as Json)) : z.looseObject(shape);
+  } else schema = z.unknown();
+  if (nullable) schema = schema.nullable();
+  return typeof node.description === "string" ? schema.describe(node.description) : schema;
+}
+
+function shapeOf(node: Json): Record<string, z.ZodType> {
+  const required = new Set((node.required as string[] | undefined) ?? []);
+  const shape: Record<string, z.ZodType> = {};
+  for (const [name, child] of Object.entries((node.properties as Record<string, Json> | undefined) ?? {})) {
+    const schema = zodOf(child);
+    shape[name] = required.has(name) ? schema : schema.optional();
+  }
+  return shape;
+}
+
 function getServer(apiKey: string): McpServer {
   const server = new McpServer({ name: "pilot-status-sdk-example", version: "1.0.0" }, { capabilities: { tools: {} } });
   for (const spec of TOOL_SPECS) {
     server.registerTool(
       spec.name,
-      { title: spec.title, description: spec.description, inputSchema: { ...spec.input.shape }, annotations: spec.annotations },
+      { title: spec.title, description: spec.description, inputSchema: shapeOf(spec.inputSchema as Json), annotations: spec.annotations },
       (args: Record<string, unknown>) => forward(spec, args, apiKey),
     );
   }
@@ -57,7 +115,7 @@ app.post("/mcp", async (req: Request, res: Response) => {
   if (typeof apiKey !== "string") return void res.status(401).json({ jsonrpc: "2.0", error: { code: -32001, message: "Unauthorized" }, id: null });
   const server = getServer(apiKey);
   try {
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
     res.on("close", () => {
       void transport.close();
       void server.close();
