@@ -8,7 +8,7 @@
  */
 import express from "express";
 import { Pool } from "undici";
-import { z } from "zod";
+import * as z from "zod";
 import { TOOL_SPECS } from "../src/catalogue/tools.generated.js";
 
 const pool = new Pool(process.env.PILOT_STATUS_API_URL ?? "http://127.0.0.1:9001", { connections: 128 });

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * Every setting, parsed once from the environment by one schema. Nothing else reads process.env.

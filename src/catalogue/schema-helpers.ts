@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 // Building blocks the generated catalogue uses, so its zod code stays short and its error texts uniform.
 
