@@ -19,6 +19,7 @@ Options (each overrides its environment variable):
 
 Configuration comes from the environment (and a .env file); see README.md.`;
 
+/** Exit 2 for what the user must fix (usage, configuration, selection); 1 for anything unexpected. */
 function fatal(message: string, code = 1): never {
   process.stderr.write(`pilot-status-mcp: ${message}\n`);
   process.exit(code);
@@ -82,7 +83,7 @@ async function main(argv: readonly string[]): Promise<void> {
 
   if (config.transport === "stdio") {
     if (config.apiKey === undefined) {
-      fatal("PILOT_STATUS_API_KEY is not set. The stdio server needs a Pilot Status API key (ps_…) in PILOT_STATUS_API_KEY.");
+      fatal("PILOT_STATUS_API_KEY is not set. The stdio server needs a Pilot Status API key (ps_…) in PILOT_STATUS_API_KEY.", 2);
     }
     const app = startApp(config);
     await serveStdio({

@@ -45,7 +45,8 @@ beforeEach(() => {
 describe("stdio start-up", () => {
   it("refuses to start without PILOT_STATUS_API_KEY: one clear line, no stack, nothing on stdout", async () => {
     const run = await runRaw({ PILOT_STATUS_API_URL: upstream.url }, []);
-    expect(run.code).not.toBe(0);
+    expect(run.code).toBe(2); // a configuration error, like every other one
+
     expect(run.stdout).toBe("");
     const lines = run.stderr.trim().split("\n");
     expect(lines).toHaveLength(1);
