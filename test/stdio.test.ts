@@ -86,6 +86,19 @@ describe("stdio start-up", () => {
     expect(run.stdout).toBe("");
   });
 
+  it("answers an argument nested 50,000 levels deep with a clear refusal, not an internal error", async () => {
+    // Too deep for JSON.stringify's recursion: before the depth rule this came back as -32603 Internal error.
+    const deep = `${'{"a":'.repeat(50_000)}1${"}".repeat(50_000)}`;
+    const line = `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"call_settings_update","arguments":{"call_hours":${deep}}}}`;
+    const run = await runRaw({ PILOT_STATUS_API_KEY: KEY, PILOT_STATUS_API_URL: upstream.url }, [line]);
+    expect(run.code).toBe(0);
+    const answer = JSON.parse(run.stdout) as { id: number; result?: { isError?: boolean; content: Array<{ text: string }> } };
+    expect(answer.id).toBe(7);
+    expect(answer.result?.isError).toBe(true);
+    expect(answer.result?.content[0]!.text).toContain("call_hours: must not nest objects or arrays more than 64 levels deep");
+    expect(upstream.requests).toHaveLength(0);
+  });
+
   it("answers malformed input with JSON-RPC errors and keeps stdout pure JSON-RPC", async () => {
     const run = await runRaw({ PILOT_STATUS_API_KEY: KEY, PILOT_STATUS_API_URL: upstream.url, LOG_LEVEL: "debug" }, [
       "{not json",

@@ -51,6 +51,24 @@ describe("argument validation", () => {
     expect(upstream.requests).toHaveLength(0);
   });
 
+  it("refuses a free-form argument nested more than 64 levels deep, naming it, and forwards 64 levels intact", async () => {
+    const nest = (levels: number): Record<string, unknown> => {
+      let value: Record<string, unknown> = { monday: ["09:00-18:00"] }; // the array is the innermost level
+      for (let level = 2; level < levels; level++) value = { inner: value };
+      return value;
+    };
+    const refused = await call("call_settings_update", { call_hours: nest(65) });
+    expect(refused.result.isError).toBe(true);
+    expect(refused.text).toContain("Invalid arguments for call_settings_update; nothing was sent");
+    expect(refused.text).toContain("call_hours: must not nest objects or arrays more than 64 levels deep");
+    expect(upstream.requests).toHaveLength(0);
+
+    const sent = await call("call_settings_update", { call_hours: nest(64) });
+    expect(sent.result.isError).toBeFalsy();
+    expect(upstream.requests).toHaveLength(1);
+    expect((upstream.requests[0]!.body as { call_hours: unknown }).call_hours).toEqual(nest(64));
+  });
+
   it("refuses . and .. as path values and sends nothing", async () => {
     for (const messageId of [".", ".."]) {
       const { result, text } = await call("message_get", { messageId });

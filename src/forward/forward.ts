@@ -48,20 +48,46 @@ export function validationErrorText(tool: PreparedTool, issues: readonly z.core.
   return `Invalid arguments for ${tool.spec.name}; nothing was sent:\n${lines.join("\n")}`;
 }
 
+/**
+ * Free-form object arguments (the API's open objects, such as call_settings_update's call_hours) go upstream as
+ * JSON, and JSON.stringify recurses: a few thousand levels exhaust the stack. No real argument comes near this.
+ */
+export const MAX_ARGUMENT_DEPTH = 64;
+
+/** The first argument whose value nests objects or arrays more than `limit` levels deep; walked without recursion. */
+function tooDeepArgument(args: Readonly<Record<string, unknown>>, limit: number): string | undefined {
+  for (const [name, value] of Object.entries(args)) {
+    if (typeof value !== "object" || value === null) continue;
+    const pending: Array<readonly [object, number]> = [[value, 1]];
+    for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+      const [node, depth] = next;
+      if (depth > limit) return name;
+      for (const child of Array.isArray(node) ? node : Object.values(node)) {
+        if (typeof child === "object" && child !== null) pending.push([child, depth + 1]);
+      }
+    }
+  }
+  return undefined;
+}
+
+function invalidArguments(tool: PreparedTool, problem: string): ToolOutcome {
+  return { result: textResult(`Invalid arguments for ${tool.spec.name}; nothing was sent:\n- ${problem}`, true), unauthorized: false };
+}
+
 /** Validated arguments -> upstream request -> CallToolResult. Every failure is a result, never a throw. */
 export async function forwardToolCall(tool: PreparedTool, rawArgs: unknown, ctx: CallContext): Promise<ToolOutcome> {
   const parsed = tool.validator.safeParse(rawArgs ?? {});
   if (!parsed.success) {
     return { result: textResult(validationErrorText(tool, parsed.error.issues), true), unauthorized: false };
   }
+  const deep = tooDeepArgument(parsed.data, MAX_ARGUMENT_DEPTH);
+  if (deep !== undefined) return invalidArguments(tool, `${deep}: must not nest objects or arrays more than ${MAX_ARGUMENT_DEPTH} levels deep`);
 
   let request;
   try {
     request = buildUpstreamRequest(tool, parsed.data);
   } catch (error) {
-    if (error instanceof PathValueError) {
-      return { result: textResult(`Invalid arguments for ${tool.spec.name}; nothing was sent:\n- ${error.message}`, true), unauthorized: false };
-    }
+    if (error instanceof PathValueError) return invalidArguments(tool, error.message);
     throw error;
   }
 
