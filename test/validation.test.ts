@@ -43,6 +43,11 @@ describe("argument validation", () => {
     ["numbers_check", { numbers: ["1"], number: "2" }, /give only one phone list/],
     ["branding_upsert", { primaryColor: "red" }, /primaryColor: must be a #RRGGBB color/],
     ["templates_create", { name: "x", body: "Hello" }, /examples: is required/],
+    // Values that pass their schema but cannot travel where the API takes them:
+    ["message_get", { messageId: "msg_\ud800" }, /messageId: must be valid Unicode text \(it holds a lone surrogate\)/],
+    ["analytics_dashboard", { timezone: "America/\udc00" }, /timezone: must be valid Unicode text/],
+    ["templates_list", { whatsappNumberId: "num_1\r\nx-api-key: ps_other" }, /whatsappNumberId: must be printable ASCII, without line breaks .*x-whatsapp-number-id header/],
+    ["templates_list", { whatsappNumberId: "número" }, /whatsappNumberId: must be printable ASCII/],
   ])("%s %j is refused", async (tool, args, message) => {
     const { result, text } = await call(tool, args);
     expect(result.isError).toBe(true);

@@ -5,7 +5,7 @@ import type { PreparedTool } from "../registry/prepared.js";
 import { UpstreamFailure, type UpstreamClient } from "../upstream/client.js";
 import type { Credentials } from "../upstream/credentials.js";
 import { UNAUTHORIZED_TEXT, clientErrorText, unavailableText } from "./errors.js";
-import { PathValueError, buildUpstreamRequest } from "./request.js";
+import { ArgumentValueError, buildUpstreamRequest } from "./request.js";
 import { successResult, textResult } from "./result.js";
 import type { CallToolResult } from "./types.js";
 
@@ -87,7 +87,7 @@ export async function forwardToolCall(tool: PreparedTool, rawArgs: unknown, ctx:
   try {
     request = buildUpstreamRequest(tool, parsed.data);
   } catch (error) {
-    if (error instanceof PathValueError) return invalidArguments(tool, error.message);
+    if (error instanceof ArgumentValueError) return invalidArguments(tool, error.message);
     throw error;
   }
 
