@@ -1,3 +1,4 @@
+import { gzipSync } from "node:zlib";
 import request from "supertest";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { FakeUpstream } from "./helpers/upstream.js";
@@ -191,6 +192,23 @@ describe("stateless streamable HTTP", () => {
   it("refuses a non-JSON content type and an unsupported protocol version", async () => {
     const wrongType = await request(server.url).post("/mcp").set({ "content-type": "text/plain", "x-api-key": "ps_x" }).send("hi");
     expect(wrongType.status).toBe(415);
+    const lookalike = await request(server.url).post("/mcp").set({ "content-type": "application/json-patch+json", "x-api-key": "ps_x" }).send("[]");
+    expect(lookalike.status).toBe(415);
+    const body = JSON.stringify(rpc("ping"));
+    const utf16 = await request(server.url).post("/mcp").set({ "content-type": "application/json; charset=utf-16", "x-api-key": "ps_x" }).send(body);
+    expect(utf16.status).toBe(415);
+    expect(utf16.body.error.message).toContain("UTF-8");
+    const gzipped = await request(server.url)
+      .post("/mcp")
+      .set({ "content-type": "application/json", "content-encoding": "gzip", "x-api-key": "ps_x" })
+      .send(gzipSync(body));
+    expect(gzipped.status).toBe(415);
+    expect(gzipped.headers["accept-encoding"]).toBe("identity");
+    expect(gzipped.body).toMatchObject({ id: null, error: { message: expect.stringContaining("Content-Encoding gzip is not supported") } });
+    for (const type of ["application/json; charset=utf-8", "Application/JSON;charset=UTF-8", "application/json"]) {
+      const fine = await request(server.url).post("/mcp").set({ "content-type": type, "content-encoding": "identity", "x-api-key": "ps_x" }).send(body);
+      expect(fine.status, type).toBe(200);
+    }
     const wrongVersion = await post(rpc("ping"), { "x-api-key": "ps_x", "mcp-protocol-version": "1999-01-01" });
     expect(wrongVersion.status).toBe(400);
     await stillServing();

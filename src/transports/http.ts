@@ -74,6 +74,23 @@ export function resourceMetadataUrl(resourceUrl: string): string {
   return `${url.origin}/.well-known/oauth-protected-resource${path}`;
 }
 
+/**
+ * Why a body cannot be read as JSON-RPC, or undefined when it can: the media type must be application/json, in
+ * UTF-8 (RFC 8259; a declared charset other than utf-8 would be decoded wrongly), and not compressed (a gzip body
+ * read as JSON would only give a misleading parse error).
+ */
+function unsupportedBody(contentType: string | undefined, contentEncoding: string | undefined): string | undefined {
+  const [mediaType = "", ...params] = (contentType ?? "").split(";");
+  if (mediaType.trim().toLowerCase() !== JSON_TYPE) return "Content-Type must be application/json";
+  for (const param of params) {
+    const [name = "", value = ""] = param.split("=", 2).map((part) => part.trim().toLowerCase());
+    if (name === "charset" && !["utf-8", "utf8", '"utf-8"'].includes(value)) return "the JSON must be UTF-8 (charset=utf-8)";
+  }
+  const coding = (contentEncoding ?? "").trim().toLowerCase();
+  if (coding !== "" && coding !== "identity") return `Content-Encoding ${coding.slice(0, 40)} is not supported; send the JSON uncompressed`;
+  return undefined;
+}
+
 function readBody(req: Request, limit: number): Promise<Buffer | "too_large"> {
   const declared = Number(req.headers["content-length"]);
   if (Number.isFinite(declared) && declared > limit) return Promise.resolve("too_large");
@@ -167,9 +184,11 @@ export function createHttpApp(app: App, drain: Drain = new Drain()): express.Exp
   web.post("/mcp", async (req, res) => {
     if (!guard(req, res)) return;
     const requestId = locals(res).requestId;
-    const contentType = req.headers["content-type"] ?? "";
-    if (!contentType.toLowerCase().startsWith(JSON_TYPE)) {
-      sendJsonRpcError(res, 415, TRANSPORT_ERROR, "Unsupported Media Type: Content-Type must be application/json");
+    const unsupported = unsupportedBody(req.headers["content-type"], req.headers["content-encoding"]);
+    if (unsupported !== undefined) {
+      // RFC 9110 15.5.16: a 415 for a content coding names the codings accepted.
+      if (unsupported.startsWith("Content-Encoding")) res.setHeader("accept-encoding", "identity");
+      sendJsonRpcError(res, 415, TRANSPORT_ERROR, `Unsupported Media Type: ${unsupported}`);
       return;
     }
     const accept = req.headers.accept;
