@@ -101,6 +101,19 @@ describe("error table", () => {
     expect(upstream.requests).toHaveLength(1);
   });
 
+  it("treats an answer nested too deeply to pass on like an unreadable one, and keeps serving", async () => {
+    const deep = `${'{"a":'.repeat(20_000)}1${"}".repeat(20_000)}`;
+    replies.set("/v1/messages/deep", { status: 200, body: deep });
+    replies.set("/v1/templates", { status: 400, body: `{"error":"bad","code":"X","details":${deep}}` });
+    const ok = await getMessage("deep");
+    expect(ok.result.isError).toBe(true);
+    expect(ok.text).toBe("Pilot Status API unavailable (HTTP 200). Try again later.");
+    const failed = await call("templates_list", {});
+    expect(failed.result.isError).toBe(true);
+    expect(failed.text).toBe("Pilot Status API unavailable (HTTP 400). Try again later.");
+    expect((await getMessage("fine")).result.isError).toBeFalsy();
+  });
+
   it("keeps what the API said on a 5xx for the operator's log", async () => {
     server.logs.length = 0;
     replies.set("/v1/messages/send", { status: 502, body: { error: "db down: host=10.0.0.3" } });

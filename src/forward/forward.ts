@@ -99,7 +99,15 @@ export async function forwardToolCall(tool: PreparedTool, rawArgs: unknown, ctx:
       const durationMs = Math.round(performance.now() - started);
       ctx.logger.info({ ...log, status: response.status, durationMs, attempts: response.attempts }, "tool call");
     }
-    return mapResponse(tool, parsed.data, response.status, response.text, response.retryAfter, ctx);
+    try {
+      return mapResponse(tool, parsed.data, response.status, response.text, response.retryAfter, ctx);
+    } catch (failure) {
+      // JSON nested too deeply for JSON.stringify's recursion (or too long for a string): an answer we cannot pass
+      // on is as unreadable as a non-JSON one (DECISIONS #17), and a tool error rather than a protocol error.
+      if (!(failure instanceof RangeError)) throw failure;
+      ctx.logger.warn({ ...log, status: response.status, body: logSnippet(response.text), err: failure.message }, "upstream body cannot be passed on");
+      return { result: textResult(unavailableText(response.status), true), unauthorized: false };
+    }
   } catch (error) {
     if (!(error instanceof UpstreamFailure)) throw error;
     const durationMs = Math.round(performance.now() - started);
