@@ -79,15 +79,17 @@ export function resourceMetadataUrl(resourceUrl: string): string {
  * UTF-8 (RFC 8259; a declared charset other than utf-8 would be decoded wrongly), and not compressed (a gzip body
  * read as JSON would only give a misleading parse error).
  */
-function unsupportedBody(contentType: string | undefined, contentEncoding: string | undefined): string | undefined {
+function unsupportedBody(contentType: string | undefined, contentEncoding: string | undefined): { reason: string; coding?: true } | undefined {
   const [mediaType = "", ...params] = (contentType ?? "").split(";");
-  if (mediaType.trim().toLowerCase() !== JSON_TYPE) return "Content-Type must be application/json";
+  if (mediaType.trim().toLowerCase() !== JSON_TYPE) return { reason: "Content-Type must be application/json" };
   for (const param of params) {
     const [name = "", value = ""] = param.split("=", 2).map((part) => part.trim().toLowerCase());
-    if (name === "charset" && !["utf-8", "utf8", '"utf-8"'].includes(value)) return "the JSON must be UTF-8 (charset=utf-8)";
+    if (name === "charset" && !["utf-8", "utf8", '"utf-8"'].includes(value)) return { reason: "the JSON must be UTF-8 (charset=utf-8)" };
   }
   const coding = (contentEncoding ?? "").trim().toLowerCase();
-  if (coding !== "" && coding !== "identity") return `Content-Encoding ${coding.slice(0, 40)} is not supported; send the JSON uncompressed`;
+  if (coding !== "" && coding !== "identity") {
+    return { reason: `Content-Encoding ${coding.slice(0, 40)} is not supported; send the JSON uncompressed`, coding: true };
+  }
   return undefined;
 }
 
@@ -187,8 +189,8 @@ export function createHttpApp(app: App, drain: Drain = new Drain()): express.Exp
     const unsupported = unsupportedBody(req.headers["content-type"], req.headers["content-encoding"]);
     if (unsupported !== undefined) {
       // RFC 9110 15.5.16: a 415 for a content coding names the codings accepted.
-      if (unsupported.startsWith("Content-Encoding")) res.setHeader("accept-encoding", "identity");
-      sendJsonRpcError(res, 415, TRANSPORT_ERROR, `Unsupported Media Type: ${unsupported}`);
+      if (unsupported.coding) res.setHeader("accept-encoding", "identity");
+      sendJsonRpcError(res, 415, TRANSPORT_ERROR, `Unsupported Media Type: ${unsupported.reason}`);
       return;
     }
     const accept = req.headers.accept;
