@@ -99,6 +99,26 @@ describe("stdio start-up", () => {
     expect(upstream.requests).toHaveLength(0);
   });
 
+  it("drops the answer to a request the client cancels, and answers the others", async () => {
+    upstream.respond(() => ({ status: 200, body: { id: "msg" }, delayMs: 300 }));
+    const call = (id: number, messageId: string) =>
+      JSON.stringify({ jsonrpc: "2.0", id, method: "tools/call", params: { name: "message_get", arguments: { messageId } } });
+    const run = await runRaw({ PILOT_STATUS_API_KEY: KEY, PILOT_STATUS_API_URL: upstream.url }, [
+      call(5, "msg_cancelled"),
+      call(6, "msg_kept"),
+      JSON.stringify({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 5, reason: "the user gave up" } }),
+      JSON.stringify({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: "6" } }), // "6" is not 6
+      JSON.stringify({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 99 } }), // unknown: ignored
+      JSON.stringify({ jsonrpc: "2.0", id: 7, method: "ping" }),
+    ]);
+    expect(run.code).toBe(0);
+    const answers = run.stdout.trim().split("\n").map((line) => JSON.parse(line) as { id: number; result?: { isError?: boolean } });
+    expect(answers.map((a) => a.id).sort()).toEqual([6, 7]);
+    expect(answers.find((a) => a.id === 6)?.result?.isError).toBeFalsy();
+    // The cancelled call is not cut off upstream (a send must not be left half-done); only its answer is dropped.
+    expect(upstream.requests.map((r) => r.path).sort()).toEqual(["/v1/messages/msg_cancelled", "/v1/messages/msg_kept"]);
+  });
+
   it("answers malformed input with JSON-RPC errors and keeps stdout pure JSON-RPC", async () => {
     const run = await runRaw({ PILOT_STATUS_API_KEY: KEY, PILOT_STATUS_API_URL: upstream.url, LOG_LEVEL: "debug" }, [
       "{not json",
@@ -139,6 +159,18 @@ describe("stdio session with the SDK client", () => {
       expect(t.title).toBeTruthy();
       expect(t.annotations).toMatchObject({ openWorldHint: true });
     }
+  });
+
+  it("sends no late answer after the SDK client times out a call and cancels it", async () => {
+    upstream.respond(() => ({ status: 200, body: { id: "msg_slow" }, delayMs: 400 }));
+    const errors: Error[] = [];
+    session.client.onerror = (error) => errors.push(error);
+    await expect(session.client.callTool({ name: "message_get", arguments: { messageId: "msg_slow" } }, undefined, { timeout: 100 })).rejects.toThrow(/timed out/i);
+    await new Promise((resolve) => setTimeout(resolve, 600)); // past the upstream's answer
+    expect(upstream.requests).toHaveLength(1);
+    // Without cancellation support the late answer reaches the client as "a response for an unknown message ID".
+    expect(errors).toEqual([]);
+    session.client.onerror = undefined;
   });
 
   it("turns an upstream 401 into an error that says to check the key, without the key", async () => {

@@ -22,6 +22,27 @@ export interface StdioOptions {
 
 const IDLE_MS = 250;
 
+type JsonRpcId = string | number;
+
+function isId(value: unknown): value is JsonRpcId {
+  return typeof value === "string" || typeof value === "number";
+}
+
+/** The id of a request (a message with a method and an id); undefined for notifications and anything else. */
+function requestIdOf(message: unknown): JsonRpcId | undefined {
+  if (typeof message !== "object" || message === null) return undefined;
+  const { id, method } = message as { id?: unknown; method?: unknown };
+  return typeof method === "string" && isId(id) ? id : undefined;
+}
+
+/** The request a `notifications/cancelled` names, if the message is one. */
+function cancelledRequestId(message: unknown): JsonRpcId | undefined {
+  if (typeof message !== "object" || message === null) return undefined;
+  const { method, params } = message as { method?: unknown; params?: { requestId?: unknown } };
+  if (method !== "notifications/cancelled" || typeof params !== "object" || params === null) return undefined;
+  return isId(params.requestId) ? params.requestId : undefined;
+}
+
 /**
  * Newline-delimited JSON-RPC over stdin/stdout. stdout carries nothing but responses; everything else goes to
  * the logger (stderr). Resolves when stdin ends and every started message has been answered.
@@ -31,6 +52,12 @@ export function serveStdio(options: StdioOptions): Promise<void> {
   const output = options.output ?? process.stdout;
   const maxLine = options.maxLineBytes ?? 4 * 1024 * 1024;
   const pending = new Set<Promise<void>>();
+  /**
+   * Requests in flight, by JSON-RPC id. `notifications/cancelled` marks one, and its answer is dropped, as the MCP
+   * cancellation utility asks. The upstream call is left to finish: a send cut off mid-way would leave the caller
+   * unsure whether the message went out.
+   */
+  const inFlight = new Map<string | number, { cancelled: boolean }>();
   let buffered = "";
   let overflow = false;
 
@@ -52,13 +79,25 @@ export function serveStdio(options: StdioOptions): Promise<void> {
       write(errorResponse(null, JSONRPC_PARSE_ERROR, "Parse error: the line is not valid JSON"));
       return;
     }
+    const cancelled = cancelledRequestId(message);
+    if (cancelled !== undefined) {
+      const entry = inFlight.get(cancelled);
+      if (entry !== undefined) entry.cancelled = true;
+    }
+    const id = requestIdOf(message);
+    const entry = id === undefined ? undefined : { cancelled: false };
+    if (entry !== undefined) inFlight.set(id!, entry);
     const task = options.handler
       .handle(message, { credentials: options.credentials, surface: options.surface })
       .then((outcome) => {
-        if (outcome.body !== undefined) write(outcome.body);
+        if (entry?.cancelled === true) options.logger.debug({ id }, "answer dropped: the client cancelled the request");
+        else if (outcome.body !== undefined) write(outcome.body);
       })
       .catch((error: unknown) => options.logger.error({ err: String(error) }, "stdio message failed"))
-      .finally(() => pending.delete(task));
+      .finally(() => {
+        pending.delete(task);
+        if (entry !== undefined && inFlight.get(id!) === entry) inFlight.delete(id!);
+      });
     pending.add(task);
   };
 
