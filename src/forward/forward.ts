@@ -43,9 +43,13 @@ function describeIssue(issue: z.core.$ZodIssue, tool: PreparedTool): string {
   return where === "" ? message : `${where}: ${message}`;
 }
 
-export function validationErrorText(tool: PreparedTool, issues: readonly z.core.$ZodIssue[]): string {
-  const lines = issues.map((issue) => `- ${describeIssue(issue, tool)}`);
-  return `Invalid arguments for ${tool.spec.name}; nothing was sent:\n${lines.join("\n")}`;
+/** The refusal of a call whose arguments are wrong: nothing was sent, and each problem names its field. */
+function invalidArguments(tool: PreparedTool, problems: readonly string[]): ToolOutcome {
+  return toolError(`Invalid arguments for ${tool.spec.name}; nothing was sent:\n${problems.map((p) => `- ${p}`).join("\n")}`);
+}
+
+function toolError(text: string): ToolOutcome {
+  return { result: textResult(text, true), unauthorized: false };
 }
 
 /**
@@ -70,44 +74,26 @@ function tooDeepArgument(args: Readonly<Record<string, unknown>>, limit: number)
   return undefined;
 }
 
-function invalidArguments(tool: PreparedTool, problem: string): ToolOutcome {
-  return { result: textResult(`Invalid arguments for ${tool.spec.name}; nothing was sent:\n- ${problem}`, true), unauthorized: false };
-}
-
 /** Validated arguments -> upstream request -> CallToolResult. Every failure is a result, never a throw. */
 export async function forwardToolCall(tool: PreparedTool, rawArgs: unknown, ctx: CallContext): Promise<ToolOutcome> {
   const parsed = tool.validator.safeParse(rawArgs ?? {});
-  if (!parsed.success) {
-    return { result: textResult(validationErrorText(tool, parsed.error.issues), true), unauthorized: false };
-  }
+  if (!parsed.success) return invalidArguments(tool, parsed.error.issues.map((issue) => describeIssue(issue, tool)));
   const deep = tooDeepArgument(parsed.data, MAX_ARGUMENT_DEPTH);
-  if (deep !== undefined) return invalidArguments(tool, `${deep}: must not nest objects or arrays more than ${MAX_ARGUMENT_DEPTH} levels deep`);
+  if (deep !== undefined) return invalidArguments(tool, [`${deep}: must not nest objects or arrays more than ${MAX_ARGUMENT_DEPTH} levels deep`]);
 
   let request;
   try {
     request = buildUpstreamRequest(tool, parsed.data);
   } catch (error) {
-    if (error instanceof ArgumentValueError) return invalidArguments(tool, error.message);
+    if (error instanceof ArgumentValueError) return invalidArguments(tool, [error.message]);
     throw error;
   }
 
   const started = performance.now();
   const log = { requestId: ctx.requestId, tool: tool.spec.name };
+  let response;
   try {
-    const response = await ctx.client.request(request, ctx.credentials);
-    if (ctx.logger.isLevelEnabled("info")) {
-      const durationMs = Math.round(performance.now() - started);
-      ctx.logger.info({ ...log, status: response.status, durationMs, attempts: response.attempts }, "tool call");
-    }
-    try {
-      return mapResponse(tool, parsed.data, response.status, response.text, response.retryAfter, ctx);
-    } catch (failure) {
-      // JSON nested too deeply for JSON.stringify's recursion (or too long for a string): an answer we cannot pass
-      // on is as unreadable as a non-JSON one (DECISIONS #17), and a tool error rather than a protocol error.
-      if (!(failure instanceof RangeError)) throw failure;
-      ctx.logger.warn({ ...log, status: response.status, body: logSnippet(response.text), err: failure.message }, "upstream body cannot be passed on");
-      return { result: textResult(unavailableText(response.status), true), unauthorized: false };
-    }
+    response = await ctx.client.request(request, ctx.credentials);
   } catch (error) {
     if (!(error instanceof UpstreamFailure)) throw error;
     const durationMs = Math.round(performance.now() - started);
@@ -115,7 +101,20 @@ export async function forwardToolCall(tool: PreparedTool, rawArgs: unknown, ctx:
       { ...log, failure: error.kind, detail: scrubSecrets(error.detail), durationMs, attempts: error.attempts },
       "tool call failed upstream",
     );
-    return { result: textResult(unavailableText(), true), unauthorized: false };
+    return toolError(unavailableText());
+  }
+  if (ctx.logger.isLevelEnabled("info")) {
+    const durationMs = Math.round(performance.now() - started);
+    ctx.logger.info({ ...log, status: response.status, durationMs, attempts: response.attempts }, "tool call");
+  }
+  try {
+    return mapResponse(tool, parsed.data, response.status, response.text, response.retryAfter, ctx);
+  } catch (failure) {
+    // JSON nested too deeply for JSON.stringify's recursion (or too long for a string): an answer we cannot pass
+    // on is as unreadable as a non-JSON one (DECISIONS #17), and a tool error rather than a protocol error.
+    if (!(failure instanceof RangeError)) throw failure;
+    ctx.logger.warn({ ...log, status: response.status, body: logSnippet(response.text), err: failure.message }, "upstream body cannot be passed on");
+    return toolError(unavailableText(response.status));
   }
 }
 
@@ -144,17 +143,17 @@ function mapResponse(
       value = JSON.parse(text);
     } catch {
       ctx.logger.warn({ requestId: ctx.requestId, status, body: logSnippet(text) }, "upstream success body is not JSON");
-      return { result: textResult(unavailableText(status), true), unauthorized: false };
+      return toolError(unavailableText(status));
     }
     // calls_list pages with limit/before; the API's default limit counts when the caller gave none.
     const limit = args.limit ?? tool.defaultLimit;
     return { result: successResult(value, ctx.maxResultChars, { ...args, limit }), unauthorized: false };
   }
-  if (status === 401) return { result: textResult(UNAUTHORIZED_TEXT, true), unauthorized: true };
+  if (status === 401) return { ...toolError(UNAUTHORIZED_TEXT), unauthorized: true };
   if (status >= 500 || status < 400) {
     // The model gets "unavailable"; what the API said goes to the operator's log only.
     ctx.logger.warn({ requestId: ctx.requestId, tool: tool.spec.name, status, body: logSnippet(text) }, "upstream unavailable");
-    return { result: textResult(unavailableText(status), true), unauthorized: false };
+    return toolError(unavailableText(status));
   }
-  return { result: textResult(clientErrorText(status, text, retryAfter), true), unauthorized: false };
+  return toolError(clientErrorText(status, text, retryAfter));
 }
