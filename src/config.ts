@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { parseList } from "./registry/selection.js";
 
 /**
  * Every setting, parsed once from the environment by one schema. Nothing else reads process.env.
@@ -38,20 +39,8 @@ const integerSetting = (fallback: number, min: number, max: number) =>
       .default(fallback),
   );
 
-const listSetting = z.preprocess(
-  blankToUndefined,
-  z
-    .string()
-    .optional()
-    .transform((value) =>
-      value === undefined
-        ? undefined
-        : value
-            .split(",")
-            .map((item) => item.trim())
-            .filter((item) => item !== ""),
-    ),
-);
+/** A comma-separated list, read the way flags and X-MCP-* headers are (undefined when blank). */
+const listSetting = z.string().optional().transform(parseList);
 
 const optionalSecret = z.preprocess(
   blankToUndefined,
@@ -132,10 +121,8 @@ export class ConfigError extends Error {
 
 const LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "[::1]"];
 
-function loopbackOrigins(): string[] {
-  // Any port on a loopback host: local tools (inspectors, dev UIs) run on arbitrary ports.
-  return ["http://localhost", "http://127.0.0.1", "http://[::1]", "https://localhost", "https://127.0.0.1", "https://[::1]"];
-}
+// Any port on a loopback host: local tools (inspectors, dev UIs) run on arbitrary ports.
+const LOOPBACK_ORIGINS = ["http://localhost", "http://127.0.0.1", "http://[::1]", "https://localhost", "https://127.0.0.1", "https://[::1]"];
 
 export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | undefined>): Config {
   const parsed = EnvSchema.safeParse(env);
@@ -159,7 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     maxBodyBytes: e.MCP_MAX_BODY_BYTES,
     maxResultChars: e.MCP_MAX_RESULT_CHARS,
     allowedHosts: Object.freeze(e.MCP_ALLOWED_HOSTS ?? [...LOOPBACK_HOSTS, resource.host.toLowerCase()]),
-    allowedOrigins: Object.freeze(e.MCP_ALLOWED_ORIGINS ?? [resource.origin, ...loopbackOrigins()]),
+    allowedOrigins: Object.freeze(e.MCP_ALLOWED_ORIGINS ?? [resource.origin, ...LOOPBACK_ORIGINS]),
     shutdownGraceMs: e.MCP_SHUTDOWN_GRACE_MS,
     selection: Object.freeze({
       toolsets: e.PILOT_STATUS_TOOLSETS,

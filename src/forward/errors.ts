@@ -1,4 +1,5 @@
 import { scrubSecrets } from "../log.js";
+import { retryAfterMs } from "../upstream/client.js";
 
 /**
  * The one error table: how an upstream answer that is not a success becomes words a model can act on.
@@ -72,14 +73,6 @@ export function parseErrorBody(text: string): ApiErrorBody {
   }
 }
 
-function retryAfterSeconds(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
-}
-
 /** Text for a 4xx answer (401 has its own path; 5xx is "unavailable"). */
 export function clientErrorText(status: number, bodyText: string, retryAfter: string | undefined): string {
   const body = parseErrorBody(bodyText);
@@ -88,7 +81,8 @@ export function clientErrorText(status: number, bodyText: string, retryAfter: st
   if (body.error !== undefined) lines.push(`API message (quoted): ${quoteUntrusted(body.error)}`);
   if (body.details !== undefined) lines.push(`API details (quoted): ${quoteUntrusted(JSON.stringify(body.details), 1000)}`);
   if (status === 429) {
-    const wait = retryAfterSeconds(retryAfter);
+    const waitMs = retryAfterMs(retryAfter);
+    const wait = waitMs === undefined ? undefined : Math.ceil(waitMs / 1000);
     lines.push(
       wait === undefined
         ? "Hint: rate limited by the Pilot Status API; wait a little before calling again."

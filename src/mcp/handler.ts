@@ -5,6 +5,7 @@ import type { UpstreamClient } from "../upstream/client.js";
 import type { Credentials } from "../upstream/credentials.js";
 import { VERSION } from "../version.js";
 import {
+  BATCH_NOT_SUPPORTED,
   JSONRPC_INTERNAL_ERROR,
   JSONRPC_INVALID_PARAMS,
   JSONRPC_INVALID_REQUEST,
@@ -12,10 +13,12 @@ import {
   LATEST_PROTOCOL_VERSION,
   SUPPORTED_PROTOCOL_VERSIONS,
   errorResponse,
+  isObject,
   resultResponse,
   resultResponseChunks,
   type JsonRpcId,
   type ResponseBody,
+  validId,
 } from "./protocol.js";
 
 /** Everything one JSON-RPC message may use: nothing here outlives the message. */
@@ -49,14 +52,6 @@ const INSTRUCTIONS = [
 const NO_OUTCOME: HandleOutcome = { body: undefined, unauthorized: false };
 const ok = (body: ResponseBody): HandleOutcome => ({ body, unauthorized: false });
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function validId(id: unknown): id is string | number {
-  return typeof id === "string" || (typeof id === "number" && Number.isFinite(id));
-}
-
 /**
  * The MCP server logic, shared by both transports: a JSON-RPC message in, a serialised response out. Answers
  * that do not depend on the request (initialize, tools/list) are serialised once.
@@ -80,7 +75,7 @@ export class McpHandler {
 
   async handle(message: unknown, ctx: MessageContext): Promise<HandleOutcome> {
     if (Array.isArray(message)) {
-      return ok(errorResponse(null, JSONRPC_INVALID_REQUEST, "JSON-RPC batches are not supported (removed in MCP 2025-06-18); send one message per request"));
+      return ok(errorResponse(null, JSONRPC_INVALID_REQUEST, BATCH_NOT_SUPPORTED));
     }
     if (!isObject(message) || message.jsonrpc !== "2.0") {
       const id = isObject(message) && validId(message.id) ? message.id : null;

@@ -12,6 +12,17 @@ export const LATEST_PROTOCOL_VERSION = SUPPORTED_PROTOCOL_VERSIONS[0];
 
 export type JsonRpcId = string | number | null;
 
+export const BATCH_NOT_SUPPORTED = "JSON-RPC batches are not supported (removed in MCP 2025-06-18); send one message per request";
+
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** A usable request id: a string or a finite number (null is only for answers that cannot name their request). */
+export function validId(id: unknown): id is string | number {
+  return typeof id === "string" || (typeof id === "number" && Number.isFinite(id));
+}
+
 export function errorResponse(id: JsonRpcId, code: number, message: string): string {
   return `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"error":{"code":${code},"message":${JSON.stringify(message)}}}`;
 }

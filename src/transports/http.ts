@@ -4,6 +4,8 @@ import type { AddressInfo } from "node:net";
 import express, { type Request, type Response } from "express";
 import type { App } from "../app.js";
 import {
+  BATCH_NOT_SUPPORTED,
+  JSONRPC_INTERNAL_ERROR,
   JSONRPC_INVALID_REQUEST,
   JSONRPC_PARSE_ERROR,
   SUPPORTED_PROTOCOL_VERSIONS,
@@ -226,7 +228,7 @@ export function createHttpApp(app: App, drain: Drain = new Drain()): express.Exp
       return;
     }
     if (Array.isArray(message)) {
-      sendJsonRpcError(res, 400, JSONRPC_INVALID_REQUEST, "JSON-RPC batches are not supported (removed in MCP 2025-06-18); send one message per request");
+      sendJsonRpcError(res, 400, JSONRPC_INVALID_REQUEST, BATCH_NOT_SUPPORTED);
       return;
     }
 
@@ -286,7 +288,7 @@ export function createHttpApp(app: App, drain: Drain = new Drain()): express.Exp
   // Last resort: an error inside express itself. The process never crashes on a request.
   web.use((error: unknown, _req: Request, res: Response, _next: express.NextFunction) => {
     logger.error({ requestId: locals(res).requestId, err: String(error) }, "http request failed");
-    if (!res.headersSent) sendJsonRpcError(res, 500, -32603, "Internal error");
+    if (!res.headersSent) sendJsonRpcError(res, 500, JSONRPC_INTERNAL_ERROR, "Internal error");
     else res.end();
   });
 

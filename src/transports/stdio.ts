@@ -1,6 +1,6 @@
 import type { Logger } from "../log.js";
 import type { McpHandler } from "../mcp/handler.js";
-import { JSONRPC_PARSE_ERROR, errorResponse, type ResponseBody } from "../mcp/protocol.js";
+import { JSONRPC_PARSE_ERROR, errorResponse, isObject, validId, type ResponseBody } from "../mcp/protocol.js";
 import type { Surface } from "../registry/registry.js";
 import type { Credentials } from "../upstream/credentials.js";
 
@@ -22,25 +22,15 @@ export interface StdioOptions {
 
 const IDLE_MS = 250;
 
-type JsonRpcId = string | number;
-
-function isId(value: unknown): value is JsonRpcId {
-  return typeof value === "string" || typeof value === "number";
-}
-
 /** The id of a request (a message with a method and an id); undefined for notifications and anything else. */
-function requestIdOf(message: unknown): JsonRpcId | undefined {
-  if (typeof message !== "object" || message === null) return undefined;
-  const { id, method } = message as { id?: unknown; method?: unknown };
-  return typeof method === "string" && isId(id) ? id : undefined;
+function requestIdOf(message: unknown): string | number | undefined {
+  return isObject(message) && typeof message.method === "string" && validId(message.id) ? message.id : undefined;
 }
 
 /** The request a `notifications/cancelled` names, if the message is one. */
-function cancelledRequestId(message: unknown): JsonRpcId | undefined {
-  if (typeof message !== "object" || message === null) return undefined;
-  const { method, params } = message as { method?: unknown; params?: { requestId?: unknown } };
-  if (method !== "notifications/cancelled" || typeof params !== "object" || params === null) return undefined;
-  return isId(params.requestId) ? params.requestId : undefined;
+function cancelledRequestId(message: unknown): string | number | undefined {
+  if (!isObject(message) || message.method !== "notifications/cancelled" || !isObject(message.params)) return undefined;
+  return validId(message.params.requestId) ? message.params.requestId : undefined;
 }
 
 /**
@@ -57,7 +47,7 @@ export function serveStdio(options: StdioOptions): Promise<void> {
    * cancellation utility asks. The upstream call is left to finish: a send cut off mid-way would leave the caller
    * unsure whether the message went out.
    */
-  const inFlight = new Map<string | number, { cancelled: boolean }>();
+  const inFlight = new Map<string | number, { readonly id: string | number; cancelled: boolean }>();
   let buffered = "";
   let overflow = false;
 
@@ -85,18 +75,18 @@ export function serveStdio(options: StdioOptions): Promise<void> {
       if (entry !== undefined) entry.cancelled = true;
     }
     const id = requestIdOf(message);
-    const entry = id === undefined ? undefined : { cancelled: false };
-    if (entry !== undefined) inFlight.set(id!, entry);
+    const entry = id === undefined ? undefined : { id, cancelled: false };
+    if (entry !== undefined) inFlight.set(entry.id, entry);
     const task = options.handler
       .handle(message, { credentials: options.credentials, surface: options.surface })
       .then((outcome) => {
-        if (entry?.cancelled === true) options.logger.debug({ id }, "answer dropped: the client cancelled the request");
+        if (entry?.cancelled === true) options.logger.debug({ id: entry.id }, "answer dropped: the client cancelled the request");
         else if (outcome.body !== undefined) write(outcome.body);
       })
       .catch((error: unknown) => options.logger.error({ err: String(error) }, "stdio message failed"))
       .finally(() => {
         pending.delete(task);
-        if (entry !== undefined && inFlight.get(id!) === entry) inFlight.delete(id!);
+        if (entry !== undefined && inFlight.get(entry.id) === entry) inFlight.delete(entry.id);
       });
     pending.add(task);
   };

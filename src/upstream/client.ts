@@ -172,7 +172,7 @@ export class UpstreamClient {
     if (status !== undefined && !RETRY_STATUSES.has(status)) return undefined;
     const backoff = Math.min(this.retryBaseMs * 2 ** (attempt - 1), 4_000);
     const jittered = backoff / 2 + Math.random() * (backoff / 2);
-    const wait = Math.max(jittered, parseRetryAfter(retryAfter) ?? 0);
+    const wait = Math.max(jittered, retryAfterMs(retryAfter) ?? 0);
     // Leave the last attempt some time of its own; give up rather than sleep past the deadline.
     return Date.now() + wait + 50 < deadline ? wait : undefined;
   }
@@ -210,7 +210,8 @@ function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-function parseRetryAfter(value: string | undefined): number | undefined {
+/** A Retry-After value (delay in seconds, or an HTTP date) as milliseconds from now; undefined when unreadable. */
+export function retryAfterMs(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const seconds = Number(value);
   if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;

@@ -9,10 +9,6 @@ export interface Credentials {
   readonly authorization?: string | undefined;
 }
 
-export function hasCredentials(c: Credentials | undefined): c is Credentials {
-  return c !== undefined && (c.apiKey !== undefined || c.authorization !== undefined);
-}
-
 export function credentialHeaders(c: Credentials): Record<string, string> {
   const headers: Record<string, string> = {};
   if (c.apiKey !== undefined) {
