@@ -18,7 +18,6 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -27,6 +26,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { getDefaultEnvironment } from "@modelcontextprotocol/sdk/client/stdio.js";
 import autocannon from "autocannon";
 import ts from "typescript";
+import { freePort } from "../test/helpers/loopback.js";
 
 // ---------------------------------------------------------------------------------------------------------------
 // Settings
@@ -214,18 +214,6 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Small helpers
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;

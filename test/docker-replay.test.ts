@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectClient } from "./helpers/http-server.js";
-import { REPO_ROOT, freePort, npmCiCommand, npmEnv, readImageSpec, run, waitForOk, type ImageSpec } from "./helpers/package.js";
+import { freePort } from "./helpers/loopback.js";
+import { REPO_ROOT, npmCiCommand, npmEnv, readImageSpec, run, waitForOk, type ImageSpec } from "./helpers/package.js";
 import { requireBuild } from "./helpers/stdio-server.js";
 import { FakeUpstream } from "./helpers/upstream.js";
 

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import { createServer as createNetServer, type AddressInfo, type Socket } from "node:net";
 
 export interface LoopbackServer {
   readonly url: string;
@@ -33,4 +33,17 @@ export async function listenOnLoopback(
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** A TCP port free on 127.0.0.1 right now (for servers started as child processes: tests and the bench). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createNetServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
 }

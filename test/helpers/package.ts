@@ -1,9 +1,8 @@
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
-/** Helpers for the packaging tests: run npm, read the Dockerfile the way `docker build` does, find free ports. */
+/** Helpers for the packaging tests: run npm, read the Dockerfile the way `docker build` does. */
 
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -52,19 +51,6 @@ export function run(
             `${command} ${args.join(" ")} (in ${options.cwd}) ended with ${signal ?? `exit code ${code}`}\n--- stdout\n${stdout.slice(-4000)}\n--- stderr\n${stderr.slice(-4000)}`,
           ),
         );
-    });
-  });
-}
-
-/** A TCP port free on 127.0.0.1 right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
     });
   });
 }
