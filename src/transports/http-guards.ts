@@ -5,33 +5,37 @@ function splitHostPort(host: string): { hostname: string; port: string } {
   return match ? { hostname: match[1]!, port: match[2] ?? "" } : { hostname: host.toLowerCase(), port: "" };
 }
 
-/** An entry without a port allows that host on any port; an entry with a port allows only that port. */
-export function hostAllowed(hostHeader: string | undefined, allowed: readonly string[]): boolean {
-  if (hostHeader === undefined || hostHeader === "") return false;
-  const got = splitHostPort(hostHeader);
-  return allowed.some((entry) => {
-    const want = splitHostPort(entry);
-    return want.hostname === got.hostname && (want.port === "" || want.port === got.port);
-  });
+/**
+ * A check of the Host header against the allow-list, which is parsed once here, at start-up. An entry without a
+ * port allows that host on any port; an entry with a port allows only that port.
+ */
+export function hostMatcher(allowed: readonly string[]): (hostHeader: string | undefined) => boolean {
+  const wanted = allowed.map(splitHostPort);
+  return (hostHeader) => {
+    if (hostHeader === undefined || hostHeader === "") return false;
+    const got = splitHostPort(hostHeader);
+    return wanted.some((want) => want.hostname === got.hostname && (want.port === "" || want.port === got.port));
+  };
 }
 
-/** Same rule for origins: scheme and host must match; a port-less entry allows any port. */
-export function originAllowed(origin: string, allowed: readonly string[]): boolean {
-  let got: URL;
-  try {
-    got = new URL(origin);
-  } catch {
-    return false;
-  }
-  return allowed.some((entry) => {
-    let want: URL;
+/** The same rule for origins: scheme and host must match; a port-less entry allows any port. */
+export function originMatcher(allowed: readonly string[]): (origin: string) => boolean {
+  const wanted = allowed.flatMap((entry) => {
     try {
-      want = new URL(entry);
+      return [new URL(entry)];
+    } catch {
+      return []; // an entry that is no URL matches nothing
+    }
+  });
+  return (origin) => {
+    let got: URL;
+    try {
+      got = new URL(origin);
     } catch {
       return false;
     }
-    return want.protocol === got.protocol && want.hostname === got.hostname && (want.port === "" || want.port === got.port);
-  });
+    return wanted.some((want) => want.protocol === got.protocol && want.hostname === got.hostname && (want.port === "" || want.port === got.port));
+  };
 }
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;

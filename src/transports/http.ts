@@ -19,7 +19,7 @@ import { credentialsFromHeaders, type Credentials } from "../upstream/credential
 import { VERSION } from "../version.js";
 import { DOCS_URL, serverCard } from "./discovery.js";
 import { Drain, drainAndClose } from "./drain.js";
-import { hostAllowed, originAllowed, requestIdFrom } from "./http-guards.js";
+import { hostMatcher, originMatcher, requestIdFrom } from "./http-guards.js";
 
 /**
  * Stateless streamable HTTP: every POST /mcp is complete in itself. No session id is issued or needed, nothing a
@@ -134,6 +134,8 @@ export function createHttpApp(app: App, drain: Drain = new Drain()): express.Exp
   const healthJson = JSON.stringify({ status: "ok", version: VERSION });
   const challenge = `Bearer resource_metadata="${metadataUrl}"`;
   const invalidTokenChallenge = `Bearer error="invalid_token", resource_metadata="${metadataUrl}"`;
+  const hostAllowed = hostMatcher(config.allowedHosts);
+  const originAllowed = originMatcher(config.allowedOrigins);
   const fallback: Credentials | undefined =
     config.apiKey === undefined ? undefined : { apiKey: config.apiKey, apiKeyId: config.apiKeyId };
 
@@ -150,13 +152,13 @@ export function createHttpApp(app: App, drain: Drain = new Drain()): express.Exp
 
   /** DNS-rebinding protection and CORS for /mcp, before anything else looks at the request. */
   const guard = (req: Request, res: Response): boolean => {
-    if (!hostAllowed(req.headers.host, config.allowedHosts)) {
+    if (!hostAllowed(req.headers.host)) {
       sendJsonRpcError(res, 403, TRANSPORT_ERROR, "Forbidden: Host header not allowed");
       return false;
     }
     const origin = req.headers.origin;
     if (origin !== undefined) {
-      if (!originAllowed(origin, config.allowedOrigins)) {
+      if (!originAllowed(origin)) {
         sendJsonRpcError(res, 403, TRANSPORT_ERROR, "Forbidden: Origin not allowed");
         return false;
       }
