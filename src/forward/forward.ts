@@ -58,9 +58,13 @@ function toolError(text: string): ToolOutcome {
  */
 export const MAX_ARGUMENT_DEPTH = 64;
 
-/** The first argument whose value nests objects or arrays more than `limit` levels deep; walked without recursion. */
-function tooDeepArgument(args: Readonly<Record<string, unknown>>, limit: number): string | undefined {
-  for (const [name, value] of Object.entries(args)) {
+/**
+ * The first of `names` whose value nests objects or arrays more than `limit` levels deep; walked without
+ * recursion. The names are the tool's nestable arguments, picked once at start-up.
+ */
+function tooDeepArgument(args: Readonly<Record<string, unknown>>, names: readonly string[], limit: number): string | undefined {
+  for (const name of names) {
+    const value = args[name];
     if (typeof value !== "object" || value === null) continue;
     const pending: Array<readonly [object, number]> = [[value, 1]];
     for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
@@ -78,7 +82,7 @@ function tooDeepArgument(args: Readonly<Record<string, unknown>>, limit: number)
 export async function forwardToolCall(tool: PreparedTool, rawArgs: unknown, ctx: CallContext): Promise<ToolOutcome> {
   const parsed = tool.validator.safeParse(rawArgs ?? {});
   if (!parsed.success) return invalidArguments(tool, parsed.error.issues.map((issue) => describeIssue(issue, tool)));
-  const deep = tooDeepArgument(parsed.data, MAX_ARGUMENT_DEPTH);
+  const deep = tooDeepArgument(parsed.data, tool.nestableArgs, MAX_ARGUMENT_DEPTH);
   if (deep !== undefined) return invalidArguments(tool, [`${deep}: must not nest objects or arrays more than ${MAX_ARGUMENT_DEPTH} levels deep`]);
 
   let request;

@@ -22,6 +22,8 @@ export interface PreparedTool {
   readonly queryArgs: readonly ArgSpec[];
   readonly headerArgs: readonly ArgSpec[];
   readonly bodyArgs: readonly ArgSpec[];
+  /** Arguments whose schema admits objects or arrays: the only ones a call must check for nesting depth. */
+  readonly nestableArgs: readonly string[];
   /** The API's default `limit` for limit/before lists (calls_list), for pagination hints. */
   readonly defaultLimit: number | undefined;
   readonly listEntry: ToolListEntry;
@@ -43,6 +45,18 @@ function compilePath(spec: ToolSpec): PathPart[] {
   return parts;
 }
 
+/** May a value of this schema be an object or an array? (A schema with no type, or a union, may be anything.) */
+function admitsNesting(schema: JsonSchema | undefined): boolean {
+  if (schema === undefined || schema.type === undefined) return true;
+  const types = Array.isArray(schema.type) ? schema.type : [schema.type];
+  return types.includes("object") || types.includes("array");
+}
+
+function nestableArgsOf(spec: ToolSpec): string[] {
+  const properties = (spec.inputSchema.properties ?? {}) as Record<string, JsonSchema>;
+  return spec.args.filter((a) => admitsNesting(properties[a.arg])).map((a) => a.arg);
+}
+
 function defaultLimitOf(spec: ToolSpec): number | undefined {
   const limit = (spec.inputSchema.properties as Record<string, { default?: unknown }> | undefined)?.limit;
   return typeof limit?.default === "number" ? limit.default : undefined;
@@ -62,6 +76,7 @@ export function prepareTool(spec: ToolSpec): PreparedTool {
     queryArgs: spec.args.filter((a) => a.in === "query"),
     headerArgs: spec.args.filter((a) => a.in === "header"),
     bodyArgs: spec.args.filter((a) => a.in === "body"),
+    nestableArgs: nestableArgsOf(spec),
     defaultLimit: defaultLimitOf(spec),
     listEntry: {
       name: spec.name,
