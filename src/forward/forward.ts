@@ -56,7 +56,7 @@ function toolError(text: string): ToolOutcome {
  * Free-form object arguments (the API's open objects, such as call_settings_update's call_hours) go upstream as
  * JSON, and JSON.stringify recurses: a few thousand levels exhaust the stack. No real argument comes near this.
  */
-export const MAX_ARGUMENT_DEPTH = 64;
+const MAX_ARGUMENT_DEPTH = 64;
 
 /**
  * The first of `names` whose value nests objects or arrays more than `limit` levels deep; walked without
