@@ -98,7 +98,7 @@ async function main(argv: readonly string[]): Promise<void> {
     return;
   }
 
-  const { serveHttp } = await import("./transports/http.js");
+  const { serveHttp } = await import("./transports/http/server.js");
   const app = startApp(config);
   await serveHttp(app);
 }

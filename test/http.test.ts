@@ -163,14 +163,16 @@ describe("stateless streamable HTTP", () => {
     const res = await request(server.url)[method]("/mcp").set({ "x-api-key": "ps_x", accept: ACCEPT });
     expect(res.status).toBe(405);
     expect(res.headers.allow).toContain("POST");
-    expect(res.body).toMatchObject({ jsonrpc: "2.0", id: null, error: { code: expect.any(Number) } });
+    expect(res.body).toMatchObject({ jsonrpc: "2.0", error: { code: expect.any(Number) } });
+    expect(res.body).not.toHaveProperty("id"); // no request was read, so no id can be known
     await stillServing();
   });
 
   it("answers malformed JSON with 400 and -32700", async () => {
     const res = await post('{"jsonrpc": "2.0", "id": 1, "method": ');
     expect(res.status).toBe(400);
-    expect(res.body).toMatchObject({ jsonrpc: "2.0", id: null, error: { code: -32700 } });
+    expect(res.body).toMatchObject({ jsonrpc: "2.0", error: { code: -32700 } });
+    expect(res.body).not.toHaveProperty("id");
     await stillServing();
   });
 
@@ -185,7 +187,8 @@ describe("stateless streamable HTTP", () => {
   it("refuses a JSON-RPC batch with -32600", async () => {
     const res = await post([rpc("ping"), rpc("tools/list", undefined, 2)]);
     expect(res.status).toBe(400);
-    expect(res.body).toMatchObject({ id: null, error: { code: -32600 } });
+    expect(res.body).toMatchObject({ error: { code: -32600 } });
+    expect(res.body).not.toHaveProperty("id");
     await stillServing();
   });
 
@@ -204,13 +207,15 @@ describe("stateless streamable HTTP", () => {
       .send(gzipSync(body));
     expect(gzipped.status).toBe(415);
     expect(gzipped.headers["accept-encoding"]).toBe("identity");
-    expect(gzipped.body).toMatchObject({ id: null, error: { message: expect.stringContaining("Content-Encoding gzip is not supported") } });
+    expect(gzipped.body).toMatchObject({ error: { message: expect.stringContaining("Content-Encoding gzip is not supported") } });
+    expect(gzipped.body).not.toHaveProperty("id");
     for (const type of ["application/json; charset=utf-8", "Application/JSON;charset=UTF-8", "application/json"]) {
       const fine = await request(server.url).post("/mcp").set({ "content-type": type, "content-encoding": "identity", "x-api-key": "ps_x" }).send(body);
       expect(fine.status, type).toBe(200);
     }
     const wrongVersion = await post(rpc("ping"), { "x-api-key": "ps_x", "mcp-protocol-version": "1999-01-01" });
     expect(wrongVersion.status).toBe(400);
+    expect(wrongVersion.body).toMatchObject({ id: 1, error: { code: -32000, message: expect.stringContaining("1999-01-01") } });
     await stillServing();
   });
 

@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createApp } from "../src/app.js";
 import { loadConfig } from "../src/config.js";
 import { createLogger } from "../src/log.js";
-import { startHttpServer, type RunningHttpServer } from "../src/transports/http.js";
+import { startHttpServer, type RunningHttpServer } from "../src/transports/http/server.js";
 import { FakeAuthServer, s256 } from "./helpers/auth-server.js";
 import { FakeUpstream, type RecordedRequest, type Reply } from "./helpers/upstream.js";
 

@@ -78,9 +78,35 @@ function tooDeepArgument(args: Readonly<Record<string, unknown>>, names: readonl
   return undefined;
 }
 
+/**
+ * Some clients (Claude Desktop, claude.ai) now and then send an object or array argument as a JSON string, such
+ * as `"variables": "{\"name\":\"Ana\"}"`. Where the schema types the argument object or array (never string),
+ * a string that parses to one of those types is used as the parsed value, and then validated like any other.
+ * Nothing else is coerced; a string-typed argument is never parsed (docs/decisions.md, "JSON-string arguments").
+ */
+function withJsonStringsParsed(tool: PreparedTool, args: unknown): unknown {
+  if (tool.jsonStringArgs.length === 0 || typeof args !== "object" || args === null) return args;
+  let copy: Record<string, unknown> | undefined;
+  for (const { arg, object, array } of tool.jsonStringArgs) {
+    const value = (args as Record<string, unknown>)[arg];
+    if (typeof value !== "string") continue;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      continue; // not JSON: validation names the field and the type it wants
+    }
+    const fits = Array.isArray(parsed) ? array : typeof parsed === "object" && parsed !== null && object;
+    if (!fits) continue;
+    copy ??= { ...(args as Record<string, unknown>) };
+    copy[arg] = parsed;
+  }
+  return copy ?? args;
+}
+
 /** Validated arguments -> upstream request -> CallToolResult. Every failure is a result, never a throw. */
 export async function forwardToolCall(tool: PreparedTool, rawArgs: unknown, ctx: CallContext): Promise<ToolOutcome> {
-  const parsed = tool.validator.safeParse(rawArgs ?? {});
+  const parsed = tool.validator.safeParse(withJsonStringsParsed(tool, rawArgs ?? {}));
   if (!parsed.success) return invalidArguments(tool, parsed.error.issues.map((issue) => describeIssue(issue, tool)));
   const deep = tooDeepArgument(parsed.data, tool.nestableArgs, MAX_ARGUMENT_DEPTH);
   if (deep !== undefined) return invalidArguments(tool, [`${deep}: must not nest objects or arrays more than ${MAX_ARGUMENT_DEPTH} levels deep`]);

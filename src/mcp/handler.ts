@@ -3,17 +3,17 @@ import type { Logger } from "../log.js";
 import type { Surface } from "../registry/registry.js";
 import type { UpstreamClient } from "../upstream/client.js";
 import type { Credentials } from "../upstream/credentials.js";
-import { VERSION } from "../version.js";
+import { discoverResultJson, initializeAnswers, modernResultJson, modernToolsListBytes } from "./answers.js";
+import { LATEST_LEGACY_PROTOCOL_VERSION, META, eraOf, modernMetaProblem, modernVersionOf, unsupportedVersion, type Era, type ProtocolError } from "./eras.js";
 import {
   BATCH_NOT_SUPPORTED,
   JSONRPC_INTERNAL_ERROR,
   JSONRPC_INVALID_PARAMS,
   JSONRPC_INVALID_REQUEST,
   JSONRPC_METHOD_NOT_FOUND,
-  LATEST_PROTOCOL_VERSION,
-  SUPPORTED_PROTOCOL_VERSIONS,
   errorResponse,
   isObject,
+  notification,
   resultResponse,
   resultResponseChunks,
   type JsonRpcId,
@@ -31,9 +31,29 @@ export interface MessageContext {
 export interface HandleOutcome {
   /** Serialised JSON-RPC response, or undefined for notifications and client responses. */
   readonly body: ResponseBody | undefined;
+  /** Notifications to deliver before the response (an SSE stream over HTTP, lines over stdio). */
+  readonly before?: readonly string[];
+  /** The HTTP status the answer calls for: 2026-07-28 gives some errors 400 or 404. stdio ignores it. */
+  readonly status: number;
   /** A tool call met an upstream 401. */
   readonly unauthorized: boolean;
 }
+
+/** A JSON-RPC request that passed the framing checks, with its era decided. */
+export interface McpRequest {
+  readonly id: string | number;
+  readonly method: string;
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly era: Era;
+  /** The version a modern request names in its `_meta` (legacy requests carry none). */
+  readonly version?: string | undefined;
+}
+
+/** What a message turned out to be: a request to dispatch, one to ignore, or a refusal to send at once. */
+export type ParsedMessage =
+  | { readonly kind: "request"; readonly request: McpRequest }
+  | { readonly kind: "ignored"; readonly era: Era }
+  | { readonly kind: "refused"; readonly outcome: HandleOutcome };
 
 export interface HandlerDeps {
   readonly client: UpstreamClient;
@@ -41,93 +61,135 @@ export interface HandlerDeps {
   readonly maxResultChars: number;
 }
 
-const INSTRUCTIONS = [
-  "Tools for the Pilot Status WhatsApp platform. They act on a real WhatsApp account: sends, calls, group changes",
-  "and purchases really happen, so confirm with the user before any tool that is not read-only.",
-  "Number-scoped tools act on one WhatsApp number: a number-scoped key picks it; with a tenant key or an OAuth",
-  "grant pass whatsappNumberId (numbers_list shows the ids). Account tools (numbers_*, api_keys_*, branding_*,",
-  "subscription_*, billing_checkout) need a tenant-scoped key.",
-].join(" ");
+type Method = (request: McpRequest, ctx: MessageContext) => HandleOutcome | Promise<HandleOutcome>;
 
-const NO_OUTCOME: HandleOutcome = { body: undefined, unauthorized: false };
-const ok = (body: ResponseBody): HandleOutcome => ({ body, unauthorized: false });
+const IGNORED_RESPONSE: ParsedMessage = { kind: "ignored", era: "legacy" };
+
+const answer = (body: ResponseBody, status = 200): HandleOutcome => ({ body, status, unauthorized: false });
+
+/** An error answer; in the modern era over HTTP some errors have a status of their own (see httpStatusFor). */
+export function errorOutcome(id: JsonRpcId, error: ProtocolError, status = 200): HandleOutcome {
+  return answer(errorResponse(id, error.code, error.message, error.data), status);
+}
 
 /**
- * The MCP server logic, shared by both transports: a JSON-RPC message in, a serialised response out. Answers
- * that do not depend on the request (initialize, tools/list) are serialised once.
+ * The HTTP status of a modern-era refusal (2026-07-28, streamable HTTP): malformed `_meta` and unsupported
+ * versions are 400; an unknown or removed method is 404, so a client tells it from a legacy server's answer.
+ */
+function modernStatus(error: ProtocolError): number {
+  return error.code === JSONRPC_METHOD_NOT_FOUND ? 404 : 400;
+}
+
+function refused(id: JsonRpcId, code: number, message: string): ParsedMessage {
+  return { kind: "refused", outcome: answer(errorResponse(id, code, message)) };
+}
+
+/**
+ * The MCP server logic, shared by both transports: a JSON-RPC message in, a serialised answer out, with one
+ * method table per era. Answers that do not depend on the request are serialised once.
  */
 export class McpHandler {
-  private readonly initializeResults = new Map<string, string>();
+  private readonly initializeResults = initializeAnswers();
+  private readonly discoverResults = new WeakMap<Surface, string>();
+  private readonly modernLists = new WeakMap<Surface, Buffer>();
 
-  constructor(private readonly deps: HandlerDeps) {
-    for (const version of SUPPORTED_PROTOCOL_VERSIONS) {
-      this.initializeResults.set(
-        version,
-        JSON.stringify({
-          protocolVersion: version,
-          capabilities: { tools: { listChanged: false } },
-          serverInfo: { name: "pilot-status-mcp", title: "Pilot Status", version: VERSION },
-          instructions: INSTRUCTIONS,
-        }),
-      );
-    }
+  private readonly legacyMethods: Readonly<Record<string, Method>> = {
+    initialize: (request) => {
+      const requested = request.params.protocolVersion;
+      const version = typeof requested === "string" && this.initializeResults.has(requested) ? requested : LATEST_LEGACY_PROTOCOL_VERSION;
+      return answer(resultResponse(request.id, this.initializeResults.get(version)!));
+    },
+    ping: (request) => answer(resultResponse(request.id, "{}")),
+    "tools/list": (request, ctx) => answer(resultResponseChunks(request.id, ctx.surface.listResultBytes)),
+    "tools/call": (request, ctx) => this.callTool(request, ctx),
+  };
+
+  private readonly modernMethods: Readonly<Record<string, Method>> = {
+    "server/discover": (request, ctx) => answer(resultResponse(request.id, this.cached(this.discoverResults, ctx.surface, discoverResultJson))),
+    "tools/list": (request, ctx) => answer(resultResponseChunks(request.id, this.cached(this.modernLists, ctx.surface, modernToolsListBytes))),
+    "tools/call": (request, ctx) => this.callTool(request, ctx),
+    "subscriptions/listen": (request) => listenWithoutSubscriptions(request.id),
+  };
+
+  constructor(private readonly deps: HandlerDeps) {}
+
+  /** parse, then dispatch: what a transport without headers of its own (stdio) does with each message. */
+  async handle(message: unknown, ctx: MessageContext): Promise<HandleOutcome | undefined> {
+    const parsed = this.parse(message);
+    if (parsed.kind === "ignored") return undefined;
+    if (parsed.kind === "refused") return parsed.outcome;
+    return this.dispatch(parsed.request, ctx);
   }
 
-  async handle(message: unknown, ctx: MessageContext): Promise<HandleOutcome> {
-    if (Array.isArray(message)) {
-      return ok(errorResponse(null, JSONRPC_INVALID_REQUEST, BATCH_NOT_SUPPORTED));
-    }
+  /**
+   * The JSON-RPC framing checks, the era, and for a modern request its `_meta`. Notifications and client
+   * responses are ignored (this server sends no requests, and no notification needs an answer).
+   */
+  parse(message: unknown): ParsedMessage {
+    if (Array.isArray(message)) return refused(undefined, JSONRPC_INVALID_REQUEST, BATCH_NOT_SUPPORTED);
     if (!isObject(message) || message.jsonrpc !== "2.0") {
-      const id = isObject(message) && validId(message.id) ? message.id : null;
-      return ok(errorResponse(id, JSONRPC_INVALID_REQUEST, 'Invalid Request: expected a JSON-RPC 2.0 object with "jsonrpc": "2.0"'));
+      const id = isObject(message) && validId(message.id) ? message.id : undefined;
+      return refused(id, JSONRPC_INVALID_REQUEST, 'Invalid Request: expected a JSON-RPC 2.0 object with "jsonrpc": "2.0"');
     }
     const { method, id } = message;
     if (typeof method !== "string") {
-      // A response from the client (we never send requests) or garbage without a method.
-      if ("result" in message || "error" in message) return NO_OUTCOME;
-      return ok(errorResponse(validId(id) ? id : null, JSONRPC_INVALID_REQUEST, 'Invalid Request: "method" must be a string'));
+      if ("result" in message || "error" in message) return IGNORED_RESPONSE; // a response from the client
+      return refused(validId(id) ? id : undefined, JSONRPC_INVALID_REQUEST, 'Invalid Request: "method" must be a string');
     }
-    if (id === undefined) return NO_OUTCOME; // notification: nothing to answer
-    if (!validId(id)) return ok(errorResponse(null, JSONRPC_INVALID_REQUEST, 'Invalid Request: "id" must be a string or a number'));
+    if (id === undefined) return { kind: "ignored", era: eraOf(method, isObject(message.params) ? message.params : {}) }; // a notification
+    if (!validId(id)) return refused(undefined, JSONRPC_INVALID_REQUEST, 'Invalid Request: "id" must be a string or a number');
     if (message.params !== undefined && !isObject(message.params)) {
-      return ok(errorResponse(id, JSONRPC_INVALID_PARAMS, 'Invalid params: "params" must be an object'));
+      return refused(id, JSONRPC_INVALID_PARAMS, 'Invalid params: "params" must be an object');
     }
     const params = (message.params ?? {}) as Record<string, unknown>;
+    const era = eraOf(method, params);
+    if (era === "legacy") return { kind: "request", request: { id, method, params, era } };
+    const problem = modernMetaProblem(params);
+    if (problem !== undefined) return { kind: "refused", outcome: errorOutcome(id, problem, modernStatus(problem)) };
+    return { kind: "request", request: { id, method, params, era, version: modernVersionOf(params) } };
+  }
 
+  /**
+   * Runs a parsed request with its era's method table; a modern request must name a version we speak. Never
+   * throws: a failure is an Internal error answer.
+   */
+  async dispatch(request: McpRequest, ctx: MessageContext): Promise<HandleOutcome> {
+    if (request.version !== undefined) {
+      const problem = unsupportedVersion(request.version);
+      if (problem !== undefined) return errorOutcome(request.id, problem, modernStatus(problem));
+    }
+    const methods = request.era === "modern" ? this.modernMethods : this.legacyMethods;
+    const method = Object.hasOwn(methods, request.method) ? methods[request.method] : undefined;
+    if (method === undefined) {
+      const error = { code: JSONRPC_METHOD_NOT_FOUND, message: `Method not found: ${request.method.slice(0, 100)}` };
+      return errorOutcome(request.id, error, request.era === "modern" ? modernStatus(error) : 200);
+    }
     try {
-      return await this.route(method, id, params, ctx);
+      return await method(request, ctx);
     } catch (error) {
-      this.deps.logger.error({ requestId: ctx.requestId, method, err: String((error as Error)?.stack ?? error) }, "internal error");
-      return ok(errorResponse(id, JSONRPC_INTERNAL_ERROR, "Internal error"));
+      this.deps.logger.error({ requestId: ctx.requestId, method: request.method, err: String((error as Error)?.stack ?? error) }, "internal error");
+      return answer(errorResponse(request.id, JSONRPC_INTERNAL_ERROR, "Internal error"));
     }
   }
 
-  private async route(method: string, id: string | number, params: Record<string, unknown>, ctx: MessageContext): Promise<HandleOutcome> {
-    switch (method) {
-      case "initialize": {
-        const requested = params.protocolVersion;
-        const version = typeof requested === "string" && this.initializeResults.has(requested) ? requested : LATEST_PROTOCOL_VERSION;
-        return ok(resultResponse(id, this.initializeResults.get(version)!));
-      }
-      case "ping":
-        return ok(resultResponse(id, "{}"));
-      case "tools/list":
-        return ok(resultResponseChunks(id, ctx.surface.listResultBytes));
-      case "tools/call":
-        return this.callTool(id, params, ctx);
-      default:
-        return ok(errorResponse(id, JSONRPC_METHOD_NOT_FOUND, `Method not found: ${method.slice(0, 100)}`));
+  private cached<T>(cache: WeakMap<Surface, T>, surface: Surface, build: (surface: Surface) => T): T {
+    let value = cache.get(surface);
+    if (value === undefined) {
+      value = build(surface);
+      cache.set(surface, value);
     }
+    return value;
   }
 
-  private async callTool(id: JsonRpcId, params: Record<string, unknown>, ctx: MessageContext): Promise<HandleOutcome> {
+  private async callTool(request: McpRequest, ctx: MessageContext): Promise<HandleOutcome> {
+    const { id, params } = request;
     const name = params.name;
-    if (typeof name !== "string") return ok(errorResponse(id, JSONRPC_INVALID_PARAMS, 'Invalid params: "name" must be a string'));
+    if (typeof name !== "string") return answer(errorResponse(id, JSONRPC_INVALID_PARAMS, 'Invalid params: "name" must be a string'));
     const tool = ctx.surface.tools.get(name);
-    if (!tool) return ok(errorResponse(id, JSONRPC_INVALID_PARAMS, `Unknown tool: ${name.slice(0, 100)}`));
+    if (!tool) return answer(errorResponse(id, JSONRPC_INVALID_PARAMS, `Unknown tool: ${name.slice(0, 100)}`));
     const args = params.arguments;
     if (args !== undefined && args !== null && !isObject(args)) {
-      return ok(errorResponse(id, JSONRPC_INVALID_PARAMS, 'Invalid params: "arguments" must be an object'));
+      return answer(errorResponse(id, JSONRPC_INVALID_PARAMS, 'Invalid params: "arguments" must be an object'));
     }
     const outcome = await forwardToolCall(tool, args ?? {}, {
       credentials: ctx.credentials,
@@ -136,6 +198,20 @@ export class McpHandler {
       requestId: ctx.requestId,
       maxResultChars: this.deps.maxResultChars,
     });
-    return { body: resultResponse(id, JSON.stringify(outcome.result)), unauthorized: outcome.unauthorized };
+    const resultJson = JSON.stringify(outcome.result);
+    const body = resultResponse(id, request.era === "modern" ? modernResultJson(resultJson) : resultJson);
+    return { body, status: 200, unauthorized: outcome.unauthorized };
   }
+}
+
+/**
+ * subscriptions/listen on a server that offers no subscriptions (its tool list never changes): the
+ * acknowledgement first, honouring none of the requested notification types, then at once the graceful end of
+ * the subscription, so no stream is held open for notifications that will never come.
+ */
+function listenWithoutSubscriptions(id: string | number): HandleOutcome {
+  const subscription = { [META.subscriptionId]: id };
+  const acknowledged = notification("notifications/subscriptions/acknowledged", JSON.stringify({ _meta: subscription, notifications: {} }));
+  const closed = modernResultJson("{}", "", subscription);
+  return { body: resultResponse(id, closed), before: [acknowledged], status: 200, unauthorized: false };
 }

@@ -12,6 +12,13 @@ export interface ToolListEntry {
   readonly annotations: ToolSpec["annotations"];
 }
 
+/** An argument a client may send as a JSON string, and the JSON types its schema takes. */
+export interface JsonStringArg {
+  readonly arg: string;
+  readonly object: boolean;
+  readonly array: boolean;
+}
+
 type PathPart = { readonly literal: string } | { readonly arg: string };
 
 /** A tool with everything a call needs computed at start-up: the validator, the path plan, the list entry. */
@@ -24,6 +31,11 @@ export interface PreparedTool {
   readonly bodyArgs: readonly ArgSpec[];
   /** Arguments whose schema admits objects or arrays: the only ones a call must check for nesting depth. */
   readonly nestableArgs: readonly string[];
+  /**
+   * Arguments typed object or array (never string): a client that sends one as a JSON string gets it parsed
+   * (docs/decisions.md, "JSON-string arguments").
+   */
+  readonly jsonStringArgs: readonly JsonStringArg[];
   /** The API's default `limit` for limit/before lists (calls_list), for pagination hints. */
   readonly defaultLimit: number | undefined;
   readonly listEntry: ToolListEntry;
@@ -45,16 +57,31 @@ function compilePath(spec: ToolSpec): PathPart[] {
   return parts;
 }
 
+function schemaTypes(schema: JsonSchema | undefined): readonly unknown[] {
+  if (schema === undefined || schema.type === undefined) return [];
+  return Array.isArray(schema.type) ? schema.type : [schema.type];
+}
+
 /** May a value of this schema be an object or an array? (A schema with no type, or a union, may be anything.) */
 function admitsNesting(schema: JsonSchema | undefined): boolean {
-  if (schema === undefined || schema.type === undefined) return true;
-  const types = Array.isArray(schema.type) ? schema.type : [schema.type];
-  return types.includes("object") || types.includes("array");
+  const types = schemaTypes(schema);
+  return types.length === 0 || types.includes("object") || types.includes("array");
 }
 
 function nestableArgsOf(spec: ToolSpec): string[] {
   const properties = (spec.inputSchema.properties ?? {}) as Record<string, JsonSchema>;
   return spec.args.filter((a) => admitsNesting(properties[a.arg])).map((a) => a.arg);
+}
+
+/** Typed object or array and not string: a string value can only be a client's JSON-encoded form of it. */
+function jsonStringArgsOf(spec: ToolSpec): JsonStringArg[] {
+  const properties = (spec.inputSchema.properties ?? {}) as Record<string, JsonSchema>;
+  return spec.args.flatMap((a) => {
+    const types = schemaTypes(properties[a.arg]);
+    const object = types.includes("object");
+    const array = types.includes("array");
+    return (object || array) && !types.includes("string") ? [{ arg: a.arg, object, array }] : [];
+  });
 }
 
 function defaultLimitOf(spec: ToolSpec): number | undefined {
@@ -77,6 +104,7 @@ export function prepareTool(spec: ToolSpec): PreparedTool {
     headerArgs: spec.args.filter((a) => a.in === "header"),
     bodyArgs: spec.args.filter((a) => a.in === "body"),
     nestableArgs: nestableArgsOf(spec),
+    jsonStringArgs: jsonStringArgsOf(spec),
     defaultLimit: defaultLimitOf(spec),
     listEntry: {
       name: spec.name,

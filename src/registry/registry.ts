@@ -7,13 +7,15 @@ export interface Surface {
   readonly tools: ReadonlyMap<string, PreparedTool>;
   /** The tools/list result, serialised and encoded once. */
   readonly listResultBytes: Buffer;
+  /** Built for per-request selection headers: its answers must not be cached across callers. */
+  readonly narrowed: boolean;
 }
 
-export function buildSurface(tools: Iterable<PreparedTool>): Surface {
+export function buildSurface(tools: Iterable<PreparedTool>, narrowed = false): Surface {
   const map = new Map<string, PreparedTool>();
   for (const tool of tools) map.set(tool.spec.name, tool);
   const listResultJson = JSON.stringify({ tools: [...map.values()].map((t) => t.listEntry) });
-  return { tools: map, listResultBytes: Buffer.from(listResultJson, "utf8") };
+  return { tools: map, listResultBytes: Buffer.from(listResultJson, "utf8"), narrowed };
 }
 
 /** All tools of the catalogue, prepared once at start-up. */
@@ -44,7 +46,7 @@ export class Surfaces {
     const cached = this.cache.get(key);
     if (cached) return cached;
     const wanted = new Set(selectTools(this.all, selection).map((t) => t.spec.name));
-    const surface = buildSurface([...this.base.tools.values()].filter((t) => wanted.has(t.spec.name)));
+    const surface = buildSurface([...this.base.tools.values()].filter((t) => wanted.has(t.spec.name)), true);
     if (this.cache.size >= MAX_CACHED_SURFACES) this.cache.clear();
     this.cache.set(key, surface);
     return surface;

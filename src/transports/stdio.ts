@@ -66,7 +66,7 @@ export function serveStdio(options: StdioOptions): Promise<void> {
     try {
       message = JSON.parse(line);
     } catch {
-      write(errorResponse(null, JSONRPC_PARSE_ERROR, "Parse error: the line is not valid JSON"));
+      write(errorResponse(undefined, JSONRPC_PARSE_ERROR, "Parse error: the line is not valid JSON"));
       return;
     }
     const cancelled = cancelledRequestId(message);
@@ -80,8 +80,13 @@ export function serveStdio(options: StdioOptions): Promise<void> {
     const task = options.handler
       .handle(message, { credentials: options.credentials, surface: options.surface })
       .then((outcome) => {
-        if (entry?.cancelled === true) options.logger.debug({ id: entry.id }, "answer dropped: the client cancelled the request");
-        else if (outcome.body !== undefined) write(outcome.body);
+        if (outcome === undefined) return;
+        if (entry?.cancelled === true) {
+          options.logger.debug({ id: entry.id }, "answer dropped: the client cancelled the request");
+          return;
+        }
+        for (const before of outcome.before ?? []) write(before);
+        if (outcome.body !== undefined) write(outcome.body);
       })
       .catch((error: unknown) => options.logger.error({ err: String(error) }, "stdio message failed"))
       .finally(() => {
@@ -119,7 +124,7 @@ export function serveStdio(options: StdioOptions): Promise<void> {
       if (buffered.length > maxLine) {
         buffered = "";
         overflow = true;
-        write(errorResponse(null, JSONRPC_PARSE_ERROR, `Parse error: message longer than ${maxLine} bytes`));
+        write(errorResponse(undefined, JSONRPC_PARSE_ERROR, `Parse error: message longer than ${maxLine} bytes`));
       }
     });
     input.on("end", () => {

@@ -3,7 +3,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { createApp } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
-import { startHttpServer, type RunningHttpServer } from "../../src/transports/http.js";
+import { startHttpServer, type RunningHttpServer } from "../../src/transports/http/server.js";
 import { Writable } from "node:stream";
 
 export interface TestHttpServer extends RunningHttpServer {

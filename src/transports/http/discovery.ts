@@ -1,6 +1,6 @@
-import type { Config } from "../config.js";
-import type { Surface } from "../registry/registry.js";
-import { VERSION } from "../version.js";
+import type { Config } from "../../config.js";
+import type { Surface } from "../../registry/registry.js";
+import { VERSION } from "../../version.js";
 
 export const DOCS_URL = "https://docs.pilotstatus.com.br/integrations/mcp-server";
 

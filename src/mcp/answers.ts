@@ -1,0 +1,64 @@
+import type { InitializeResult } from "@modelcontextprotocol/sdk/types.js";
+import type { Surface } from "../registry/registry.js";
+import { VERSION } from "../version.js";
+import { LEGACY_PROTOCOL_VERSIONS, META, SUPPORTED_PROTOCOL_VERSIONS } from "./eras.js";
+
+/**
+ * The answers that do not depend on the request, serialised once at start-up (or once per tool surface): the
+ * initialize results of every legacy revision, server/discover, and the modern decorations of a result.
+ */
+
+export const SERVER_INFO = { name: "pilot-status-mcp", title: "Pilot Status", version: VERSION } as const;
+
+export const INSTRUCTIONS = [
+  "Tools for the Pilot Status WhatsApp platform. They act on a real WhatsApp account: sends, calls, group changes",
+  "and purchases really happen, so confirm with the user before any tool that is not read-only.",
+  "Number-scoped tools act on one WhatsApp number: a number-scoped key picks it; with a tenant key or an OAuth",
+  "grant pass whatsappNumberId (numbers_list shows the ids). Account tools (numbers_*, api_keys_*, branding_*,",
+  "subscription_*, billing_checkout) need a tenant-scoped key.",
+].join(" ");
+
+const CAPABILITIES = { tools: { listChanged: false } } as const;
+
+/**
+ * How long a client may keep server/discover and tools/list answers: the catalogue is fixed for the life of the
+ * process, so only a redeploy changes it, and an hour is a short wait for a new tool to appear.
+ */
+export const LIST_TTL_MS = 60 * 60 * 1000;
+
+/** initialize answers by requested revision (an unknown one gets the newest legacy revision's). */
+export function initializeAnswers(): ReadonlyMap<string, string> {
+  const answers = new Map<string, string>();
+  for (const protocolVersion of LEGACY_PROTOCOL_VERSIONS) {
+    const result = { protocolVersion, capabilities: CAPABILITIES, serverInfo: SERVER_INFO, instructions: INSTRUCTIONS } satisfies InitializeResult;
+    answers.set(protocolVersion, JSON.stringify(result));
+  }
+  return answers;
+}
+
+const SERVER_META_JSON = JSON.stringify({ [META.serverInfo]: SERVER_INFO });
+
+/**
+ * A modern result around a serialised legacy-shaped result: every 2026-07-28 result says `resultType` and names
+ * the server in its `_meta` (spliced, so a tool result is not serialised twice). `extra` holds more members,
+ * already serialised (`"ttlMs":…`); `meta` more `_meta` entries.
+ */
+export function modernResultJson(resultJson: string, extra = "", meta?: Readonly<Record<string, unknown>>): string {
+  const metaJson = meta === undefined ? SERVER_META_JSON : JSON.stringify({ ...meta, [META.serverInfo]: SERVER_INFO });
+  const head = `{"resultType":"complete","_meta":${metaJson}${extra === "" ? "" : `,${extra}`}`;
+  return resultJson === "{}" ? `${head}}` : `${head},${resultJson.slice(1)}`;
+}
+
+/** `cacheScope` is private when per-request headers narrowed the surface: a client's cache key lacks them. */
+function cachingMembers(surface: Surface): string {
+  return `"ttlMs":${LIST_TTL_MS},"cacheScope":"${surface.narrowed ? "private" : "public"}"`;
+}
+
+export function discoverResultJson(surface: Surface): string {
+  const body = JSON.stringify({ supportedVersions: SUPPORTED_PROTOCOL_VERSIONS, capabilities: CAPABILITIES, instructions: INSTRUCTIONS });
+  return modernResultJson(body, cachingMembers(surface));
+}
+
+export function modernToolsListBytes(surface: Surface): Buffer {
+  return Buffer.from(modernResultJson(surface.listResultBytes.toString("utf8"), cachingMembers(surface)), "utf8");
+}

@@ -1,0 +1,145 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import express, { type Request, type Response } from "express";
+import type { App } from "../../app.js";
+import { JSONRPC_INTERNAL_ERROR, errorResponse } from "../../mcp/protocol.js";
+import { VERSION } from "../../version.js";
+import { DOCS_URL, serverCard } from "./discovery.js";
+import { Drain, drainAndClose } from "./drain.js";
+import { requestIdFrom } from "./guards.js";
+import { createMcpEndpoint } from "./mcp-endpoint.js";
+
+const JSON_TYPE = "application/json";
+
+/** The protected-resource metadata URL for a resource (RFC 9728 §3.1: well-known segment before the path). */
+export function resourceMetadataUrl(resourceUrl: string): string {
+  const url = new URL(resourceUrl);
+  const path = url.pathname === "/" ? "" : url.pathname.replace(/\/+$/, "");
+  return `${url.origin}/.well-known/oauth-protected-resource${path}`;
+}
+
+/**
+ * Everything but /mcp, on express: liveness, the RFC 9728 metadata, the server card, 404s. None of it is on the
+ * hot path, so express's routing costs nothing that matters here (docs/decisions.md, "POST /mcp on node:http").
+ */
+function createEdges(app: App, metadataUrl: string): express.Express {
+  const { config, logger } = app;
+  const metadataPaths = [...new Set(["/.well-known/oauth-protected-resource", new URL(metadataUrl).pathname])];
+  const metadataJson = JSON.stringify({
+    resource: config.resourceUrl,
+    authorization_servers: [config.authServerUrl],
+    bearer_methods_supported: ["header"],
+    resource_name: "Pilot Status MCP server",
+    resource_documentation: DOCS_URL,
+  });
+  const serverCardJson = JSON.stringify(serverCard(config, app.surface, metadataUrl));
+  const healthJson = JSON.stringify({ status: "ok", version: VERSION });
+
+  const web = express();
+  web.disable("x-powered-by");
+  web.disable("etag");
+
+  web.get("/health", (_req, res) => {
+    res.type(JSON_TYPE).send(healthJson);
+  });
+
+  const publicDocuments: Array<[path: string, json: string]> = [
+    ...metadataPaths.map((path): [string, string] => [path, metadataJson]),
+    ["/.well-known/mcp.json", serverCardJson],
+    ["/.well-known/mcp/server-card.json", serverCardJson],
+  ];
+  for (const [path, json] of publicDocuments) {
+    web.options(path, (_req, res) => {
+      res.set({ "access-control-allow-origin": "*", "access-control-allow-methods": "GET, OPTIONS", "access-control-allow-headers": "*" });
+      res.status(204).end();
+    });
+    web.get(path, (_req, res) => {
+      res.set({ "access-control-allow-origin": "*", "cache-control": "public, max-age=3600" });
+      res.type(JSON_TYPE).send(json);
+    });
+  }
+
+  web.use((_req, res) => {
+    res.status(404).type(JSON_TYPE).send(JSON.stringify({ error: "Not found" }));
+  });
+
+  // Last resort: an error inside express itself. The process never crashes on a request.
+  web.use((error: unknown, _req: Request, res: Response, _next: express.NextFunction) => {
+    logger.error({ requestId: res.getHeader("x-request-id"), err: String(error) }, "http request failed");
+    if (!res.headersSent) res.status(500).type(JSON_TYPE).send(errorResponse(undefined, JSONRPC_INTERNAL_ERROR, "Internal error"));
+    else res.end();
+  });
+  return web;
+}
+
+/** /mcp, /mcp/ and the query strings clients add; case-insensitive, as express's routing was. */
+const MCP_PATH = /^\/mcp\/?(?:\?.*)?$/i;
+
+/** The whole HTTP surface: POST /mcp on plain node:http, everything else handed to the express edges. */
+export function createRequestListener(app: App, drain: Drain = new Drain()): (req: IncomingMessage, res: ServerResponse) => void {
+  const metadataUrl = resourceMetadataUrl(app.config.resourceUrl);
+  const challenge = `Bearer resource_metadata="${metadataUrl}"`;
+  const invalidTokenChallenge = `Bearer error="invalid_token", resource_metadata="${metadataUrl}"`;
+  const mcp = createMcpEndpoint(app, challenge, invalidTokenChallenge);
+  const edges = createEdges(app, metadataUrl);
+  return (req, res) => {
+    const requestId = requestIdFrom(req.headers["x-request-id"], randomUUID);
+    res.setHeader("x-request-id", requestId);
+    drain.track(res);
+    if (MCP_PATH.test(req.url ?? "")) mcp(req, res, requestId);
+    else edges(req, res);
+  };
+}
+
+export interface RunningHttpServer {
+  readonly server: Server;
+  readonly url: string;
+  /** Stop accepting, let in-flight requests finish (bounded by the grace time), close the upstream pool. */
+  close(): Promise<void>;
+}
+
+export async function startHttpServer(app: App, port = app.config.port, host = app.config.host): Promise<RunningHttpServer> {
+  const drain = new Drain();
+  const server = createServer(createRequestListener(app, drain));
+  // Longer than a balancer's idle keep-alive (nginx: 60 s), so the balancer, not us, closes idle connections and
+  // never sends a request into a socket we are closing.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  drain.watch(server);
+  await new Promise<void>((resolve, reject) => {
+    server.once("listening", resolve);
+    server.once("error", reject);
+    server.listen(port, host);
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  let closing: Promise<void> | undefined;
+  return {
+    server,
+    url: `http://${shownHost}:${address.port}`,
+    close() {
+      closing ??= (async () => {
+        await drainAndClose(server, drain, app.config.shutdownGraceMs);
+        await app.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+export async function serveHttp(app: App): Promise<void> {
+  await app.client.warm();
+  const running = await startHttpServer(app);
+  app.logger.info({ url: running.url, resource: app.config.resourceUrl, tools: app.surface.tools.size }, "listening");
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      app.logger.info({ signal }, "shutting down: finishing in-flight requests");
+      void running.close().then(resolve);
+    };
+    process.once("SIGTERM", () => stop("SIGTERM"));
+    process.once("SIGINT", () => stop("SIGINT"));
+  });
+  app.logger.info("stopped");
+  app.logger.flush();
+}
