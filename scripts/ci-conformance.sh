@@ -4,7 +4,7 @@
 #  - 0.2.0-alpha.12 (scripts/conformance/, with the Node 22 it needs from the npm registry): every scenario that
 #    revision 2026-07-28 and revision 2025-11-25 require, against the expected-failures files beside it, plus
 #    http-header-validation (not yet scored by the suite, but part of what 2026-07-28 asks of a server).
-# The scenarios send no credentials, so the server gets a fallback key (docs/decisions.md); no scenario calls a
+# The scenarios send no credentials, so the server gets a fallback key (docs/decisions.md #7); no scenario calls a
 # tool upstream successfully, so the API URL points at a closed port.
 set -euo pipefail
 cd "$(dirname "$0")/.."

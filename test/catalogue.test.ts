@@ -96,7 +96,7 @@ describe("catalogue", () => {
     }
   });
 
-  it("corrects the annotations where the API surprises (DECISIONS #13)", () => {
+  it("corrects the annotations where the API surprises (docs/decisions.md #13)", () => {
     expect(tool("numbers_connect").annotations).toMatchObject({ readOnlyHint: false, idempotentHint: false });
     expect(tool("subscription_extra_numbers_add").annotations).toMatchObject({ destructiveHint: true, idempotentHint: false });
     expect(tool("api_keys_regenerate_number").annotations).toMatchObject({ destructiveHint: true, idempotentHint: false });
@@ -110,7 +110,7 @@ describe("catalogue", () => {
     }
   });
 
-  it("declares an outputSchema that describes the answer and can never reject a real one (DECISIONS #15)", () => {
+  it("declares an outputSchema that describes the answer and can never reject a real one (docs/decisions.md #15)", () => {
     for (const t of TOOL_SPECS) {
       if (t.responseSchema === undefined) {
         expect(t.outputSchema, t.name).toBeUndefined();

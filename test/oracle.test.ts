@@ -10,7 +10,7 @@ import { FakeUpstream } from "./helpers/upstream.js";
 // The official 2.4 server SDK as an oracle for the 2026-07-28 leg: the same raw requests go to it (with one tool of
 // the same name) and to us, and the answers must agree on HTTP status, JSON-RPC error code and result shape.
 // Where the SDK and the conformance suite disagree, we follow the suite; those cases are not in this table
-// (docs/decisions.md, "Protocol eras").
+// (docs/decisions.md #27).
 
 let upstream: FakeUpstream;
 let ours: TestHttpServer;

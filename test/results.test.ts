@@ -221,7 +221,7 @@ describe("logs", () => {
     server.logs.length = 0;
     replies.set("/v1/api-keys", { status: 200, body: [{ numberId: "num_1", key: "ps_returned_number_key_1", revealable: true }] });
     const keys = await call("api_keys_list", {});
-    // The tool exists to return keys: its result carries them unchanged (DECISIONS #9).
+    // The tool exists to return keys: its result carries them unchanged (docs/decisions.md #9).
     expect(keys.text).toContain("ps_returned_number_key_1");
     await call("messages_send", { destinationNumber: "+5511988887777", text: "my very private message" });
     replies.set("/v1/messages/send", { status: 400, body: { error: `bad key ${KEY}`, code: "VALIDATION_ERROR" } });

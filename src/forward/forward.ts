@@ -82,7 +82,7 @@ function tooDeepArgument(args: Readonly<Record<string, unknown>>, names: readonl
  * Some clients (Claude Desktop, claude.ai) now and then send an object or array argument as a JSON string, such
  * as `"variables": "{\"name\":\"Ana\"}"`. Where the schema types the argument object or array (never string),
  * a string that parses to one of those types is used as the parsed value, and then validated like any other.
- * Nothing else is coerced; a string-typed argument is never parsed (docs/decisions.md, "JSON-string arguments").
+ * Nothing else is coerced; a string-typed argument is never parsed (docs/decisions.md #29).
  */
 function withJsonStringsParsed(tool: PreparedTool, args: unknown): unknown {
   if (tool.jsonStringArgs.length === 0 || typeof args !== "object" || args === null) return args;
@@ -141,7 +141,7 @@ export async function forwardToolCall(tool: PreparedTool, rawArgs: unknown, ctx:
     return mapResponse(tool, parsed.data, response.status, response.text, response.retryAfter, ctx);
   } catch (failure) {
     // JSON nested too deeply for JSON.stringify's recursion (or too long for a string): an answer we cannot pass
-    // on is as unreadable as a non-JSON one (DECISIONS #17), and a tool error rather than a protocol error.
+    // on is as unreadable as a non-JSON one (docs/decisions.md #17), and a tool error rather than a protocol error.
     if (!(failure instanceof RangeError)) throw failure;
     ctx.logger.warn({ ...log, status: response.status, body: logSnippet(response.text), err: failure.message }, "upstream body cannot be passed on");
     return toolError(unavailableText(response.status));

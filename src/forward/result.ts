@@ -17,7 +17,7 @@ const PAGINATION_HINT =
 /**
  * The success result. Over the size cap, the longest list is cut so that the result still parses and still
  * matches the tool's output schema; the text says so. When no list can be cut small enough, the call fails
- * with a request to narrow it (DECISIONS #16).
+ * with a request to narrow it (docs/decisions.md #16).
  */
 export function successResult(value: unknown, maxChars: number, args: Readonly<Record<string, unknown>> = {}): CallToolResult {
   const structured = toStructured(value);

@@ -7,7 +7,7 @@ import { JSONRPC_INVALID_PARAMS, UNSUPPORTED_PROTOCOL_VERSION, isObject } from "
  *   but needs nothing from);
  * - modern: 2026-07-28, no handshake; every request names its version and the client's capabilities in
  *   `params._meta`.
- * Each message is classified on its own (docs/decisions.md, "Protocol eras").
+ * Each message is classified on its own (docs/decisions.md #27).
  */
 
 export type Era = "legacy" | "modern";

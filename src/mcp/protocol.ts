@@ -33,7 +33,7 @@ export function validId(id: unknown): id is string | number {
 
 /**
  * `"id":…,` for a response, or nothing when the id cannot be known: the 2025-11-25 and 2026-07-28 schemas
- * make `id` optional on an error for exactly that case (docs/decisions.md, "Errors without a request id").
+ * make `id` optional on an error for exactly that case (docs/decisions.md #28).
  */
 function idMember(id: JsonRpcId): string {
   return id === undefined ? "" : `"id":${JSON.stringify(id)},`;

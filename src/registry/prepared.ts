@@ -33,7 +33,7 @@ export interface PreparedTool {
   readonly nestableArgs: readonly string[];
   /**
    * Arguments typed object or array (never string): a client that sends one as a JSON string gets it parsed
-   * (docs/decisions.md, "JSON-string arguments").
+   * (docs/decisions.md #29).
    */
   readonly jsonStringArgs: readonly JsonStringArg[];
   /** The API's default `limit` for limit/before lists (calls_list), for pagination hints. */

@@ -1,4 +1,4 @@
-/** Host and Origin checks against the configured allow-lists (DNS-rebinding protection, DECISIONS #20). */
+/** Host and Origin checks against the configured allow-lists (DNS-rebinding protection, docs/decisions.md #20). */
 
 function splitHostPort(host: string): { hostname: string; port: string } {
   const match = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(host.trim().toLowerCase());

@@ -21,7 +21,7 @@ export function resourceMetadataUrl(resourceUrl: string): string {
 
 /**
  * Everything but /mcp, on express: liveness, the RFC 9728 metadata, the server card, 404s. None of it is on the
- * hot path, so express's routing costs nothing that matters here (docs/decisions.md, "POST /mcp on node:http").
+ * hot path, so express's routing costs nothing that matters here (docs/decisions.md #30).
  */
 function createEdges(app: App, metadataUrl: string): express.Express {
   const { config, logger } = app;

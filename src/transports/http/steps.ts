@@ -40,7 +40,7 @@ const one = (value: string | string[] | undefined): string | undefined => (Array
 
 // 1. Host and Origin -------------------------------------------------------------------------------------------
 
-/** DNS-rebinding protection (docs/decisions.md, "Host and Origin"): refused before anything else is looked at. */
+/** DNS-rebinding protection (docs/decisions.md #20): refused before anything else is looked at. */
 export function checkHostAndOrigin(
   headers: IncomingHttpHeaders,
   hostAllowed: (host: string | undefined) => boolean,
@@ -186,7 +186,7 @@ export function parseBody(raw: Buffer): unknown {
  * a supported revision; the claude.ai connector's `2026-07-28` on a legacy message is tolerated. Modern
  * (2026-07-28): `MCP-Protocol-Version`, `Mcp-Method` and, for tools/call, `Mcp-Name` are required and must match
  * the body (-32020), except that a supported legacy version in the version header is tolerated, again because
- * the connector sends it. These two tolerances are the only deviations (docs/decisions.md, "Protocol eras").
+ * the connector sends it. These two tolerances are the only deviations (docs/decisions.md #27).
  */
 export function checkEraHeaders(request: McpRequest, headers: IncomingHttpHeaders, logger: Logger, requestId: string): Refusal | undefined {
   return request.era === "legacy"
