@@ -1,4 +1,6 @@
-/** The CallToolResult shapes this server produces (a subset of the MCP type, kept local to avoid runtime imports). */
+import type { CallToolResult as SdkCallToolResult } from "@modelcontextprotocol/sdk/types.js";
+
+/** The CallToolResult shapes this server produces: a subset of the MCP type, checked against the SDK's below. */
 export interface TextContent {
   readonly type: "text";
   readonly text: string;
@@ -9,3 +11,9 @@ export interface CallToolResult {
   readonly structuredContent?: Record<string, unknown>;
   readonly isError?: boolean;
 }
+
+/** Fails to compile if our results stop being valid MCP results (a type-only import: nothing of it ships). */
+type Mutable<T> = { -readonly [K in keyof T]: T[K] extends ReadonlyArray<infer U> ? U[] : T[K] };
+type ResultsAreMcpResults = Mutable<CallToolResult> extends SdkCallToolResult ? true : never;
+const resultsAreMcpResults: ResultsAreMcpResults = true;
+void resultsAreMcpResults;
