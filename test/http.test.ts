@@ -53,6 +53,14 @@ describe("health and discovery", () => {
     expect(upstream.requests).toHaveLength(0);
   });
 
+  it("GET /ready answers 200 while taking traffic, without auth and without calling the API", async () => {
+    const res = await request(server.url).get("/ready").set({ host: "probe.internal:8787" });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: "ready", version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
+    expect(res.headers["cache-control"]).toBe("no-store");
+    expect(upstream.requests).toHaveLength(0);
+  });
+
   it.each(["/.well-known/oauth-protected-resource", "/.well-known/oauth-protected-resource/mcp"])(
     "GET %s serves RFC 9728 metadata from config only",
     async (path) => {

@@ -18,6 +18,8 @@ import { setTimeout as sleep } from "node:timers/promises";
  * 4. whatever is still open when the grace time ends is closed then.
  */
 export class Drain {
+  /** Set when shutdown begins (SIGTERM): /ready answers 503 from then on, so orchestrators stop routing here. */
+  stopping = false;
   draining = false;
   private lastRequestAt = 0;
   private lastConnectionAt = 0;
@@ -94,6 +96,7 @@ async function waitForEmptyAcceptQueue(server: Server, drain: Drain): Promise<vo
 }
 
 export async function drainAndClose(server: Server, drain: Drain, graceMs: number): Promise<void> {
+  drain.stopping = true;
   await waitForEmptyAcceptQueue(server, drain);
   // net.Server's close only stops listening; http.Server's would also drop the idle connections at once.
   const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));

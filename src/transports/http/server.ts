@@ -23,7 +23,7 @@ export function resourceMetadataUrl(resourceUrl: string): string {
  * Everything but /mcp, on express: liveness, the RFC 9728 metadata, the server card, 404s. None of it is on the
  * hot path, so express's routing costs nothing that matters here (docs/decisions.md #30).
  */
-function createEdges(app: App, metadataUrl: string): express.Express {
+function createEdges(app: App, metadataUrl: string, drain: Drain): express.Express {
   const { config, logger } = app;
   const metadataPaths = [...new Set(["/.well-known/oauth-protected-resource", new URL(metadataUrl).pathname])];
   const metadataJson = JSON.stringify({
@@ -35,13 +35,24 @@ function createEdges(app: App, metadataUrl: string): express.Express {
   });
   const serverCardJson = JSON.stringify(serverCard(config, app.surface, metadataUrl));
   const healthJson = JSON.stringify({ status: "ok", version: VERSION });
+  const readyJson = JSON.stringify({ status: "ready", version: VERSION });
+  const stoppingJson = JSON.stringify({ status: "stopping", version: VERSION });
 
   const web = express();
   web.disable("x-powered-by");
   web.disable("etag");
 
+  // Liveness: the process answers. No upstream call, so a slow API never gets replicas restarted.
   web.get("/health", (_req, res) => {
     res.type(JSON_TYPE).send(healthJson);
+  });
+
+  // Readiness: taking traffic until shutdown begins; then 503, so an orchestrator routes elsewhere while the
+  // requests in flight finish (docs/decisions.md #33).
+  web.get("/ready", (_req, res) => {
+    res.set("cache-control", "no-store");
+    if (drain.stopping) res.status(503).type(JSON_TYPE).send(stoppingJson);
+    else res.type(JSON_TYPE).send(readyJson);
   });
 
   const publicDocuments: Array<[path: string, json: string]> = [
@@ -82,7 +93,7 @@ export function createRequestListener(app: App, drain: Drain = new Drain()): (re
   const challenge = `Bearer resource_metadata="${metadataUrl}"`;
   const invalidTokenChallenge = `Bearer error="invalid_token", resource_metadata="${metadataUrl}"`;
   const mcp = createMcpEndpoint(app, challenge, invalidTokenChallenge);
-  const edges = createEdges(app, metadataUrl);
+  const edges = createEdges(app, metadataUrl, drain);
   return (req, res) => {
     const requestId = requestIdFrom(req.headers["x-request-id"], randomUUID);
     res.setHeader("x-request-id", requestId);
