@@ -1,16 +1,27 @@
 /**
- * `npm run bench` (issue #6): our server against (b) a minimal express + undici forwarder and (c) the MCP SDK's
- * documented stateless design, all pointed at one loopback fake upstream that answers at once; then stdio cold
- * start and sequential calls. Each server is its own child process (RSS is per server) running plain `node` (the
- * bench's TypeScript servers are transpiled to bench/results/.build/ first, so no loader inflates their memory).
+ * `npm run bench` (issues #6 and #12): our server against (b) a minimal express + undici forwarder, (c) the MCP
+ * SDK's documented stateless design and (d) the floor, a node:http + undici forwarder with no validation (the most a
+ * Node forwarder can do here), all pointed at one loopback fake upstream that answers at once; then stdio cold start
+ * and sequential calls. Each server is its own child process (RSS is per server) running plain `node` (the bench's
+ * TypeScript servers are transpiled to bench/results/.build/ first, so no loader inflates their memory).
  *
- * Rounds alternate a/b/c (order rotated each round) and every figure is the median over rounds: 2 cores are noisy.
- * Ratios are medians of per-round ratios. A measurement during which other programs took CPU is taken again.
- * Targets are printed as pass/short beside each figure; nothing here is a test. Exit 0 whatever the figures; exit
- * 1 when a server does not start, answers wrongly, or a request errors out.
+ * Scenarios: tools/call message_get and messages_send, and tools/list, as a legacy (2025-06-18) client sends them;
+ * and tools/call message_get as a 2026-07-28 client sends it (the version, capabilities and client in
+ * params._meta; MCP-Protocol-Version, Mcp-Method and Mcp-Name headers), which ours must answer with
+ * resultType "complete". Only ours speaks 2026-07-28; (d) ignores `_meta` and the headers and runs it as context:
+ * it prices the bigger request itself.
+ *
+ * Rounds alternate the servers (order rotated each round, and reversed every other round) and every figure is the
+ * median over rounds: 2 cores are noisy. Ratios are medians of per-round ratios. The two message_get scenarios are
+ * measured in the same rounds, so ours' 2026-07-28/legacy ratio pairs measurements seconds apart. A measurement
+ * during which other programs took CPU is taken again. Targets are printed as pass/short beside each figure;
+ * nothing here is a test. Exit 0 whatever the figures; exit 1 when a server does not start, answers wrongly
+ * (ours answering the 2026-07-28 scenario with anything but HTTP 200 and resultType "complete" included), or a
+ * request errors out.
  *
  * Knobs (environment): BENCH_DURATION (s per measurement, 2), BENCH_ROUNDS (5), BENCH_WARMUP (s, 2),
- * BENCH_STDIO_SPAWNS (5), BENCH_STDIO_CALLS (2000).
+ * BENCH_STDIO_SPAWNS (5), BENCH_STDIO_CALLS (2000); BENCH_SKIP_MODERN=1 leaves the 2026-07-28 scenario out (and
+ * its target unjudged), for a server that does not speak that revision yet.
  *
  * `--smoke` (`npm run bench:smoke`, run by CI): one short round of everything, so the bench cannot rot unnoticed
  * (every server must start and answer every scenario correctly). Its figures are too short to mean anything: they
@@ -39,7 +50,8 @@ const BUILD_DIR = path.join(RESULTS_DIR, ".build");
 
 const SMOKE = process.argv.includes("--smoke");
 /** Smoke-run settings: what each knob is when `--smoke` is given (the environment still wins). */
-const SMOKE_SETTINGS: Readonly<Record<string, number>> = { BENCH_DURATION: 1, BENCH_ROUNDS: 1, BENCH_WARMUP: 0.5, BENCH_STDIO_SPAWNS: 1, BENCH_STDIO_CALLS: 200 };
+// No warm-up: the sanity checks have already taken every path, and a smoke run's figures mean nothing anyway.
+const SMOKE_SETTINGS: Readonly<Record<string, number>> = { BENCH_DURATION: 1, BENCH_ROUNDS: 1, BENCH_WARMUP: 0, BENCH_STDIO_SPAWNS: 1, BENCH_STDIO_CALLS: 200 };
 
 function numberSetting(name: string, fallback: number, min: number, max: number): number {
   const raw = process.env[name];
@@ -69,27 +81,88 @@ const QUIET_BUDGET_MS = SMOKE ? 0 : 60_000;
 const API_KEY = "ps_bench";
 const TOOL_COUNT = 54;
 
-const HEADERS = {
+const SKIP_MODERN = process.env.BENCH_SKIP_MODERN === "1";
+
+/** What a legacy client sends with every POST (it negotiated 2025-06-18 at initialize). */
+const LEGACY_HEADERS: Readonly<Record<string, string>> = {
   "content-type": "application/json",
   accept: "application/json, text/event-stream",
   "x-api-key": API_KEY,
   "mcp-protocol-version": "2025-06-18",
 };
+const MODERN_VERSION = "2026-07-28";
+/** What a 2026-07-28 client puts in every request's params._meta (no initialize in that revision). */
+const MODERN_META = {
+  "io.modelcontextprotocol/protocolVersion": MODERN_VERSION,
+  "io.modelcontextprotocol/clientCapabilities": {},
+  "io.modelcontextprotocol/clientInfo": { name: "bench", version: "0" },
+};
+
+type ServerId = "a" | "b" | "c" | "d";
+interface ServerDef {
+  readonly id: ServerId;
+  readonly label: string;
+}
+const SERVERS: readonly ServerDef[] = [
+  { id: "a", label: "(a) ours" },
+  { id: "b", label: "(b) reference" },
+  { id: "c", label: "(c) sdk-example" },
+  { id: "d", label: "(d) floor" },
+];
+const ALL: readonly ServerId[] = SERVERS.map((s) => s.id);
+const SERVER_BY_ID = Object.fromEntries(SERVERS.map((s) => [s.id, s])) as Record<ServerId, ServerDef>;
 
 interface Scenario {
   readonly key: string;
   readonly label: string;
   readonly body: string;
+  readonly headers: Readonly<Record<string, string>>;
   readonly isCall: boolean;
+  /** A 2026-07-28 request: ours must answer it with resultType "complete". */
+  readonly modern: boolean;
+  /** The servers measured on it. */
+  readonly servers: readonly ServerId[];
+  /** Scenarios of one group are measured in the same rounds, interleaved, so their per-round ratios pair up. */
+  readonly group: string;
+  /** The legacy scenario this one is a variant of: ours' variant/legacy ratio is printed and judged. */
+  readonly variantOf?: string;
 }
+
+const MESSAGE_GET = { name: "message_get", arguments: { messageId: "msg_1" } };
 
 const SCENARIOS: readonly Scenario[] = [
   {
     key: "message_get",
     label: "tools/call message_get",
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "message_get", arguments: { messageId: "msg_1" } } }),
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: MESSAGE_GET }),
+    headers: LEGACY_HEADERS,
     isCall: true,
+    modern: false,
+    servers: ALL,
+    group: "message_get",
   },
+  ...(SKIP_MODERN
+    ? []
+    : [
+        {
+          key: "message_get_2026",
+          label: `tools/call message_get ${MODERN_VERSION}`,
+          body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { ...MESSAGE_GET, _meta: MODERN_META } }),
+          headers: {
+            "content-type": "application/json",
+            accept: "application/json, text/event-stream",
+            "x-api-key": API_KEY,
+            "MCP-Protocol-Version": MODERN_VERSION,
+            "Mcp-Method": "tools/call",
+            "Mcp-Name": "message_get",
+          },
+          isCall: true,
+          modern: true,
+          servers: ["a", "d"],
+          group: "message_get",
+          variantOf: "message_get",
+        } satisfies Scenario,
+      ]),
   {
     key: "messages_send",
     label: "tools/call messages_send",
@@ -99,21 +172,28 @@ const SCENARIOS: readonly Scenario[] = [
       method: "tools/call",
       params: { name: "messages_send", arguments: { destinationNumber: "+5511999999999", text: "hi" } },
     }),
+    headers: LEGACY_HEADERS,
     isCall: true,
+    modern: false,
+    servers: ALL,
+    group: "messages_send",
   },
-  { key: "tools_list", label: "tools/list", body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }), isCall: false },
+  {
+    key: "tools_list",
+    label: "tools/list",
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+    headers: LEGACY_HEADERS,
+    isCall: false,
+    modern: false,
+    servers: ALL,
+    group: "tools_list",
+  },
 ];
-
-type ServerId = "a" | "b" | "c";
-interface ServerDef {
-  readonly id: ServerId;
-  readonly label: string;
-}
-const SERVERS: readonly ServerDef[] = [
-  { id: "a", label: "(a) ours" },
-  { id: "b", label: "(b) reference" },
-  { id: "c", label: "(c) sdk-example" },
-];
+const TOOLS_LIST = SCENARIOS.find((s) => s.key === "tools_list")!;
+/** Scenario groups, in order: each is measured in its own rounds. */
+const GROUPS: readonly (readonly Scenario[])[] = [...new Set(SCENARIOS.map((s) => s.group))].map((g) => SCENARIOS.filter((s) => s.group === g));
+/** (scenario, server) pairs: one measurement each per connection count and round. */
+const JOB_COUNT = SCENARIOS.reduce((sum, s) => sum + s.servers.length, 0);
 
 // ---------------------------------------------------------------------------------------------------------------
 // Child processes: every one is tracked and killed at the end, on error and on signals.
@@ -347,7 +427,7 @@ function log(message: string): void {
 // ---------------------------------------------------------------------------------------------------------------
 // Build the bench's TypeScript servers into plain ESM (typescript is a devDependency; no loader at run time).
 
-function transpileServers(): Record<"upstream" | "reference" | "sdk" | "stdioFloor", string> {
+function transpileServers(): Record<"upstream" | "reference" | "sdk" | "floor" | "stdioFloor", string> {
   mkdirSync(BUILD_DIR, { recursive: true });
   const distUrl = `${pathToFileURL(path.join(ROOT, "dist")).href}/`;
   const out = (name: string): string => {
@@ -363,20 +443,26 @@ function transpileServers(): Record<"upstream" | "reference" | "sdk" | "stdioFlo
     writeFileSync(file, code);
     return file;
   };
-  return { upstream: out("fake-upstream"), reference: out("reference-forwarder"), sdk: out("sdk-example"), stdioFloor: out("stdio-floor") };
+  return {
+    upstream: out("fake-upstream"),
+    reference: out("reference-forwarder"),
+    sdk: out("sdk-example"),
+    floor: out("floor-forwarder"),
+    stdioFloor: out("stdio-floor"),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // HTTP
 
 interface JsonRpcAnswer {
-  result?: { tools?: unknown[]; content?: unknown[]; structuredContent?: unknown; isError?: boolean };
+  result?: { tools?: unknown[]; content?: unknown[]; structuredContent?: unknown; isError?: boolean; resultType?: unknown };
   error?: { message?: string };
 }
 
 /** POST one JSON-RPC message; an SSE answer (the SDK transport's default, used by (c)) is reduced to its data. */
-async function postMcp(url: string, body: string, timeoutMs: number): Promise<{ status: number; text: string }> {
-  const response = await fetch(url, { method: "POST", headers: HEADERS, body, signal: AbortSignal.timeout(timeoutMs) });
+async function postMcp(url: string, scenario: Scenario, timeoutMs: number): Promise<{ status: number; text: string }> {
+  const response = await fetch(url, { method: "POST", headers: scenario.headers, body: scenario.body, signal: AbortSignal.timeout(timeoutMs) });
   const text = await response.text();
   if (!(response.headers.get("content-type") ?? "").startsWith("text/event-stream")) return { status: response.status, text };
   const data = text.split("\n").filter((line) => line.startsWith("data:")).map((line) => line.slice(5).trim());
@@ -390,7 +476,7 @@ async function waitReady(child: Child, url: string, timeoutMs: number): Promise<
   while (performance.now() < deadline) {
     checkFatal();
     try {
-      const { status } = await postMcp(url, SCENARIOS[2]!.body, 1000);
+      const { status } = await postMcp(url, TOOLS_LIST, 1000);
       if (status === 200) return;
       last = `HTTP ${status}`;
     } catch (error) {
@@ -401,32 +487,41 @@ async function waitReady(child: Child, url: string, timeoutMs: number): Promise<
   throw new Error(`${child.name} did not answer tools/list within ${timeoutMs} ms (${last})${tailOf(child)}`);
 }
 
-/** One request per scenario, checked for the right JSON-RPC shape before anything is measured. */
-async function sanityCheck(label: string, url: string): Promise<void> {
-  for (const scenario of SCENARIOS) {
-    const { status, text } = await postMcp(url, scenario.body, 5000);
-    let answer: JsonRpcAnswer;
+/** Whether ours must answer this scenario as 2026-07-28 (resultType "complete"); the others run it as legacy. */
+const answersModern = (scenario: Scenario, id: ServerId): boolean => scenario.modern && id === "a";
+
+/** One request per scenario the server runs, checked for the right JSON-RPC shape before anything is measured. */
+async function sanityCheck(server: ServerDef, url: string): Promise<void> {
+  for (const scenario of SCENARIOS.filter((s) => s.servers.includes(server.id))) {
+    const { status, text } = await postMcp(url, scenario, 5000);
+    let answer: JsonRpcAnswer | undefined;
     try {
       answer = JSON.parse(text) as JsonRpcAnswer;
     } catch {
-      throw new Error(`${label} ${scenario.label}: HTTP ${status}, body is not JSON: ${text.slice(0, 200)}`);
+      // reported below
     }
-    const result = answer.result;
+    const result = answer?.result;
     const problem =
       status !== 200
-        ? `HTTP ${status}`
-        : result === undefined
-          ? `no result (${answer.error?.message ?? "?"})`
-          : scenario.isCall
-            ? result.isError === true
-              ? `isError: ${JSON.stringify(result.content).slice(0, 200)}`
-              : typeof result.structuredContent !== "object"
-                ? "no structuredContent"
-                : undefined
-            : result.tools?.length !== TOOL_COUNT
-              ? `${result.tools?.length ?? 0} tools, expected ${TOOL_COUNT}`
-              : undefined;
-    if (problem !== undefined) throw new Error(`${label} ${scenario.label}: ${problem}`);
+        ? `HTTP ${status}: ${text.slice(0, 300)}`
+        : answer === undefined
+          ? `body is not JSON: ${text.slice(0, 200)}`
+          : result === undefined
+            ? `no result (${answer.error?.message ?? "?"})`
+            : answersModern(scenario, server.id) && result.resultType !== "complete"
+              ? `resultType ${JSON.stringify(result.resultType)}, expected "complete": ${text.slice(0, 300)}`
+              : scenario.isCall
+                ? result.isError === true
+                  ? `isError: ${JSON.stringify(result.content).slice(0, 200)}`
+                  : typeof result.structuredContent !== "object"
+                    ? "no structuredContent"
+                    : undefined
+                : result.tools?.length !== TOOL_COUNT
+                  ? `${result.tools?.length ?? 0} tools, expected ${TOOL_COUNT}`
+                  : undefined;
+    if (problem === undefined) continue;
+    const hint = scenario.modern ? ` (a server that does not speak ${MODERN_VERSION} yet: BENCH_SKIP_MODERN=1 measures the rest)` : "";
+    throw new Error(`${server.label} ${scenario.label}: ${problem}${hint}`);
   }
 }
 
@@ -443,15 +538,31 @@ interface Measurement {
   readonly serverCpuUs: number;
 }
 
-function verifyBody(body: unknown): boolean {
-  const text = typeof body === "string" ? body : Buffer.isBuffer(body) ? body.toString("utf8") : "";
-  return text.includes('"result"') && !text.includes('"isError":true');
+const bodyText = (body: unknown): string => (typeof body === "string" ? body : Buffer.isBuffer(body) ? body.toString("utf8") : "");
+const COMPLETE = /"resultType"\s*:\s*"complete"/;
+
+/** The cheap check of every answer under load; the sanity check has already looked at one closely. */
+function verifierFor(scenario: Scenario, id: ServerId): (body: unknown) => boolean {
+  const modern = answersModern(scenario, id);
+  return (body) => {
+    const text = bodyText(body);
+    return text.includes('"result"') && !text.includes('"isError":true') && (!modern || COMPLETE.test(text));
+  };
 }
 
 /** Load one server with autocannon; latencies come from the per-response timings (sub-millisecond precision). */
-function load(url: string, body: string, connections: number, durationS: number, pid: number | undefined, accountPids: readonly number[] = []): Promise<Measurement> {
+function load(
+  url: string,
+  scenario: Scenario,
+  id: ServerId,
+  connections: number,
+  durationS: number,
+  pid: number | undefined,
+  accountPids: readonly number[] = [],
+): Promise<Measurement> {
   return new Promise<Measurement>((resolve, reject) => {
     const latencies: number[] = [];
+    let firstError = "";
     const peak = pid === undefined ? undefined : new PeakRss(pid);
     const cpuBefore = cpuSnapshot(accountPids);
     const serverTicksBefore = pid === undefined ? 0 : processTicks(pid);
@@ -464,7 +575,17 @@ function load(url: string, body: string, connections: number, durationS: number,
       reject(new Error(`load on ${url} did not finish within ${durationS + 20} s`));
     }, (durationS + 20) * 1000);
     const instance = autocannon(
-      { url, method: "POST", headers: HEADERS, body, connections, duration: durationS, pipelining: 1, timeout: 10, verifyBody },
+      {
+        url,
+        method: "POST",
+        headers: { ...scenario.headers },
+        body: scenario.body,
+        connections,
+        duration: durationS,
+        pipelining: 1,
+        timeout: 10,
+        verifyBody: verifierFor(scenario, id),
+      },
       (error: unknown, result: autocannon.Result) => {
         clearTimeout(guard);
         const peakRssMb = peak?.stop() ?? Number.NaN;
@@ -477,7 +598,7 @@ function load(url: string, body: string, connections: number, durationS: number,
         if (bad > 0) {
           return reject(
             new Error(
-              `load on ${url}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx, ${result.mismatches} wrong bodies`,
+              `load on ${url}: ${result.errors} errors${firstError}, ${result.timeouts} timeouts, ${result.non2xx} non-2xx, ${result.mismatches} wrong bodies`,
             ),
           );
         }
@@ -494,6 +615,9 @@ function load(url: string, body: string, connections: number, durationS: number,
         });
       },
     );
+    instance.on("reqError", (error: unknown) => {
+      if (firstError === "") firstError = ` (first: ${error instanceof Error ? error.message : String(error)})`;
+    });
     instance.on("response", (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
       if (statusCode === 200) latencies.push(responseTime);
     });
@@ -664,7 +788,8 @@ interface Cell {
   cpuUs: number;
 }
 
-type Grid = Record<string, Record<ServerId, Cell>>; // key: `${scenario}@${connections}`
+type Row = Partial<Record<ServerId, Cell>>;
+type Grid = Record<string, Row>; // key: `${scenario}@${connections}`
 
 interface Ratios {
   readonly rps: number;
@@ -675,51 +800,79 @@ interface Ratios {
 }
 
 /**
- * Ours against another server: for req/s, latency and CPU, the median of the per-round ratios (each round measures
- * both servers seconds apart, so slow drifts of a shared machine cancel out); for RSS, the ratio of the peaks.
+ * One cell against another: for req/s, latency and CPU, the median of the per-round ratios (each round measures
+ * both seconds apart, so slow drifts of a shared machine cancel out); for RSS, the ratio of the peaks.
  */
-function ratios(row: Record<ServerId, Cell>, other: ServerId): Ratios {
-  const a = row.a;
-  const o = row[other];
+function ratios(mine: Cell, other: Cell): Ratios {
   const paired = (metric: (m: Measurement) => number): number =>
-    median(a.rounds.map((m, i) => (o.rounds[i] === undefined ? Number.NaN : metric(m) / metric(o.rounds[i]!))));
+    median(mine.rounds.map((m, i) => (other.rounds[i] === undefined ? Number.NaN : metric(m) / metric(other.rounds[i]!))));
   return {
     rps: paired((m) => m.rps),
     p50: paired((m) => m.p50),
     p99: paired((m) => m.p99),
-    peakRss: a.peakRssMb / o.peakRssMb,
+    peakRss: mine.peakRssMb / other.peakRssMb,
     cpuUs: paired((m) => m.serverCpuUs),
   };
+}
+
+interface RatioLine {
+  /** As printed in the table. */
+  readonly name: string;
+  /** As written in the results JSON. */
+  readonly key: string;
+  readonly ratios: Ratios;
+}
+
+/** The ratio lines of one table row: ours against each other server, and a variant against its legacy scenario. */
+function ratioLines(grid: Grid, scenario: Scenario, connections: number): RatioLine[] {
+  const row = grid[`${scenario.key}@${connections}`]!;
+  const lines: RatioLine[] = scenario.servers
+    .filter((id) => id !== "a")
+    .map((id) => ({ name: `ours/(${id})`, key: `ours/${id}`, ratios: ratios(row.a!, row[id]!) }));
+  const legacy = scenario.variantOf === undefined ? undefined : grid[`${scenario.variantOf}@${connections}`];
+  for (const id of legacy === undefined ? [] : scenario.servers) {
+    lines.push({
+      name: `${id === "a" ? "ours" : `(${id})`} ${MODERN_VERSION.slice(0, 4)}/legacy`,
+      key: `${id}: ${MODERN_VERSION}/legacy`,
+      ratios: ratios(row[id]!, legacy![id]!),
+    });
+  }
+  return lines;
 }
 
 interface Target {
   readonly name: string;
   readonly figure: string;
   readonly goal: string;
-  readonly pass: boolean;
+  /** undefined: not measured in this run (BENCH_SKIP_MODERN). */
+  readonly pass: boolean | undefined;
 }
 
 function pad(text: string, width: number, right = false): string {
   return right ? text.padStart(width) : text.padEnd(width);
 }
 
+const SCENARIO_WIDTH = 34;
+const SERVER_WIDTH = 18;
+
 function printTable(grid: Grid): string {
   const lines: string[] = [];
-  const head = `${pad("scenario", 26)}${pad("conns", 6, true)}  ${pad("server", 16)}${pad("req/s", 10, true)}${pad("p50 ms", 10, true)}${pad("p99 ms", 10, true)}${pad("peak RSS MB", 13, true)}${pad("CPU us/req", 12, true)}`;
+  const figures = (rps: string, p50: string, p99: string, rss: string, cpu: string): string =>
+    `${pad(rps, 10, true)}${pad(p50, 10, true)}${pad(p99, 10, true)}${pad(rss, 13, true)}${pad(cpu, 12, true)}`;
+  const head = `${pad("scenario", SCENARIO_WIDTH)}${pad("conns", 6, true)}  ${pad("server", SERVER_WIDTH)}${figures("req/s", "p50 ms", "p99 ms", "peak RSS MB", "CPU us/req")}`;
   lines.push(head, "-".repeat(head.length));
   for (const scenario of SCENARIOS) {
     for (const connections of CONNECTIONS) {
       const row = grid[`${scenario.key}@${connections}`]!;
-      SERVERS.forEach((server, index) => {
-        const cell = row[server.id];
+      scenario.servers.forEach((id, index) => {
+        const cell = row[id]!;
         lines.push(
-          `${pad(index === 0 ? scenario.label : "", 26)}${pad(index === 0 ? String(connections) : "", 6, true)}  ${pad(server.label, 16)}${pad(fmt.rps(cell.rps), 10, true)}${pad(fmt.ms(cell.p50), 10, true)}${pad(fmt.ms(cell.p99), 10, true)}${pad(fmt.mb(cell.peakRssMb), 13, true)}${pad(fmt.rps(cell.cpuUs), 12, true)}`,
+          `${pad(index === 0 ? scenario.label : "", SCENARIO_WIDTH)}${pad(index === 0 ? String(connections) : "", 6, true)}  ${pad(SERVER_BY_ID[id].label, SERVER_WIDTH)}${figures(fmt.rps(cell.rps), fmt.ms(cell.p50), fmt.ms(cell.p99), fmt.mb(cell.peakRssMb), fmt.rps(cell.cpuUs))}`,
         );
       });
-      for (const other of ["b", "c"] as const) {
-        const r = ratios(row, other);
+      for (const { name, ratios: r } of ratioLines(grid, scenario, connections)) {
         lines.push(
-          `${pad("", 32)}  ${pad(`ours/(${other})`, 16)}${pad(fmt.ratio(r.rps), 10, true)}${pad(fmt.ratio(r.p50), 10, true)}${pad(fmt.ratio(r.p99), 10, true)}${pad(fmt.ratio(r.peakRss), 13, true)}${pad(fmt.ratio(r.cpuUs), 12, true)}`,
+          `${pad("", SCENARIO_WIDTH + 6)}  ${pad(name, SERVER_WIDTH)}${figures(fmt.ratio(r.rps), fmt.ratio(r.p50), fmt.ratio(r.p99), fmt.ratio(r.peakRss), fmt.ratio(r.cpuUs))}`,
         );
       }
       lines.push("");
@@ -734,15 +887,15 @@ function printTable(grid: Grid): string {
 async function main(): Promise<number> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm run bench does)`);
   const benchStarted = performance.now();
-  const measurementsPlanned = SCENARIOS.length * CONNECTIONS.length * SERVERS.length * ROUNDS;
+  const measurementsPlanned = JOB_COUNT * CONNECTIONS.length * ROUNDS;
   log(
-    `${measurementsPlanned} measurements of ${DURATION_S} s (${ROUNDS} rounds, a/b/c alternating), about ${Math.ceil(
-      (measurementsPlanned * (DURATION_S + 0.6) + SCENARIOS.length * SERVERS.length * (WARMUP_S + 0.5) + 20) / 60,
+    `${measurementsPlanned} measurements of ${DURATION_S} s (${ROUNDS} rounds, servers alternating${SKIP_MODERN ? `; ${MODERN_VERSION} skipped` : ""}), about ${Math.ceil(
+      (measurementsPlanned * (DURATION_S + 0.6) + JOB_COUNT * (WARMUP_S + 0.5) + 20) / 60,
     )} min`,
   );
 
   const files = transpileServers();
-  const [upstreamPort, portA, portB, portC] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const [upstreamPort, portA, portB, portC, portD] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
   const upstreamUrl = `http://127.0.0.1:${upstreamPort}`;
 
   const upstream = startChild("fake upstream", [files.upstream], { PORT: String(upstreamPort), HOST: "127.0.0.1" });
@@ -767,22 +920,22 @@ async function main(): Promise<number> {
     a: startChild("(a) ours: node dist/pilot-status-mcp.mjs http", [CLI, "http"], { ...common, PORT: String(portA), LOG_LEVEL: "warn" }),
     b: startChild("(b) reference forwarder", [files.reference], { ...common, PORT: String(portB) }),
     c: startChild("(c) sdk example", [files.sdk], { ...common, PORT: String(portC) }),
+    d: startChild("(d) floor forwarder", [files.floor], { ...common, PORT: String(portD) }),
   };
   const urls: Record<ServerId, string> = {
     a: `http://127.0.0.1:${portA}/mcp`,
     b: `http://127.0.0.1:${portB}/mcp`,
     c: `http://127.0.0.1:${portC}/mcp`,
+    d: `http://127.0.0.1:${portD}/mcp`,
   };
   for (const server of SERVERS) {
     await waitReady(procs[server.id], urls[server.id], 20_000);
-    await sanityCheck(server.label, urls[server.id]);
+    await sanityCheck(server, urls[server.id]);
   }
   log(`servers up: ${SERVERS.map((s) => `${s.label} ${procs[s.id].pid}`).join(", ")}; upstream ${upstreamUrl}`);
-  const idleRssMb: Record<ServerId, number> = {
-    a: (procStatus(procs.a.pid)?.rssKb ?? Number.NaN) / 1024,
-    b: (procStatus(procs.b.pid)?.rssKb ?? Number.NaN) / 1024,
-    c: (procStatus(procs.c.pid)?.rssKb ?? Number.NaN) / 1024,
-  };
+  const perServer = (value: (id: ServerId) => number): Record<ServerId, number> =>
+    Object.fromEntries(SERVERS.map((s) => [s.id, value(s.id)])) as Record<ServerId, number>;
+  const idleRssMb = perServer((id) => (procStatus(procs[id].pid)?.rssKb ?? Number.NaN) / 1024);
 
   const grid: Grid = {};
   let retriesLeft = MAX_NOISE_RETRIES;
@@ -792,53 +945,56 @@ async function main(): Promise<number> {
   await sleep(1000);
   const foreignAtStart = foreignCores(quietBefore, cpuSnapshot([process.pid]));
   if (foreignAtStart > FOREIGN_LIMIT_CORES) log(`other processes are using ${foreignAtStart.toFixed(2)} cores: figures will be noisy`);
-  for (const scenario of SCENARIOS) {
+  for (const group of GROUPS) {
+    // Server by server, so that ours' two message_get scenarios sit side by side in every round's order.
+    const jobs = SERVERS.flatMap((server) => group.filter((s) => s.servers.includes(server.id)).map((scenario) => ({ scenario, server })));
     if (WARMUP_S > 0) {
-      for (const server of SERVERS) {
+      for (const { scenario, server } of jobs) {
         checkFatal();
-        await load(urls[server.id], scenario.body, 32, WARMUP_S, undefined);
+        await load(urls[server.id], scenario, server.id, 32, WARMUP_S, undefined);
       }
     }
     for (const connections of CONNECTIONS) {
-      const row = {} as Record<ServerId, Cell>;
-      for (const server of SERVERS) row[server.id] = { rounds: [], rps: 0, p50: 0, p99: 0, peakRssMb: 0, cpuUs: 0 };
+      const rows = new Map<Scenario, Row>(group.map((scenario) => [scenario, {}]));
+      for (const { scenario, server } of jobs) rows.get(scenario)![server.id] = { rounds: [], rps: 0, p50: 0, p99: 0, peakRssMb: 0, cpuUs: 0 };
       for (let round = 0; round < ROUNDS; round++) {
-        const order = SERVERS.map((_, i) => SERVERS[(i + round) % SERVERS.length]!);
-        for (const server of order) {
+        // Rotated each round and reversed every other one: each job goes first, and before and after each other.
+        const rotated = jobs.map((_, i) => jobs[(i + round) % jobs.length]!);
+        const order = round % 2 === 1 ? rotated.reverse() : rotated;
+        for (const { scenario, server } of order) {
           checkFatal();
           quietWaitedMs += await waitForQuiet(QUIET_BUDGET_MS - quietWaitedMs);
           log(`${scenario.label} @${connections}: ${server.label}, round ${round + 1}/${ROUNDS}`);
           const accountPids = [process.pid, procs[server.id].pid, upstream.pid];
-          let measurement = await load(urls[server.id], scenario.body, connections, DURATION_S, procs[server.id].pid, accountPids);
+          const measure = (): Promise<Measurement> =>
+            load(urls[server.id], scenario, server.id, connections, DURATION_S, procs[server.id].pid, accountPids);
+          let measurement = await measure();
           // Another program took CPU meanwhile (a shared machine): measure again, within a fixed budget.
           for (let retake = 0; measurement.foreignCores > FOREIGN_LIMIT_CORES && retriesLeft > 0 && retake < RETAKES_EACH; retake++) {
             retriesLeft--;
             noisy.push(`${scenario.key}@${connections} ${server.id} r${round + 1}: ${measurement.foreignCores.toFixed(2)} cores`);
             log(`  other processes used ${measurement.foreignCores.toFixed(2)} cores meanwhile; measuring again`);
             await sleep(1000);
-            measurement = await load(urls[server.id], scenario.body, connections, DURATION_S, procs[server.id].pid, accountPids);
+            measurement = await measure();
           }
           checkFatal();
-          row[server.id].rounds.push(measurement);
+          rows.get(scenario)![server.id]!.rounds.push(measurement);
         }
       }
-      for (const server of SERVERS) {
-        const cell = row[server.id];
-        cell.rps = median(cell.rounds.map((m) => m.rps));
-        cell.p50 = median(cell.rounds.map((m) => m.p50));
-        cell.p99 = median(cell.rounds.map((m) => m.p99));
-        cell.peakRssMb = Math.max(...cell.rounds.map((m) => m.peakRssMb));
-        cell.cpuUs = median(cell.rounds.map((m) => m.serverCpuUs));
+      for (const [scenario, row] of rows) {
+        for (const cell of Object.values(row)) {
+          cell.rps = median(cell.rounds.map((m) => m.rps));
+          cell.p50 = median(cell.rounds.map((m) => m.p50));
+          cell.p99 = median(cell.rounds.map((m) => m.p99));
+          cell.peakRssMb = Math.max(...cell.rounds.map((m) => m.peakRssMb));
+          cell.cpuUs = median(cell.rounds.map((m) => m.serverCpuUs));
+        }
+        grid[`${scenario.key}@${connections}`] = row;
       }
-      grid[`${scenario.key}@${connections}`] = row;
     }
   }
-  const peakUnderLoad = (id: ServerId): number => Math.max(...Object.values(grid).map((row) => row[id].peakRssMb));
-  const lifetimePeakMb: Record<ServerId, number> = {
-    a: (procStatus(procs.a.pid)?.hwmKb ?? Number.NaN) / 1024,
-    b: (procStatus(procs.b.pid)?.hwmKb ?? Number.NaN) / 1024,
-    c: (procStatus(procs.c.pid)?.hwmKb ?? Number.NaN) / 1024,
-  };
+  const peakUnderLoad = (id: ServerId): number => Math.max(...Object.values(grid).map((row) => row[id]?.peakRssMb ?? 0));
+  const lifetimePeakMb = perServer((id) => (procStatus(procs[id].pid)?.hwmKb ?? Number.NaN) / 1024);
   for (const server of SERVERS) await stopChild(procs[server.id]);
 
   // stdio, with the HTTP servers gone (the upstream stays).
@@ -879,15 +1035,21 @@ async function main(): Promise<number> {
   const floorSequential = { p50: median(seqFloor.map((r) => r.p50)), p99: median(seqFloor.map((r) => r.p99)), rounds: seqFloor };
   await stopChild(upstream);
 
-  // Targets (issue #6 §2), as ratios of medians from this run.
-  const cell = (scenario: string, connections: number, id: ServerId): Cell => grid[`${scenario}@${connections}`]![id];
+  // Targets (issue #6 §2, issue #12 item 6), as medians of per-round ratios from this run.
+  const cell = (scenario: string, connections: number, id: ServerId): Cell => grid[`${scenario}@${connections}`]![id]!;
   const targets: Target[] = [];
-  for (const scenario of SCENARIOS.filter((s) => s.isCall)) {
+  for (const scenario of SCENARIOS.filter((s) => s.isCall && !s.modern)) {
     const row = grid[`${scenario.key}@32`]!;
-    const rb = ratios(row, "b").rps;
-    const rc = ratios(row, "c").rps;
-    targets.push({ name: `HTTP ${scenario.label} req/s @32, ours/(b)`, figure: fmt.ratio(rb), goal: ">= 0.85x", pass: rb >= 0.85 });
-    targets.push({ name: `HTTP ${scenario.label} req/s @32, ours/(c)`, figure: fmt.ratio(rc), goal: ">= 20x", pass: rc >= 20 });
+    for (const [other, goal] of [["d", 0.7], ["b", 2], ["c", 20]] as const) {
+      const r = ratios(row.a!, row[other]!).rps;
+      targets.push({ name: `HTTP ${scenario.label} req/s @32, ours/(${other})`, figure: fmt.ratio(r), goal: `>= ${goal}x`, pass: r >= goal });
+    }
+  }
+  {
+    const name = `HTTP tools/call message_get req/s @32, ours ${MODERN_VERSION}/legacy`;
+    const modern = grid["message_get_2026@32"];
+    const r = modern === undefined ? Number.NaN : ratios(modern.a!, cell("message_get", 32, "a")).rps;
+    targets.push({ name, figure: modern === undefined ? "skipped (BENCH_SKIP_MODERN)" : fmt.ratio(r), goal: ">= 0.95x", pass: modern === undefined ? undefined : r >= 0.95 });
   }
   const listP50 = cell("tools_list", 1, "a").p50;
   targets.push({ name: "HTTP tools/list p50 @1, ours", figure: `${fmt.ms(listP50)} ms`, goal: "<= 1 ms", pass: listP50 <= 1 });
@@ -908,7 +1070,10 @@ async function main(): Promise<number> {
   out.push(
     `pilot-status-mcp bench: node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model.trim() ?? "?"}), ${ROUNDS} rounds x ${DURATION_S} s per figure, medians (ratios: median of per-round ratios)`,
   );
-  out.push("(a) ours = node dist/pilot-status-mcp.mjs http; (b) express+undici forwarder (bench/reference-forwarder.ts); (c) SDK stateless example (bench/sdk-example.ts)");
+  out.push(
+    "(a) ours = node dist/pilot-status-mcp.mjs http; (b) express+undici forwarder (bench/reference-forwarder.ts); (c) SDK stateless example (bench/sdk-example.ts);",
+  );
+  out.push(`(d) floor = node:http+undici, no validation (bench/floor-forwarder.ts); ${MODERN_VERSION}: only ours speaks it, (d) runs it as legacy (context)`);
   out.push("latency = client-side, per response; peak RSS = highest VmHWM of the server process during the measured rounds;");
   out.push("CPU us/req = the server process's CPU time (all threads) per answered request: the figure least moved by noise");
   out.push("");
@@ -916,7 +1081,7 @@ async function main(): Promise<number> {
   out.push(
     `idle RSS after start-up (MB): ${SERVERS.map((s) => `${s.label} ${fmt.mb(idleRssMb[s.id])}`).join(", ")}; peak under load: ${SERVERS.map((s) => `${s.label} ${fmt.mb(peakUnderLoad(s.id))}`).join(", ")}`,
   );
-  const allForeign = Object.values(grid).flatMap((row) => SERVERS.flatMap((s) => row[s.id].rounds.map((m) => m.foreignCores)));
+  const allForeign = Object.values(grid).flatMap((row) => Object.values(row).flatMap((c) => c.rounds.map((m) => m.foreignCores)));
   out.push(
     `noise: other processes used ${foreignAtStart.toFixed(2)} cores before the start, median ${median(allForeign).toFixed(2)} / max ${Math.max(...allForeign).toFixed(2)} cores during kept measurements; ${noisy.length} measurement(s) retaken, ${(quietWaitedMs / 1000).toFixed(0)} s waited for quiet (limit ${FOREIGN_LIMIT_CORES} cores)`,
   );
@@ -930,9 +1095,11 @@ async function main(): Promise<number> {
     `  floor, the same calls through a bare line-to-undici forwarder (bench/stdio-floor.ts): p50 ${fmt.ms(floorSequential.p50)} ms, p99 ${fmt.ms(floorSequential.p99)} ms; ours/floor p50 ${fmt.ratio(sequential.p50 / floorSequential.p50)}`,
   );
   out.push("");
-  out.push(SMOKE ? "targets (issue #6): not judged on a smoke run (run `npm run bench` for figures)" : "targets (issue #6)");
+  out.push(SMOKE ? "targets (issues #6, #12): not judged on a smoke run (run `npm run bench` for figures)" : "targets (issues #6, #12)");
   const nameWidth = Math.max(...targets.map((t) => t.name.length)) + 2;
-  for (const t of targets) out.push(`  ${pad(t.name, nameWidth)}${pad(t.figure, 28)}${pad(t.goal, 11)}${SMOKE ? "-" : t.pass ? "pass" : "short"}`);
+  for (const t of targets) {
+    out.push(`  ${pad(t.name, nameWidth)}${pad(t.figure, 28)}${pad(t.goal, 11)}${SMOKE || t.pass === undefined ? "-" : t.pass ? "pass" : "short"}`);
+  }
   out.push("");
   const elapsedS = (performance.now() - benchStarted) / 1000;
   const resultsFile = path.join(RESULTS_DIR, SMOKE ? "smoke.json" : "latest.json");
@@ -948,23 +1115,30 @@ async function main(): Promise<number> {
       loadavgAtEnd: os.loadavg(),
       gitCommit: readGitHead(),
     },
-    settings: { smoke: SMOKE, durationS: DURATION_S, rounds: ROUNDS, warmupS: WARMUP_S, connections: CONNECTIONS, stdioSpawns: STDIO_SPAWNS, stdioCalls: STDIO_CALLS },
+    settings: {
+      smoke: SMOKE,
+      skipModern: SKIP_MODERN,
+      durationS: DURATION_S,
+      rounds: ROUNDS,
+      warmupS: WARMUP_S,
+      connections: CONNECTIONS,
+      stdioSpawns: STDIO_SPAWNS,
+      stdioCalls: STDIO_CALLS,
+    },
+    scenarios: SCENARIOS.map((s) => ({ key: s.key, label: s.label, servers: s.servers, headers: s.headers, body: s.body })),
     servers: Object.fromEntries(SERVERS.map((s) => [s.id, { label: s.label, idleRssMb: idleRssMb[s.id], peakUnderLoadMb: peakUnderLoad(s.id), lifetimePeakMb: lifetimePeakMb[s.id] }])),
     http: Object.fromEntries(
-      Object.entries(grid).map(([key, row]) => [
-        key,
-        {
-          ...Object.fromEntries(SERVERS.map((s) => [s.id, row[s.id]])),
-          ratios: {
-            "ours/b": ratios(row, "b"),
-            "ours/c": ratios(row, "c"),
-          },
-        },
-      ]),
+      SCENARIOS.flatMap((scenario) =>
+        CONNECTIONS.map((connections) => {
+          const key = `${scenario.key}@${connections}`;
+          const lines = ratioLines(grid, scenario, connections);
+          return [key, { ...grid[key], ratios: Object.fromEntries(lines.map((line) => [line.key, line.ratios])) }];
+        }),
+      ),
     ),
     noise: { foreignCoresAtStart: foreignAtStart, retaken: noisy, limitCores: FOREIGN_LIMIT_CORES, waitedForQuietMs: quietWaitedMs },
     stdio: { coldStartMs: { median: cold, all: coldStarts, nodeSpawnFloorMs: median(floors) }, sequential, floorSequential },
-    targets,
+    targets: targets.map((t) => ({ ...t, pass: t.pass ?? null })),
     elapsedS,
   };
   mkdirSync(RESULTS_DIR, { recursive: true });
@@ -988,7 +1162,7 @@ function readGitHead(): string | undefined {
 }
 
 // Whatever happens, the bench ends: a watchdog well past the planned time.
-const plannedS = SCENARIOS.length * CONNECTIONS.length * SERVERS.length * ROUNDS * (DURATION_S + 1) + 9 * (WARMUP_S + 1) + 120;
+const plannedS = JOB_COUNT * CONNECTIONS.length * ROUNDS * (DURATION_S + 1) + JOB_COUNT * (WARMUP_S + 1) + 120;
 const watchdog = setTimeout(() => {
   process.stderr.write(`bench: still running after ${Math.round(plannedS * 2)} s; giving up\n`);
   killAllNow();
@@ -1001,9 +1175,12 @@ main()
     killAllNow();
     process.exitCode = code;
   })
-  .catch((error: unknown) => {
+  .catch(async (error: unknown) => {
     clearTimeout(watchdog);
     process.stderr.write(`bench: FAILED: ${error instanceof Error ? error.message : String(error)}\n`);
+    // A failed load is often a server that died: give its exit a moment to land, then say so, with its stderr.
+    await sleep(200);
+    if (fatalError !== undefined && fatalError !== error) process.stderr.write(`bench: meanwhile: ${fatalError.message}\n`);
     killAllNow();
     process.exit(1);
   });
