@@ -3,6 +3,7 @@ import { TOOL_SPECS } from "../src/catalogue/tools.generated.js";
 import { modernResultJson } from "../src/mcp/answers.js";
 import { LEGACY_PROTOCOL_VERSIONS, SUPPORTED_PROTOCOL_VERSIONS, eraOf, modernMetaProblem, unsupportedVersion } from "../src/mcp/eras.js";
 import { prepareCatalogue } from "../src/registry/registry.js";
+import { serialisedSuccess } from "../src/forward/result.js";
 import { SUPPORTED_PROTOCOL_VERSIONS as SDK_VERSIONS } from "@modelcontextprotocol/sdk/types.js";
 
 // The protocol module alone: which era a message belongs to, what a modern _meta needs, how results are dressed.
@@ -68,5 +69,19 @@ describe("JSON-string arguments", () => {
     // templates_create.body is a string or an object: a string there is a string.
     expect(picked).not.toContain("templates_create.body");
     expect(picked.some((name) => name.endsWith(".text") || name.endsWith(".messageId"))).toBe(false);
+  });
+});
+
+describe("a success result serialised in one pass", () => {
+  it.each([
+    ["an object", { id: "msg_1", text: "olá \u2028 \"quoted\"", n: 1.5 }, {}],
+    ["an array (wrapped as items)", [{ id: 1 }, { id: 2 }], {}],
+    ["a primitive (wrapped as value)", "plain", {}],
+    ["a page with more to come (a second content item)", { page: 1, totalPages: 3, data: [1, 2] }, {}],
+    ["a full calls page (a before hint)", { calls: [{ createdAt: "2026-01-01T00:00:00Z" }] }, { limit: 1 }],
+    ["an answer over the cap (cut, serialised the usual way)", { items: Array.from({ length: 500 }, (_, i) => ({ i, pad: "x".repeat(20) })) }, {}],
+  ])("%s: the JSON is exactly JSON.stringify(result)", (_label, value, args) => {
+    const { result, json } = serialisedSuccess(value, 5_000, args);
+    expect(json).toBe(JSON.stringify(result));
   });
 });

@@ -6,7 +6,7 @@ import { UpstreamFailure, type UpstreamClient } from "../upstream/client.js";
 import type { Credentials } from "../upstream/credentials.js";
 import { UNAUTHORIZED_TEXT, clientErrorText, unavailableText } from "./errors.js";
 import { ArgumentValueError, buildUpstreamRequest } from "./request.js";
-import { successResult, textResult } from "./result.js";
+import { serialisedSuccess, textResult } from "./result.js";
 import type { CallToolResult } from "./types.js";
 
 export interface CallContext {
@@ -21,6 +21,8 @@ export interface ToolOutcome {
   readonly result: CallToolResult;
   /** The API answered 401: HTTP turns this into a challenge so the client signs in again. */
   readonly unauthorized: boolean;
+  /** JSON.stringify(result), when it was made along the way (a success under the size cap). */
+  readonly json?: string;
 }
 
 function issuePath(path: readonly PropertyKey[]): string {
@@ -177,7 +179,8 @@ function mapResponse(
     }
     // calls_list pages with limit/before; the API's default limit counts when the caller gave none.
     const limit = args.limit ?? tool.defaultLimit;
-    return { result: successResult(value, ctx.maxResultChars, { ...args, limit }), unauthorized: false };
+    const { result, json } = serialisedSuccess(value, ctx.maxResultChars, { ...args, limit });
+    return { result, json, unauthorized: false };
   }
   if (status === 401) return { ...toolError(UNAUTHORIZED_TEXT), unauthorized: true };
   if (status >= 500 || status < 400) {

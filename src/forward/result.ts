@@ -14,12 +14,27 @@ export function textResult(text: string, isError = false): CallToolResult {
 const PAGINATION_HINT =
   "Narrow the request (a smaller pageSize or limit, a date filter) or fetch the next page (page + 1, or before = the last item's createdAt).";
 
+/** A result together with its JSON, for the answers that can be serialised without a second pass. */
+export interface SerialisedResult {
+  readonly result: CallToolResult;
+  /** Exactly JSON.stringify(result). */
+  readonly json: string;
+}
+
 /**
  * The success result. Over the size cap, the longest list is cut so that the result still parses and still
  * matches the tool's output schema; the text says so. When no list can be cut small enough, the call fails
  * with a request to narrow it (docs/decisions.md #16).
  */
 export function successResult(value: unknown, maxChars: number, args: Readonly<Record<string, unknown>> = {}): CallToolResult {
+  return serialisedSuccess(value, maxChars, args).result;
+}
+
+/**
+ * successResult and its JSON. In the usual case (under the cap) the API's value is serialised once: that text is
+ * both the first content item and, as it stands, the structured content.
+ */
+export function serialisedSuccess(value: unknown, maxChars: number, args: Readonly<Record<string, unknown>> = {}): SerialisedResult {
   const structured = toStructured(value);
   const text = JSON.stringify(value);
   if (text.length <= maxChars) {
@@ -27,9 +42,15 @@ export function successResult(value: unknown, maxChars: number, args: Readonly<R
     const more = moreResultsHint(structured, args);
     const content: TextContent[] = [{ type: "text", text }];
     if (more !== undefined) content.push({ type: "text", text: more });
-    return { content, structuredContent: structured };
+    const structuredJson = structured === value ? text : Array.isArray(value) ? `{"items":${text}}` : `{"value":${text}}`;
+    const items = content.map((item) => `{"type":"text","text":${JSON.stringify(item.text)}}`).join(",");
+    return { result: { content, structuredContent: structured }, json: `{"content":[${items}],"structuredContent":${structuredJson}}` };
   }
+  const result = oversizedResult(value, structured, text.length, maxChars);
+  return { result, json: JSON.stringify(result) };
+}
 
+function oversizedResult(value: unknown, structured: Record<string, unknown>, length: number, maxChars: number): CallToolResult {
   const listKey = longestListKey(structured);
   if (listKey !== undefined) {
     const list = structured[listKey] as unknown[];
@@ -47,10 +68,7 @@ export function successResult(value: unknown, maxChars: number, args: Readonly<R
       };
     }
   }
-  return textResult(
-    `The result is too large (${text.length} characters; the limit is ${maxChars}). ${PAGINATION_HINT}`,
-    true,
-  );
+  return textResult(`The result is too large (${length} characters; the limit is ${maxChars}). ${PAGINATION_HINT}`, true);
 }
 
 /**

@@ -29,8 +29,8 @@ export interface MessageContext {
 }
 
 export interface HandleOutcome {
-  /** Serialised JSON-RPC response, or undefined for notifications and client responses. */
-  readonly body: ResponseBody | undefined;
+  /** The serialised JSON-RPC response (notifications and client responses get no outcome at all). */
+  readonly body: ResponseBody;
   /** Notifications to deliver before the response (an SSE stream over HTTP, lines over stdio). */
   readonly before?: readonly string[];
   /** The HTTP status the answer calls for: 2026-07-28 gives some errors 400 or 404. stdio ignores it. */
@@ -198,7 +198,7 @@ export class McpHandler {
       requestId: ctx.requestId,
       maxResultChars: this.deps.maxResultChars,
     });
-    const resultJson = JSON.stringify(outcome.result);
+    const resultJson = outcome.json ?? JSON.stringify(outcome.result);
     const body = resultResponse(id, request.era === "modern" ? modernResultJson(resultJson) : resultJson);
     return { body, status: 200, unauthorized: outcome.unauthorized };
   }

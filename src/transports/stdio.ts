@@ -86,7 +86,7 @@ export function serveStdio(options: StdioOptions): Promise<void> {
           return;
         }
         for (const before of outcome.before ?? []) write(before);
-        if (outcome.body !== undefined) write(outcome.body);
+        write(outcome.body);
       })
       .catch((error: unknown) => options.logger.error({ err: String(error) }, "stdio message failed"))
       .finally(() => {

@@ -237,7 +237,7 @@ function readCapped(body: Dispatcher.ResponseData["body"], maxBytes: number, rem
     });
     body.on("end", () => {
       clearTimeout(timer);
-      resolve(Buffer.concat(chunks, size).toString("utf8"));
+      resolve((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)).toString("utf8"));
     });
     body.on("error", fail);
   });

@@ -29,11 +29,16 @@ import {
  */
 
 const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
+function setHeaders(res: ServerResponse, headers: Readonly<Record<string, string>>): void {
+  for (const name in headers) res.setHeader(name, headers[name]!);
+}
 
 /** Plain Node writes: one string, or the precomputed byte chunks of a large answer. */
-function send(res: ServerResponse, status: number, body: ResponseBody, headers: Readonly<Record<string, string>> = {}): void {
+function send(res: ServerResponse, status: number, body: ResponseBody, headers: Readonly<Record<string, string>>): void {
   res.statusCode = status;
-  for (const name in headers) res.setHeader(name, headers[name]!);
+  setHeaders(res, headers);
   res.setHeader("content-type", JSON_CONTENT_TYPE);
   res.setHeader("content-length", byteLength(body));
   if (typeof body === "string") {
@@ -51,7 +56,7 @@ function sendRefusal(res: ServerResponse, refusal: Refusal, cors: Readonly<Recor
 /** Notifications first, then the response, as one SSE stream (only subscriptions/listen answers this way). */
 function sendStream(res: ServerResponse, messages: readonly string[], body: ResponseBody, cors: Readonly<Record<string, string>>): void {
   res.statusCode = 200;
-  for (const name in cors) res.setHeader(name, cors[name]!);
+  setHeaders(res, cors);
   res.setHeader("content-type", "text/event-stream");
   res.setHeader("cache-control", "no-cache");
   res.setHeader("x-accel-buffering", "no"); // nginx: deliver events as they come
@@ -67,7 +72,7 @@ export function createMcpEndpoint(app: App, challenge: string, invalidTokenChall
   const originAllowed = originMatcher(config.allowedOrigins);
   const fallback: Credentials | undefined = config.apiKey === undefined ? undefined : { apiKey: config.apiKey, apiKeyId: config.apiKeyId };
 
-  async function post(req: IncomingMessage, res: ServerResponse, requestId: string, cors: Record<string, string>): Promise<void> {
+  async function post(req: IncomingMessage, res: ServerResponse, requestId: string, cors: Readonly<Record<string, string>>): Promise<void> {
     const { headers } = req;
     const early = checkMediaType(headers) ?? checkAccept(headers);
     if (early !== undefined) return sendRefusal(res, early, cors);
@@ -79,7 +84,7 @@ export function createMcpEndpoint(app: App, challenge: string, invalidTokenChall
     if (message instanceof Refusal) return sendRefusal(res, message, cors);
 
     const parsed = handler.parse(message);
-    if (parsed.kind === "refused") return send(res, parsed.outcome.status, parsed.outcome.body!, cors);
+    if (parsed.kind === "refused") return send(res, parsed.outcome.status, parsed.outcome.body, cors);
     const request = parsed.kind === "request" ? parsed.request : undefined;
     // Notifications: only the legacy version header is defined for them (2026-07-28 defines none).
     const badHeaders =
@@ -94,27 +99,27 @@ export function createMcpEndpoint(app: App, challenge: string, invalidTokenChall
     if (request === undefined) {
       // A notification or a client's response: accepted, nothing to answer.
       res.statusCode = 202;
-      for (const name in cors) res.setHeader(name, cors[name]!);
+      setHeaders(res, cors);
       res.end();
       return;
     }
 
     const outcome: HandleOutcome = await handler.dispatch(request, { credentials, surface, requestId });
     if (outcome.unauthorized) return sendRefusal(res, invalidTokenChallenge(request.id, invalidTokenChallengeValue), cors);
-    if (outcome.before === undefined) return send(res, outcome.status, outcome.body!, cors);
+    if (outcome.before === undefined) return send(res, outcome.status, outcome.body, cors);
     if (!acceptsEventStream(headers)) {
       return sendRefusal(res, refuse(406, TRANSPORT_ERROR, `Not Acceptable: ${request.method} answers as a text/event-stream`, request.id), cors);
     }
-    sendStream(res, outcome.before, outcome.body!, cors);
+    sendStream(res, outcome.before, outcome.body, cors);
   }
 
   return (req, res, requestId) => {
     const guard = checkHostAndOrigin(req.headers, hostAllowed, originAllowed);
-    if (guard !== undefined) return sendRefusal(res, guard, {});
+    if (guard !== undefined) return sendRefusal(res, guard, NO_HEADERS);
     const cors = corsHeaders(req.headers.origin);
     if (req.method === "OPTIONS") {
       res.statusCode = 204;
-      for (const name in cors) res.setHeader(name, cors[name]!);
+      setHeaders(res, cors);
       res.setHeader("access-control-allow-methods", "POST, OPTIONS");
       res.setHeader("access-control-allow-headers", CORS_ALLOW_HEADERS);
       res.setHeader("access-control-max-age", "600");

@@ -52,9 +52,11 @@ export function checkHostAndOrigin(
   return undefined;
 }
 
+const NO_CORS: Readonly<Record<string, string>> = Object.freeze({});
+
 /** What a browser needs to read our answers; only for an Origin the allow-list accepted. */
-export function corsHeaders(origin: string | undefined): Record<string, string> {
-  if (origin === undefined) return {};
+export function corsHeaders(origin: string | undefined): Readonly<Record<string, string>> {
+  if (origin === undefined) return NO_CORS; // most callers (servers, CLIs) send no Origin: nothing to allocate
   return {
     "access-control-allow-origin": origin,
     "access-control-expose-headers": "www-authenticate, x-request-id, mcp-protocol-version",
@@ -159,7 +161,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 
     };
     req.on("data", onData);
     req.on("end", () => {
-      if (size <= limit) resolve(Buffer.concat(chunks, size));
+      if (size <= limit) resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     });
     req.on("error", reject);
   });
