@@ -69,6 +69,11 @@ const EnvSchema = z.object({
     z.enum(["stdio", "http"], { message: "must be stdio or http" }).default("stdio"),
   ),
   PORT: integerSetting(8787, 0, 65535),
+  // Unset = no metrics listener at all (docs/decisions.md #33): the metrics never share the public port.
+  METRICS_PORT: z.preprocess(
+    blankToUndefined,
+    z.coerce.number({ message: "must be a whole number" }).int("must be a whole number").min(1).max(65535).optional(),
+  ),
   HOST: z.preprocess(blankToUndefined, z.string().default("0.0.0.0")),
   LOG_LEVEL: z.preprocess(
     (value) => (typeof value === "string" ? blankToUndefined(value.toLowerCase()) : value),
@@ -95,6 +100,7 @@ export interface Config {
   readonly authServerUrl: string;
   readonly transport: "stdio" | "http";
   readonly port: number;
+  readonly metricsPort: number | undefined;
   readonly host: string;
   readonly logLevel: LogLevel;
   readonly timeoutMs: number;
@@ -139,6 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     authServerUrl: e.PILOT_STATUS_AUTH_SERVER_URL,
     transport: e.MCP_TRANSPORT,
     port: e.PORT,
+    metricsPort: e.METRICS_PORT,
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
     timeoutMs: e.PILOT_STATUS_TIMEOUT_MS,
