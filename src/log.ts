@@ -1,5 +1,6 @@
 import { pino, type Logger } from "pino";
 import type { LogLevel } from "./config.js";
+import type { Credentials } from "./upstream/credentials.js";
 
 export type { Logger };
 
@@ -7,9 +8,66 @@ export type { Logger };
 const PS_KEY = /\bps_[A-Za-z0-9_-]+/g;
 const BEARER = /\b(Bearer)\s+[A-Za-z0-9._~+/=-]+/gi;
 
-/** Removes credentials from free text before it is logged or shown to a model. */
+/** Removes anything shaped like a credential from free text before it is logged or shown to a model. */
 export function scrubSecrets(text: string): string {
   return text.replace(PS_KEY, "ps_[REDACTED]").replace(BEARER, "$1 [REDACTED]");
+}
+
+export const REDACTED = "[REDACTED]";
+
+/**
+ * Values shorter than this are not scrubbed by value: no key, key id or token is this short, and replacing a
+ * three-letter string everywhere would garble the text it is removed from (docs/decisions.md #35).
+ */
+const MIN_SECRET_LENGTH = 4;
+
+/**
+ * The secret strings of one request's credentials, in every form an echo can take: as sent, JSON-escaped,
+ * with `/` escaped, and percent-encoded. Longest first, so a token is removed before a value it contains.
+ */
+export function secretValues(credentials: Credentials | undefined): readonly string[] {
+  if (credentials === undefined) return [];
+  const raw: string[] = [];
+  if (credentials.apiKey !== undefined) raw.push(credentials.apiKey);
+  if (credentials.apiKeyId !== undefined) raw.push(credentials.apiKeyId);
+  if (credentials.authorization !== undefined) {
+    raw.push(credentials.authorization);
+    const token = /^\S+\s+(.+)$/.exec(credentials.authorization)?.[1];
+    if (token !== undefined) raw.push(token);
+  }
+  const forms = new Set<string>();
+  for (const value of raw) {
+    if (value.length < MIN_SECRET_LENGTH) continue;
+    const json = JSON.stringify(value).slice(1, -1);
+    forms.add(value).add(json).add(json.replaceAll("/", "\\/")).add(encodeURIComponent(value));
+  }
+  return [...forms].sort((a, b) => b.length - a.length);
+}
+
+/** True when the text holds any of the values (a cheap check before a rewrite). */
+export function containsAny(text: string, values: readonly string[]): boolean {
+  for (const value of values) if (text.includes(value)) return true;
+  return false;
+}
+
+/**
+ * Replaces every value (see secretValues) wherever it stands, whatever surrounds it, then anything shaped like a
+ * key or a bearer token: the one scrubber for text that leaves the process.
+ */
+export function scrubCredentials(text: string, values: readonly string[]): string {
+  let out = text;
+  for (const value of values) if (out.includes(value)) out = out.replaceAll(value, REDACTED);
+  return scrubSecrets(out);
+}
+
+/**
+ * Digit runs long enough to be a phone number (7 digits or more, with the usual separators), masked in what the
+ * log keeps of an upstream message: a log is read by more people than the account's owner.
+ */
+const PHONE_LIKE = /\+?\d(?:[\s().-]{0,2}\d){6,}/g;
+
+export function maskPhoneNumbers(text: string): string {
+  return text.replace(PHONE_LIKE, "[number]");
 }
 
 /**
@@ -43,4 +101,10 @@ export function createLogger(level: LogLevel, destination: NodeJS.WritableStream
     },
     stream,
   );
+}
+
+/** An error (with its stack when it has one) as a log field: scrubbed by value and by pattern, and capped. */
+export function errorForLog(error: unknown, credentials?: Credentials): string {
+  const text = String((error as Error | undefined)?.stack ?? error);
+  return scrubCredentials(text.length > 4000 ? `${text.slice(0, 4000)}…` : text, secretValues(credentials));
 }

@@ -19,6 +19,8 @@ export interface GeneratedTool {
   refine: string | undefined;
   annotations: ToolAnnotations;
   unconfirmed: boolean;
+  returnsSecrets: boolean;
+  untrustedText: string[][];
 }
 
 type Node = Record<string, unknown>;
@@ -296,6 +298,49 @@ function operationArguments(op: Node, pathItem: Node, resolver: RefResolver, whe
   return { args, hasBody };
 }
 
+/** The raw (uncleaned) schema of the first documented 2xx JSON answer. */
+function rawResponseSchema(op: Node, resolver: RefResolver, where: string): unknown {
+  const responses = op.responses;
+  if (!isNode(responses)) return undefined;
+  for (const code of Object.keys(responses).filter((c) => /^2\d\d$/.test(c)).sort()) {
+    const response = resolver.resolve(responses[code], `${where}.responses.${code}`);
+    const media = isNode(response.content) ? response.content["application/json"] : undefined;
+    if (isNode(media) && media.schema !== undefined) return media.schema;
+  }
+  return undefined;
+}
+
+/**
+ * Where the answer carries text written by WhatsApp contacts: the fields marked `x-untrusted-text: true`, as
+ * paths of property names with "*" for "every item of this array" (and for every value of a map).
+ */
+function untrustedTextPaths(node: unknown, resolver: RefResolver, where: string, path: string[] = []): string[][] {
+  if (node === undefined) return [];
+  const schema = resolver.resolve(node, where);
+  const marked = schema["x-untrusted-text"];
+  if (marked !== undefined && marked !== true) fail(where, "x-untrusted-text must be true");
+  const types = Array.isArray(schema.type) ? schema.type : [schema.type];
+  if (marked === true) {
+    if (!types.includes("string")) fail(where, "x-untrusted-text marks string fields only");
+    return [path];
+  }
+  const out: string[][] = [];
+  if (isNode(schema.properties)) {
+    for (const [name, child] of Object.entries(schema.properties)) {
+      out.push(...untrustedTextPaths(child, resolver, `${where}.${name}`, [...path, name]));
+    }
+  }
+  if (schema.items !== undefined) out.push(...untrustedTextPaths(schema.items, resolver, `${where}[]`, [...path, "*"]));
+  if (isNode(schema.additionalProperties)) {
+    out.push(...untrustedTextPaths(schema.additionalProperties, resolver, `${where}{}`, [...path, "*"]));
+  }
+  for (const key of ["oneOf", "anyOf", "allOf"] as const) {
+    const list = schema[key];
+    if (Array.isArray(list)) list.forEach((child, i) => out.push(...untrustedTextPaths(child, resolver, `${where}.${key}[${i}]`, path)));
+  }
+  return out;
+}
+
 function responseSchemaOf(op: Node, resolver: RefResolver, where: string): JsonSchema | undefined {
   const responses = op.responses;
   if (!isNode(responses)) fail(where, "responses missing");
@@ -379,10 +424,28 @@ export function buildCatalogue(document: Node): GeneratedTool[] {
         refine,
         annotations: deriveAnnotations(httpMethod, title.trim(), op["x-annotations"], where),
         unconfirmed: op["x-unconfirmed"] === true,
+        returnsSecrets: flag(op, "x-returns-secrets", where),
+        untrustedText: dedupePaths(untrustedTextPaths(rawResponseSchema(op, resolver, where), resolver, `${where}.response`)),
       });
     }
   }
   return tools.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+function flag(node: Node, key: string, where: string): boolean {
+  const value = node[key];
+  if (value !== undefined && typeof value !== "boolean") fail(where, `${key} must be a boolean`);
+  return value === true;
+}
+
+function dedupePaths(paths: string[][]): string[][] {
+  const seen = new Set<string>();
+  return paths.filter((p) => {
+    const key = JSON.stringify(p);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 function indent(text: string, spaces: number): string {
@@ -407,6 +470,8 @@ export function renderCatalogueModule(tools: readonly GeneratedTool[]): string {
       `refine: ${t.refine === undefined ? "undefined" : literal(t.refine)}`,
       `annotations: ${literal(t.annotations)}`,
       `unconfirmed: ${t.unconfirmed}`,
+      `returnsSecrets: ${t.returnsSecrets}`,
+      `untrustedText: ${literal(t.untrustedText)}`,
     ];
     return `  {\n    ${fields.join(",\n    ")},\n  }`;
   });

@@ -130,6 +130,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"Get Analytics Dashboard","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
     unconfirmed: false,
+    returnsSecrets: false,
+    untrustedText: [],
   },
   {
     name: "api_keys_list",
@@ -193,6 +195,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"List API Keys","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
     unconfirmed: false,
+    returnsSecrets: true,
+    untrustedText: [],
   },
   {
     name: "api_keys_regenerate_number",
@@ -238,6 +242,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"Regenerate Number API Key","readOnlyHint":false,"destructiveHint":true,"idempotentHint":false,"openWorldHint":true},
     unconfirmed: false,
+    returnsSecrets: true,
+    untrustedText: [],
   },
   {
     name: "billing_checkout",
@@ -331,6 +337,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: "amountForTopup",
     annotations: {"title":"Create Checkout Link","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
     unconfirmed: false,
+    returnsSecrets: false,
+    untrustedText: [],
   },
   {
     name: "branding_get",
@@ -417,6 +425,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"Get Branding","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
     unconfirmed: false,
+    returnsSecrets: false,
+    untrustedText: [],
   },
   {
     name: "branding_upsert",
@@ -570,6 +580,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"Update Branding","readOnlyHint":false,"destructiveHint":true,"idempotentHint":true,"openWorldHint":true},
     unconfirmed: false,
+    returnsSecrets: false,
+    untrustedText: [],
   },
   {
     name: "call_accept",
@@ -638,6 +650,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"Accept Call","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
     unconfirmed: false,
+    returnsSecrets: false,
+    untrustedText: [],
   },
   {
     name: "call_get",
@@ -801,6 +815,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"Get Call","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
     unconfirmed: false,
+    returnsSecrets: false,
+    untrustedText: [],
   },
   {
     name: "call_initiate",
@@ -881,6 +897,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"Start Call","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
     unconfirmed: false,
+    returnsSecrets: false,
+    untrustedText: [],
   },
   {
     name: "call_permission_get",
@@ -982,6 +1000,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"Get Call Permission","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
     unconfirmed: false,
+    returnsSecrets: false,
+    untrustedText: [],
   },
   {
     name: "call_permission_request",
@@ -1035,6 +1055,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"Request Call Permission","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
     unconfirmed: false,
+    returnsSecrets: false,
+    untrustedText: [],
   },
   {
     name: "call_reject",
@@ -1098,6 +1120,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"Reject Call","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
     unconfirmed: false,
+    returnsSecrets: false,
+    untrustedText: [],
   },
   {
     name: "call_settings_get",
@@ -1141,6 +1165,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"Get Call Settings","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
     unconfirmed: false,
+    returnsSecrets: false,
+    untrustedText: [],
   },
   {
     name: "call_settings_update",
@@ -1207,6 +1233,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"Update Call Settings","readOnlyHint":false,"destructiveHint":true,"idempotentHint":true,"openWorldHint":true},
     unconfirmed: false,
+    returnsSecrets: false,
+    untrustedText: [],
   },
   {
     name: "call_terminate",
@@ -1270,6 +1298,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"End Call","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
     unconfirmed: false,
+    returnsSecrets: false,
+    untrustedText: [],
   },
   {
     name: "calls_list",
@@ -1404,6 +1434,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"List Calls","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
     unconfirmed: false,
+    returnsSecrets: false,
+    untrustedText: [],
   },
   {
     name: "conversations_list",
@@ -1563,6 +1595,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"List Conversations","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
     unconfirmed: false,
+    returnsSecrets: false,
+    untrustedText: [["conversations","*","fromName"],["conversations","*","username"],["conversations","*","lastMessagePreview"]],
   },
   {
     name: "group_info",
@@ -1633,6 +1667,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"Get Group Info","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
     unconfirmed: false,
+    returnsSecrets: false,
+    untrustedText: [["subject"]],
   },
   {
     name: "group_invite",
@@ -1669,6 +1705,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"Get Group Invite Link","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
     unconfirmed: true,
+    returnsSecrets: false,
+    untrustedText: [],
   },
   {
     name: "group_participants_add",
@@ -1716,6 +1754,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"Add Group Participants","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
     unconfirmed: false,
+    returnsSecrets: false,
+    untrustedText: [],
   },
   {
     name: "group_participants_demote",
@@ -1763,6 +1803,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"Demote Group Admins","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
     unconfirmed: true,
+    returnsSecrets: false,
+    untrustedText: [],
   },
   {
     name: "group_participants_promote",
@@ -1810,6 +1852,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"Promote Group Participants","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
     unconfirmed: true,
+    returnsSecrets: false,
+    untrustedText: [],
   },
   {
     name: "group_participants_remove",
@@ -1857,6 +1901,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"Remove Group Participants","readOnlyHint":false,"destructiveHint":true,"idempotentHint":true,"openWorldHint":true},
     unconfirmed: true,
+    returnsSecrets: false,
+    untrustedText: [],
   },
   {
     name: "group_pin",
@@ -1904,6 +1950,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"Pin Group Message","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
     unconfirmed: true,
+    returnsSecrets: false,
+    untrustedText: [],
   },
   {
     name: "groups_create",
@@ -1987,6 +2035,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"Create Group","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
     unconfirmed: false,
+    returnsSecrets: false,
+    untrustedText: [],
   },
   {
     name: "groups_list",
@@ -2043,6 +2093,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"List Groups","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
     unconfirmed: false,
+    returnsSecrets: false,
+    untrustedText: [["groups","*","name"]],
   },
   {
     name: "media_get",
@@ -2120,6 +2172,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"Download Received Media","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
     unconfirmed: false,
+    returnsSecrets: false,
+    untrustedText: [["fileName"]],
   },
   {
     name: "message_get",
@@ -2271,6 +2325,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"Get Message Status","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
     unconfirmed: false,
+    returnsSecrets: false,
+    untrustedText: [],
   },
   {
     name: "messages_cancel",
@@ -2361,6 +2417,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"Cancel Scheduled Messages","readOnlyHint":false,"destructiveHint":true,"idempotentHint":true,"openWorldHint":true},
     unconfirmed: false,
+    returnsSecrets: false,
+    untrustedText: [],
   },
   {
     name: "messages_group",
@@ -2568,6 +2626,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"List Group Messages","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
     unconfirmed: false,
+    returnsSecrets: false,
+    untrustedText: [["messages","*","content"],["messages","*","fromName"],["messages","*","groupName"],["messages","*","media","fileName"]],
   },
   {
     name: "messages_send",
@@ -2725,6 +2785,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: "sendDestinationAndMode",
     annotations: {"title":"Send WhatsApp Message","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
     unconfirmed: false,
+    returnsSecrets: false,
+    untrustedText: [],
   },
   {
     name: "messages_unread",
@@ -2919,6 +2981,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"List Unread Messages","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
     unconfirmed: false,
+    returnsSecrets: false,
+    untrustedText: [["messages","*","content"],["messages","*","fromName"],["messages","*","media","fileName"]],
   },
   {
     name: "newsletters_list",
@@ -2975,6 +3039,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"List Channels","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
     unconfirmed: true,
+    returnsSecrets: false,
+    untrustedText: [["newsletters","*","name"]],
   },
   {
     name: "numbers_check",
@@ -3055,6 +3121,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: "numbersOrNumber",
     annotations: {"title":"Check Numbers on WhatsApp","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
     unconfirmed: false,
+    returnsSecrets: false,
+    untrustedText: [["results","*","name"]],
   },
   {
     name: "numbers_connect",
@@ -3115,6 +3183,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"Reconnect Number","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
     unconfirmed: false,
+    returnsSecrets: false,
+    untrustedText: [],
   },
   {
     name: "numbers_create",
@@ -3257,6 +3327,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"Create Number","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
     unconfirmed: false,
+    returnsSecrets: false,
+    untrustedText: [],
   },
   {
     name: "numbers_delete",
@@ -3301,6 +3373,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"Delete Number","readOnlyHint":false,"destructiveHint":true,"idempotentHint":true,"openWorldHint":true},
     unconfirmed: false,
+    returnsSecrets: false,
+    untrustedText: [],
   },
   {
     name: "numbers_get",
@@ -3470,6 +3544,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"Get Number","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
     unconfirmed: false,
+    returnsSecrets: false,
+    untrustedText: [],
   },
   {
     name: "numbers_list",
@@ -3562,6 +3638,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"List Numbers","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
     unconfirmed: false,
+    returnsSecrets: false,
+    untrustedText: [],
   },
   {
     name: "numbers_remote_pairing",
@@ -3822,6 +3900,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: "remotePairingNameNumber",
     annotations: {"title":"Create Remote Pairing Link","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
     unconfirmed: false,
+    returnsSecrets: false,
+    untrustedText: [],
   },
   {
     name: "numbers_status",
@@ -3883,6 +3963,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"Get Number Connection Status","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
     unconfirmed: false,
+    returnsSecrets: false,
+    untrustedText: [],
   },
   {
     name: "subscription_extra_numbers_add",
@@ -3961,6 +4043,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"Buy Extra Numbers","readOnlyHint":false,"destructiveHint":true,"idempotentHint":false,"openWorldHint":true},
     unconfirmed: false,
+    returnsSecrets: false,
+    untrustedText: [],
   },
   {
     name: "subscription_extra_numbers_get",
@@ -4072,6 +4156,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"Preview Extra Numbers Price","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
     unconfirmed: false,
+    returnsSecrets: false,
+    untrustedText: [],
   },
   {
     name: "templates_create",
@@ -4285,6 +4371,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"Create Template","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
     unconfirmed: false,
+    returnsSecrets: false,
+    untrustedText: [],
   },
   {
     name: "templates_delete",
@@ -4340,6 +4428,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"Delete Template","readOnlyHint":false,"destructiveHint":true,"idempotentHint":true,"openWorldHint":true},
     unconfirmed: false,
+    returnsSecrets: false,
+    untrustedText: [],
   },
   {
     name: "templates_get",
@@ -4470,6 +4560,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"Get Template","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
     unconfirmed: false,
+    returnsSecrets: false,
+    untrustedText: [],
   },
   {
     name: "templates_list",
@@ -4570,6 +4662,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"List Templates","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
     unconfirmed: false,
+    returnsSecrets: false,
+    untrustedText: [],
   },
   {
     name: "templates_update",
@@ -4745,6 +4839,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"Update Template","readOnlyHint":false,"destructiveHint":true,"idempotentHint":true,"openWorldHint":true},
     unconfirmed: false,
+    returnsSecrets: false,
+    untrustedText: [],
   },
   {
     name: "webhook_events",
@@ -4858,6 +4954,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"List Webhook Deliveries","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
     unconfirmed: false,
+    returnsSecrets: false,
+    untrustedText: [],
   },
   {
     name: "webhook_get",
@@ -5010,6 +5108,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"Get Webhook","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
     unconfirmed: false,
+    returnsSecrets: false,
+    untrustedText: [],
   },
   {
     name: "webhooks_create",
@@ -5197,6 +5297,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"Create Webhook","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
     unconfirmed: false,
+    returnsSecrets: false,
+    untrustedText: [],
   },
   {
     name: "webhooks_delete",
@@ -5232,6 +5334,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"Delete Webhook","readOnlyHint":false,"destructiveHint":true,"idempotentHint":true,"openWorldHint":true},
     unconfirmed: false,
+    returnsSecrets: false,
+    untrustedText: [],
   },
   {
     name: "webhooks_list",
@@ -5342,6 +5446,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"List Webhooks","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
     unconfirmed: false,
+    returnsSecrets: false,
+    untrustedText: [],
   },
   {
     name: "webhooks_update",
@@ -5538,5 +5644,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     refine: undefined,
     annotations: {"title":"Update Webhook","readOnlyHint":false,"destructiveHint":true,"idempotentHint":true,"openWorldHint":true},
     unconfirmed: false,
+    returnsSecrets: false,
+    untrustedText: [],
   },
 ];

@@ -58,4 +58,14 @@ export interface ToolSpec {
   readonly annotations: ToolAnnotations;
   /** Method or path is our best guess, not documented upstream. */
   readonly unconfirmed: boolean;
+  /**
+   * The tool exists to return API keys (`x-returns-secrets`): its answers pass on unchanged, never scrubbed
+   * (docs/decisions.md #9), and never reach the log.
+   */
+  readonly returnsSecrets: boolean;
+  /**
+   * Fields of the answer that hold text written by WhatsApp contacts (`x-untrusted-text` on the response schema),
+   * as property paths with "*" for every item of a list.
+   */
+  readonly untrustedText: readonly (readonly string[])[];
 }

@@ -1,4 +1,4 @@
-import { scrubSecrets } from "../log.js";
+import { maskPhoneNumbers, scrubCredentials } from "../log.js";
 import { retryAfterMs } from "../upstream/client.js";
 
 /**
@@ -47,8 +47,9 @@ const STATUS_HINTS: Readonly<Record<number, string>> = {
 
 const MAX_QUOTED = 500;
 
-export function quoteUntrusted(text: string, max = MAX_QUOTED): string {
-  const clean = scrubSecrets(text).replace(/\s+/g, " ").trim();
+/** Text the API wrote, for the model: scrubbed of the caller's credentials (secretValues), capped, quoted. */
+export function quoteUntrusted(text: string, secrets: readonly string[], max = MAX_QUOTED): string {
+  const clean = scrubCredentials(text, secrets).replace(/\s+/g, " ").trim();
   return JSON.stringify(clean.length > max ? `${clean.slice(0, max)}…` : clean);
 }
 
@@ -74,12 +75,12 @@ export function parseErrorBody(text: string): ApiErrorBody {
 }
 
 /** Text for a 4xx answer (401 has its own path; 5xx is "unavailable"). */
-export function clientErrorText(status: number, bodyText: string, retryAfter: string | undefined): string {
+export function clientErrorText(status: number, bodyText: string, retryAfter: string | undefined, secrets: readonly string[]): string {
   const body = parseErrorBody(bodyText);
   const code = body.code !== undefined && /^[A-Z0-9_]{1,64}$/.test(body.code) ? body.code : undefined;
   const lines = [`Pilot Status API error: HTTP ${status}${code ? ` ${code}` : ""}.`];
-  if (body.error !== undefined) lines.push(`API message (quoted): ${quoteUntrusted(body.error)}`);
-  if (body.details !== undefined) lines.push(`API details (quoted): ${quoteUntrusted(JSON.stringify(body.details), 1000)}`);
+  if (body.error !== undefined) lines.push(`API message (quoted): ${quoteUntrusted(body.error, secrets)}`);
+  if (body.details !== undefined) lines.push(`API details (quoted): ${quoteUntrusted(JSON.stringify(body.details), secrets, 1000)}`);
   if (status === 429) {
     const waitMs = retryAfterMs(retryAfter);
     const wait = waitMs === undefined ? undefined : Math.ceil(waitMs / 1000);
@@ -93,6 +94,30 @@ export function clientErrorText(status: number, bodyText: string, retryAfter: st
   const hint = (code && CODE_HINTS[code]) ?? STATUS_HINTS[status];
   if (hint) lines.push(`Hint: ${hint}`);
   return lines.join("\n");
+}
+
+const LOGGED_ERROR_CHARS = 200;
+
+/**
+ * What the log keeps of an upstream answer the model does not see (docs/decisions.md #32): the API's `code` and
+ * the start of its `error` text, scrubbed of credentials, of the call's own argument values and of anything that
+ * looks like a phone number. Never the body itself: it can quote the request, and the request is the user's.
+ */
+export function upstreamForLog(
+  bodyText: string,
+  secrets: readonly string[],
+  argumentValues: readonly string[],
+): { code?: string; error?: string; bodyChars: number } {
+  const body = parseErrorBody(bodyText);
+  const out: { code?: string; error?: string; bodyChars: number } = { bodyChars: bodyText.length };
+  if (body.code !== undefined && /^[A-Z0-9_]{1,64}$/.test(body.code)) out.code = body.code;
+  if (body.error !== undefined) {
+    let text = scrubCredentials(body.error, secrets);
+    for (const value of argumentValues) if (text.includes(value)) text = text.replaceAll(value, "[argument]");
+    text = maskPhoneNumbers(text).replace(/\s+/g, " ").trim();
+    out.error = text.length > LOGGED_ERROR_CHARS ? `${text.slice(0, LOGGED_ERROR_CHARS)}…` : text;
+  }
+  return out;
 }
 
 export function unavailableText(status?: number): string {

@@ -1,10 +1,10 @@
 import type { z } from "zod";
 import type { Logger } from "../log.js";
-import { scrubSecrets } from "../log.js";
+import { REDACTED, containsAny, maskPhoneNumbers, scrubCredentials, secretValues } from "../log.js";
 import type { PreparedTool } from "../registry/prepared.js";
 import { UpstreamFailure, type UpstreamClient } from "../upstream/client.js";
 import type { Credentials } from "../upstream/credentials.js";
-import { UNAUTHORIZED_TEXT, clientErrorText, unavailableText } from "./errors.js";
+import { UNAUTHORIZED_TEXT, clientErrorText, unavailableText, upstreamForLog } from "./errors.js";
 import { ArgumentValueError, buildUpstreamRequest } from "./request.js";
 import { serialisedSuccess, textResult } from "./result.js";
 import type { CallToolResult } from "./types.js";
@@ -123,6 +123,7 @@ export async function forwardToolCall(tool: PreparedTool, rawArgs: unknown, ctx:
 
   const started = performance.now();
   const log = { requestId: ctx.requestId, tool: tool.spec.name };
+  const secrets = secretValues(ctx.credentials);
   let response;
   try {
     response = await ctx.client.request(request, ctx.credentials);
@@ -130,7 +131,7 @@ export async function forwardToolCall(tool: PreparedTool, rawArgs: unknown, ctx:
     if (!(error instanceof UpstreamFailure)) throw error;
     const durationMs = Math.round(performance.now() - started);
     ctx.logger.warn(
-      { ...log, failure: error.kind, detail: scrubSecrets(error.detail), durationMs, attempts: error.attempts },
+      { ...log, failure: error.kind, detail: maskPhoneNumbers(scrubCredentials(error.detail, secrets)), durationMs, attempts: error.attempts },
       "tool call failed upstream",
     );
     return toolError(unavailableText());
@@ -140,19 +141,51 @@ export async function forwardToolCall(tool: PreparedTool, rawArgs: unknown, ctx:
     ctx.logger.info({ ...log, status: response.status, durationMs, attempts: response.attempts }, "tool call");
   }
   try {
-    return mapResponse(tool, parsed.data, response.status, response.text, response.retryAfter, ctx);
+    return mapResponse(tool, parsed.data, response.status, response.text, response.retryAfter, secrets, ctx);
   } catch (failure) {
     // JSON nested too deeply for JSON.stringify's recursion (or too long for a string): an answer we cannot pass
     // on is as unreadable as a non-JSON one (docs/decisions.md #17), and a tool error rather than a protocol error.
     if (!(failure instanceof RangeError)) throw failure;
-    ctx.logger.warn({ ...log, status: response.status, body: logSnippet(response.text), err: failure.message }, "upstream body cannot be passed on");
+    const upstream = upstreamForLog(response.text, secrets, argumentStrings(parsed.data));
+    ctx.logger.warn({ ...log, status: response.status, upstream, err: failure.message }, "upstream body cannot be passed on");
     return toolError(unavailableText(response.status));
   }
 }
 
-/** A short, scrubbed piece of an upstream body for the log (never for the model). */
-function logSnippet(text: string): string {
-  return scrubSecrets(text.slice(0, 300));
+const MIN_ARGUMENT_LOGGED = 4;
+
+/** The call's own string values (nested ones too), longest first: kept out of the log's quote of the API. */
+function argumentStrings(args: Readonly<Record<string, unknown>>): string[] {
+  const out = new Set<string>();
+  const pending: unknown[] = [args];
+  for (let node = pending.pop(); node !== undefined && out.size < 256; node = pending.pop()) {
+    if (typeof node === "string") {
+      if (node.length >= MIN_ARGUMENT_LOGGED) out.add(node);
+    } else if (typeof node === "object" && node !== null) {
+      pending.push(...(Array.isArray(node) ? node : Object.values(node)));
+    }
+  }
+  return [...out].sort((a, b) => b.length - a.length);
+}
+
+/**
+ * A parsed success answer with every credential value (secretValues) replaced in its strings and keys. Only
+ * called when the raw text holds one of them, or a \u escape that could spell one.
+ */
+function withoutSecrets(value: unknown, secrets: readonly string[]): unknown {
+  const clean = (text: string): string => {
+    let out = text;
+    for (const secret of secrets) if (out.includes(secret)) out = out.replaceAll(secret, REDACTED);
+    return out;
+  };
+  if (typeof value === "string") return clean(value);
+  if (Array.isArray(value)) return value.map((item) => withoutSecrets(item, secrets));
+  if (typeof value === "object" && value !== null) {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) out[clean(key)] = withoutSecrets(item, secrets);
+    return out;
+  }
+  return value;
 }
 
 function mapResponse(
@@ -161,6 +194,7 @@ function mapResponse(
   status: number,
   text: string,
   retryAfter: string | undefined,
+  secrets: readonly string[],
   ctx: CallContext,
 ): ToolOutcome {
   if (status >= 200 && status < 300) {
@@ -174,8 +208,13 @@ function mapResponse(
     try {
       value = JSON.parse(text);
     } catch {
-      ctx.logger.warn({ requestId: ctx.requestId, status, body: logSnippet(text) }, "upstream success body is not JSON");
+      const upstream = { bodyChars: text.length };
+      ctx.logger.warn({ requestId: ctx.requestId, tool: tool.spec.name, status, upstream }, "upstream success body is not JSON");
       return toolError(unavailableText(status));
+    }
+    // The API may echo the caller's credentials; only the key tools exist to return keys (docs/decisions.md #9).
+    if (!tool.spec.returnsSecrets && secrets.length > 0 && (containsAny(text, secrets) || text.includes("\\u"))) {
+      value = withoutSecrets(value, secrets);
     }
     // calls_list pages with limit/before; the API's default limit counts when the caller gave none.
     const limit = args.limit ?? tool.defaultLimit;
@@ -185,8 +224,9 @@ function mapResponse(
   if (status === 401) return { ...toolError(UNAUTHORIZED_TEXT), unauthorized: true };
   if (status >= 500 || status < 400) {
     // The model gets "unavailable"; what the API said goes to the operator's log only.
-    ctx.logger.warn({ requestId: ctx.requestId, tool: tool.spec.name, status, body: logSnippet(text) }, "upstream unavailable");
+    const upstream = upstreamForLog(text, secrets, argumentStrings(args));
+    ctx.logger.warn({ requestId: ctx.requestId, tool: tool.spec.name, status, upstream }, "upstream unavailable");
     return toolError(unavailableText(status));
   }
-  return toolError(clientErrorText(status, text, retryAfter));
+  return toolError(clientErrorText(status, text, retryAfter, secrets));
 }

@@ -1,5 +1,5 @@
 import { forwardToolCall } from "../forward/forward.js";
-import type { Logger } from "../log.js";
+import { errorForLog, type Logger } from "../log.js";
 import type { Surface } from "../registry/registry.js";
 import type { UpstreamClient } from "../upstream/client.js";
 import type { Credentials } from "../upstream/credentials.js";
@@ -167,7 +167,7 @@ export class McpHandler {
     try {
       return await method(request, ctx);
     } catch (error) {
-      this.deps.logger.error({ requestId: ctx.requestId, method: request.method, err: String((error as Error)?.stack ?? error) }, "internal error");
+      this.deps.logger.error({ requestId: ctx.requestId, method: request.method, err: errorForLog(error, ctx.credentials) }, "internal error");
       return answer(errorResponse(request.id, JSONRPC_INTERNAL_ERROR, "Internal error"));
     }
   }

@@ -1,4 +1,4 @@
-import type { Logger } from "../log.js";
+import { errorForLog, type Logger } from "../log.js";
 import type { McpHandler } from "../mcp/handler.js";
 import { JSONRPC_PARSE_ERROR, errorResponse, isObject, validId, type ResponseBody } from "../mcp/protocol.js";
 import type { Surface } from "../registry/registry.js";
@@ -88,7 +88,7 @@ export function serveStdio(options: StdioOptions): Promise<void> {
         for (const before of outcome.before ?? []) write(before);
         write(outcome.body);
       })
-      .catch((error: unknown) => options.logger.error({ err: String(error) }, "stdio message failed"))
+      .catch((error: unknown) => options.logger.error({ err: errorForLog(error) }, "stdio message failed"))
       .finally(() => {
         pending.delete(task);
         if (entry !== undefined && inFlight.get(entry.id) === entry) inFlight.delete(entry.id);

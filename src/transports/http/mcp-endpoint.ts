@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { App } from "../../app.js";
 import type { HandleOutcome } from "../../mcp/handler.js";
+import { errorForLog } from "../../log.js";
 import { JSONRPC_INTERNAL_ERROR, TRANSPORT_ERROR, byteLength, errorResponse, type ResponseBody } from "../../mcp/protocol.js";
 import type { Credentials } from "../../upstream/credentials.js";
 import { hostMatcher, originMatcher } from "./guards.js";
@@ -134,7 +135,7 @@ export function createMcpEndpoint(app: App, challenge: string, invalidTokenChall
     }
     post(req, res, requestId, cors).catch((error: unknown) => {
       // Last resort: the process never crashes on a request, and never on a client going away.
-      logger.error({ requestId, err: String((error as Error)?.stack ?? error) }, "http request failed");
+      logger.error({ requestId, err: errorForLog(error) }, "http request failed");
       if (!res.headersSent) send(res, 500, errorResponse(undefined, JSONRPC_INTERNAL_ERROR, "Internal error"), cors);
       else res.end();
     });

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import express, { type Request, type Response } from "express";
 import type { App } from "../../app.js";
+import { errorForLog } from "../../log.js";
 import { JSONRPC_INTERNAL_ERROR, errorResponse } from "../../mcp/protocol.js";
 import { VERSION } from "../../version.js";
 import { DOCS_URL, serverCard } from "./discovery.js";
@@ -77,7 +78,7 @@ function createEdges(app: App, metadataUrl: string, drain: Drain): express.Expre
 
   // Last resort: an error inside express itself. The process never crashes on a request.
   web.use((error: unknown, _req: Request, res: Response, _next: express.NextFunction) => {
-    logger.error({ requestId: res.getHeader("x-request-id"), err: String(error) }, "http request failed");
+    logger.error({ requestId: res.getHeader("x-request-id"), err: errorForLog(error) }, "http request failed");
     if (!res.headersSent) res.status(500).type(JSON_TYPE).send(errorResponse(undefined, JSONRPC_INTERNAL_ERROR, "Internal error"));
     else res.end();
   });
