@@ -94,6 +94,42 @@ describe("5. body", () => {
     const declared = await readBody(incoming([], { "content-length": "101" }), 100);
     expect((declared as Refusal).status).toBe(413);
   });
+
+  it("reads an oversized body to its end before refusing it, keeping none of it", async () => {
+    let pulled = 0;
+    const chunks = function* () {
+      for (let i = 0; i < 50; i++) {
+        pulled++;
+        yield Buffer.alloc(1000, 120);
+      }
+    };
+    const req = Object.assign(Readable.from(chunks()), { headers: {} }) as unknown as IncomingMessage;
+    const refused = await readBody(req, 1500, { bytes: 1_000_000, ms: 5_000 });
+    expect((refused as Refusal).status).toBe(413);
+    expect(pulled).toBe(50); // the whole body was read (and dropped), so the client is no longer writing
+    const declared = Object.assign(Readable.from(chunks()), { headers: { "content-length": "50000" } }) as unknown as IncomingMessage;
+    pulled = 0;
+    expect(((await readBody(declared, 1500, { bytes: 1_000_000, ms: 5_000 })) as Refusal).status).toBe(413);
+    expect(pulled).toBe(50);
+  });
+
+  it("stops reading an oversized body past the drain bound (bytes or time)", async () => {
+    let pulled = 0;
+    const endless = function* () {
+      for (;;) {
+        pulled++;
+        yield Buffer.alloc(1000, 120);
+      }
+    };
+    const req = Object.assign(Readable.from(endless()), { headers: {} }) as unknown as IncomingMessage;
+    expect(((await readBody(req, 1500, { bytes: 10_000, ms: 5_000 })) as Refusal).status).toBe(413);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(pulled).toBeLessThan(40); // 11 chunks pass the bound; the stream's read-ahead adds a few, no more
+    const stalled = Object.assign(new Readable({ read() {} }), { headers: { "content-length": "999999" } }) as unknown as IncomingMessage;
+    const started = Date.now();
+    expect(((await readBody(stalled, 1500, { bytes: 10_000, ms: 50 })) as Refusal).status).toBe(413);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(45);
+  });
 });
 
 describe("6. parse", () => {

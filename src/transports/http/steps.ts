@@ -140,12 +140,30 @@ export function credentialsOrChallenge(headers: IncomingHttpHeaders, fallback: C
 
 // 5. Body ------------------------------------------------------------------------------------------------------
 
-/** The body, read up to `limit` bytes; past it a 413 that closes the connection. */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | Refusal> {
+/** How much of an oversized body is read and thrown away so that the client can read its 413. */
+export interface DrainBound {
+  readonly bytes: number;
+  readonly ms: number;
+}
+
+/**
+ * A client still writing a body (Node's fetch does not read an answer before it has sent everything) gets EPIPE,
+ * not the 413, when the server closes first. So the rest is read and discarded, chunk by chunk, up to 32 MiB or
+ * four times the limit (whichever is more) and 5 seconds; past that the server closes (docs/decisions.md #36).
+ */
+export function drainBoundFor(limit: number): DrainBound {
+  return { bytes: Math.max(4 * limit, 32 * 1024 * 1024), ms: 5_000 };
+}
+
+/**
+ * The body, read up to `limit` bytes. Past it (or when Content-Length says so), the rest is discarded up to the
+ * drain bound and the answer is a 413 that closes the connection; nothing past the limit is kept in memory.
+ */
+export function readBody(req: IncomingMessage, limit: number, bound: DrainBound = drainBoundFor(limit)): Promise<Buffer | Refusal> {
   const tooLarge = (): Refusal =>
     refuse(413, TRANSPORT_ERROR, `Payload Too Large: the limit is ${limit} bytes`, undefined, { connection: "close" });
   const declared = Number(req.headers["content-length"]);
-  if (Number.isFinite(declared) && declared > limit) return Promise.resolve(tooLarge());
+  if (Number.isFinite(declared) && declared > limit) return discardThenRefuse(req, 0, bound, tooLarge);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -156,14 +174,43 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 
         return;
       }
       req.off("data", onData);
-      req.resume(); // let the rest drain; the answer closes the connection
-      resolve(tooLarge());
+      req.off("end", onEnd);
+      req.off("error", reject);
+      chunks.length = 0;
+      resolve(discardThenRefuse(req, size, bound, tooLarge));
     };
+    const onEnd = (): void => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     req.on("data", onData);
-    req.on("end", () => {
-      if (size <= limit) resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-    });
+    req.on("end", onEnd);
     req.on("error", reject);
+  });
+}
+
+/** Reads and drops the rest of a refused body, then gives the refusal; past the bound, stops reading at once. */
+function discardThenRefuse(req: IncomingMessage, alreadyRead: number, bound: DrainBound, refusal: () => Refusal): Promise<Refusal> {
+  if (req.complete) return Promise.resolve(refusal());
+  return new Promise((resolve) => {
+    let size = alreadyRead;
+    const finish = (): void => {
+      clearTimeout(timer);
+      req.off("data", onData);
+      req.off("end", finish);
+      req.off("close", finish);
+      req.off("error", finish);
+      resolve(refusal());
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size <= bound.bytes) return;
+      req.pause(); // past the bound: the answer's Connection: close ends the connection; the rest is never read
+      finish();
+    };
+    const timer = setTimeout(finish, bound.ms);
+    req.on("data", onData);
+    req.on("end", finish);
+    req.on("close", finish);
+    req.on("error", finish);
+    req.resume();
   });
 }
 
