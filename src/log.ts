@@ -76,6 +76,8 @@ export function maskPhoneNumbers(text: string): string {
  */
 export function createLogger(level: LogLevel, destination: NodeJS.WritableStream | number = 2): Logger {
   const stream = typeof destination === "number" ? pino.destination({ fd: destination, sync: false }) : destination;
+  // A client that goes away closes our stderr too: a log line that cannot be written is dropped, never a crash.
+  stream.on("error", () => undefined);
   return pino(
     {
       level,

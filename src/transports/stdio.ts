@@ -50,8 +50,11 @@ export function serveStdio(options: StdioOptions): Promise<void> {
   const inFlight = new Map<string | number, { readonly id: string | number; cancelled: boolean }>();
   let buffered = "";
   let overflow = false;
+  /** The client closed its end of our stdout (it exited, or `| head` had enough): nothing more can be written. */
+  let outputClosed = false;
 
   const write = (body: ResponseBody): void => {
+    if (outputClosed) return;
     if (typeof body === "string") {
       output.write(`${body}\n`);
       return;
@@ -61,7 +64,7 @@ export function serveStdio(options: StdioOptions): Promise<void> {
   };
 
   const processLine = (line: string): void => {
-    if (line.trim() === "") return;
+    if (outputClosed || line.trim() === "") return;
     let message: unknown;
     try {
       message = JSON.parse(line);
@@ -99,6 +102,23 @@ export function serveStdio(options: StdioOptions): Promise<void> {
   let idleTimer: NodeJS.Timeout | undefined;
   let idleWorkDone = options.whenIdle === undefined;
   return new Promise<void>((resolve) => {
+    let finished = false;
+    /** Resolves once every started message is done: in-flight upstream calls finish (or time out) first. */
+    const finish = (): void => {
+      if (finished) return;
+      finished = true;
+      void Promise.allSettled([...pending]).then(() => resolve());
+    };
+    output.on("error", (error: NodeJS.ErrnoException) => {
+      if (outputClosed) return;
+      outputClosed = true;
+      // EPIPE (a closed pipe), or any other failure to write: either way the client cannot hear us any more.
+      options.logger.debug({ code: error.code, inFlight: pending.size }, "stdout closed by the client: stopping once in-flight calls end");
+      input.removeAllListeners("data");
+      input.pause();
+      (input as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+      finish();
+    });
     input.setEncoding?.("utf8");
     input.on("data", (chunk: string) => {
       if (!idleWorkDone) {
@@ -130,7 +150,7 @@ export function serveStdio(options: StdioOptions): Promise<void> {
     input.on("end", () => {
       if (!overflow && buffered.trim() !== "") processLine(buffered);
       buffered = "";
-      void Promise.allSettled([...pending]).then(() => resolve());
+      finish();
     });
   });
 }
