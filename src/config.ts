@@ -86,11 +86,15 @@ const EnvSchema = z.object({
   MCP_ALLOWED_HOSTS: listSetting,
   MCP_ALLOWED_ORIGINS: listSetting,
   MCP_SHUTDOWN_GRACE_MS: integerSetting(10_000, 0, 600_000),
+  MCP_HEADERS_TIMEOUT_MS: integerSetting(15_000, 1_000, 300_000),
   PILOT_STATUS_TOOLSETS: listSetting,
   PILOT_STATUS_TOOLS: listSetting,
   PILOT_STATUS_EXCLUDE_TOOLS: listSetting,
   PILOT_STATUS_READ_ONLY: booleanSetting,
 });
+
+/** Every environment variable the server reads (for documents and manifests that must name only real ones). */
+export const ENV_NAMES: readonly string[] = Object.freeze(Object.keys(EnvSchema.shape));
 
 export interface Config {
   readonly apiUrl: string;
@@ -110,6 +114,8 @@ export interface Config {
   readonly allowedHosts: readonly string[];
   readonly allowedOrigins: readonly string[];
   readonly shutdownGraceMs: number;
+  /** Time a client has to send a request's headers; the idle keep-alive time is apart from it (65 s). */
+  readonly headersTimeoutMs: number;
   readonly selection: {
     readonly toolsets: readonly string[] | undefined;
     readonly tools: readonly string[] | undefined;
@@ -155,6 +161,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     allowedHosts: Object.freeze(e.MCP_ALLOWED_HOSTS ?? [...LOOPBACK_HOSTS, resource.host.toLowerCase()]),
     allowedOrigins: Object.freeze(e.MCP_ALLOWED_ORIGINS ?? [resource.origin, ...LOOPBACK_ORIGINS]),
     shutdownGraceMs: e.MCP_SHUTDOWN_GRACE_MS,
+    headersTimeoutMs: e.MCP_HEADERS_TIMEOUT_MS,
     selection: Object.freeze({
       toolsets: e.PILOT_STATUS_TOOLSETS,
       tools: e.PILOT_STATUS_TOOLS,

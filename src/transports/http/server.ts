@@ -113,11 +113,21 @@ export interface RunningHttpServer {
 
 export async function startHttpServer(app: App, port = app.config.port, host = app.config.host): Promise<RunningHttpServer> {
   const drain = new Drain();
-  const server = createServer(createRequestListener(app, drain));
+  const headersTimeout = app.config.headersTimeoutMs;
+  const server = createServer(
+    {
+      // A client has this long to send a request's headers (a slow-headers client would otherwise hold a socket
+      // for about 90 s); Node checks at the interval, so the bound holds to within a second.
+      headersTimeout,
+      requestTimeout: Math.max(300_000, headersTimeout),
+      connectionsCheckingInterval: Math.min(1_000, Math.max(250, headersTimeout / 4)),
+    },
+    createRequestListener(app, drain),
+  );
   // Longer than a balancer's idle keep-alive (nginx: 60 s), so the balancer, not us, closes idle connections and
-  // never sends a request into a socket we are closing.
+  // never sends a request into a socket we are closing. Node counts the headers timeout from a request's first
+  // byte, not from the idle time before it, so the two are apart.
   server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
   drain.watch(server);
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
