@@ -57,11 +57,14 @@ const server = createServer(async (req, res) => {
   byReplica[replica] = (byReplica[replica] ?? 0) + 1;
 
   await new Promise((resolve) => setTimeout(resolve, 5 + Math.floor(Math.random() * 35)));
+  // The key comes back as an API that quotes credentials would (the server must scrub it), and the caller's
+  // identity as `owner`, a part of the key no scrubber knows, so a client can tell whose answer it got.
+  const owner = typeof key === "string" ? key.replace(/^ps_live_/, "") : null;
 
   if (req.method === "POST" && apiPath === "/v1/messages/send") {
-    send(res, 202, { success: true, status: "queued", id: `sent-${record.destination}`, destinationNumber: record.destination, key });
+    send(res, 202, { success: true, status: "queued", id: `sent-${record.destination}`, destinationNumber: record.destination, key, owner });
   } else if (record.messageId !== null) {
-    send(res, 200, { id: record.messageId, status: "delivered", key });
+    send(res, 200, { id: record.messageId, status: "delivered", key, owner });
   } else {
     send(res, 200, { ok: true, key });
   }
