@@ -8,6 +8,7 @@ import { UNAUTHORIZED_TEXT, clientErrorText, unavailableText, upstreamForLog } f
 import { ArgumentValueError, buildUpstreamRequest } from "./request.js";
 import { serialisedSuccess, textResult } from "./result.js";
 import type { CallToolResult } from "./types.js";
+import { cleanUntrusted, untrustedNote } from "./untrusted.js";
 
 export interface CallContext {
   readonly credentials: Credentials;
@@ -218,7 +219,10 @@ function mapResponse(
     }
     // calls_list pages with limit/before; the API's default limit counts when the caller gave none.
     const limit = args.limit ?? tool.defaultLimit;
-    const { result, json } = serialisedSuccess(value, ctx.maxResultChars, { ...args, limit });
+    // Texts written by WhatsApp contacts: cleaned of hidden characters and marked as data (docs/decisions.md #37).
+    const mark = tool.spec.untrustedText.length === 0 ? undefined : cleanUntrusted(value, tool.spec.untrustedText);
+    const note = mark === undefined || mark.fields === 0 ? undefined : untrustedNote(mark);
+    const { result, json } = serialisedSuccess(value, ctx.maxResultChars, { ...args, limit }, note);
     return { result, json, unauthorized: false };
   }
   if (status === 401) return { ...toolError(UNAUTHORIZED_TEXT), unauthorized: true };

@@ -34,7 +34,12 @@ export function successResult(value: unknown, maxChars: number, args: Readonly<R
  * successResult and its JSON. In the usual case (under the cap) the API's value is serialised once: that text is
  * both the first content item and, as it stands, the structured content.
  */
-export function serialisedSuccess(value: unknown, maxChars: number, args: Readonly<Record<string, unknown>> = {}): SerialisedResult {
+export function serialisedSuccess(
+  value: unknown,
+  maxChars: number,
+  args: Readonly<Record<string, unknown>> = {},
+  note?: string,
+): SerialisedResult {
   const structured = toStructured(value);
   const text = JSON.stringify(value);
   if (text.length <= maxChars) {
@@ -42,11 +47,13 @@ export function serialisedSuccess(value: unknown, maxChars: number, args: Readon
     const more = moreResultsHint(structured, args);
     const content: TextContent[] = [{ type: "text", text }];
     if (more !== undefined) content.push({ type: "text", text: more });
+    if (note !== undefined) content.push({ type: "text", text: note });
     const structuredJson = structured === value ? text : Array.isArray(value) ? `{"items":${text}}` : `{"value":${text}}`;
     const items = content.map((item) => `{"type":"text","text":${JSON.stringify(item.text)}}`).join(",");
     return { result: { content, structuredContent: structured }, json: `{"content":[${items}],"structuredContent":${structuredJson}}` };
   }
-  const result = oversizedResult(value, structured, text.length, maxChars);
+  const cut = oversizedResult(value, structured, text.length, maxChars);
+  const result = note === undefined || cut.isError === true ? cut : { ...cut, content: [...cut.content, { type: "text" as const, text: note }] };
   return { result, json: JSON.stringify(result) };
 }
 
