@@ -27,6 +27,18 @@ const MIN_SECRET_LENGTH = 4;
  */
 export function secretValues(credentials: Credentials | undefined): readonly string[] {
   if (credentials === undefined) return [];
+  let values = SECRET_VALUES.get(credentials);
+  if (values === undefined) {
+    values = computeSecretValues(credentials);
+    SECRET_VALUES.set(credentials, values);
+  }
+  return values;
+}
+
+/** Computed once per credentials object: once for a stdio server's key, once per HTTP request. */
+const SECRET_VALUES = new WeakMap<Credentials, readonly string[]>();
+
+function computeSecretValues(credentials: Credentials): readonly string[] {
   const raw: string[] = [];
   if (credentials.apiKey !== undefined) raw.push(credentials.apiKey);
   if (credentials.apiKeyId !== undefined) raw.push(credentials.apiKeyId);
@@ -50,14 +62,19 @@ export function containsAny(text: string, values: readonly string[]): boolean {
   return false;
 }
 
+/** Replaces each of the values wherever it stands in the text, whatever surrounds it, with the marker. */
+export function replaceValues(text: string, values: readonly string[], marker = REDACTED): string {
+  let out = text;
+  for (const value of values) if (out.includes(value)) out = out.replaceAll(value, marker);
+  return out;
+}
+
 /**
- * Replaces every value (see secretValues) wherever it stands, whatever surrounds it, then anything shaped like a
- * key or a bearer token: the one scrubber for text that leaves the process.
+ * Replaces every value (see secretValues), then anything shaped like a key or a bearer token: the one scrubber
+ * for text that leaves the process.
  */
 export function scrubCredentials(text: string, values: readonly string[]): string {
-  let out = text;
-  for (const value of values) if (out.includes(value)) out = out.replaceAll(value, REDACTED);
-  return scrubSecrets(out);
+  return scrubSecrets(replaceValues(text, values));
 }
 
 /**

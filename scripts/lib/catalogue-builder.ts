@@ -298,14 +298,16 @@ function operationArguments(op: Node, pathItem: Node, resolver: RefResolver, whe
   return { args, hasBody };
 }
 
-/** The raw (uncleaned) schema of the first documented 2xx JSON answer. */
-function rawResponseSchema(op: Node, resolver: RefResolver, where: string): unknown {
+/** The first documented 2xx JSON answer's schema as written (refs and x- extensions kept), and where it is. */
+function successSchema(op: Node, resolver: RefResolver, where: string): { schema: unknown; where: string } | undefined {
   const responses = op.responses;
-  if (!isNode(responses)) return undefined;
-  for (const code of Object.keys(responses).filter((c) => /^2\d\d$/.test(c)).sort()) {
+  if (!isNode(responses)) fail(where, "responses missing");
+  const success = Object.keys(responses).filter((code) => /^2\d\d$/.test(code)).sort();
+  if (success.length === 0) fail(where, "no 2xx response");
+  for (const code of success) {
     const response = resolver.resolve(responses[code], `${where}.responses.${code}`);
     const media = isNode(response.content) ? response.content["application/json"] : undefined;
-    if (isNode(media) && media.schema !== undefined) return media.schema;
+    if (isNode(media) && media.schema !== undefined) return { schema: media.schema, where: `${where}.responses.${code}` };
   }
   return undefined;
 }
@@ -339,19 +341,6 @@ function untrustedTextPaths(node: unknown, resolver: RefResolver, where: string,
     if (Array.isArray(list)) list.forEach((child, i) => out.push(...untrustedTextPaths(child, resolver, `${where}.${key}[${i}]`, path)));
   }
   return out;
-}
-
-function responseSchemaOf(op: Node, resolver: RefResolver, where: string): JsonSchema | undefined {
-  const responses = op.responses;
-  if (!isNode(responses)) fail(where, "responses missing");
-  const success = Object.keys(responses).filter((code) => /^2\d\d$/.test(code)).sort();
-  if (success.length === 0) fail(where, "no 2xx response");
-  for (const code of success) {
-    const response = resolver.resolve(responses[code], `${where}.responses.${code}`);
-    const media = isNode(response.content) ? response.content["application/json"] : undefined;
-    if (isNode(media) && media.schema !== undefined) return resolver.clean(media.schema, `${where}.responses.${code}`, false);
-  }
-  return undefined;
 }
 
 export function buildCatalogue(document: Node): GeneratedTool[] {
@@ -405,7 +394,8 @@ export function buildCatalogue(document: Node): GeneratedTool[] {
         properties: Object.fromEntries(args.map((a) => [a.spec.arg, a.raw])),
         required,
       };
-      const responseSchema = responseSchemaOf(op, resolver, where);
+      const success = successSchema(op, resolver, where);
+      const responseSchema = success === undefined ? undefined : resolver.clean(success.schema, success.where, false);
       const refine = op["x-refine"];
       if (refine !== undefined && typeof refine !== "string") fail(where, "x-refine must be a rule name");
       tools.push({
@@ -425,7 +415,7 @@ export function buildCatalogue(document: Node): GeneratedTool[] {
         annotations: deriveAnnotations(httpMethod, title.trim(), op["x-annotations"], where),
         unconfirmed: op["x-unconfirmed"] === true,
         returnsSecrets: flag(op, "x-returns-secrets", where),
-        untrustedText: dedupePaths(untrustedTextPaths(rawResponseSchema(op, resolver, where), resolver, `${where}.response`)),
+        untrustedText: success === undefined ? [] : dedupePaths(untrustedTextPaths(success.schema, resolver, success.where)),
       });
     }
   }

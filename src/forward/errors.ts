@@ -1,4 +1,4 @@
-import { maskPhoneNumbers, scrubCredentials } from "../log.js";
+import { maskPhoneNumbers, replaceValues, scrubCredentials } from "../log.js";
 import { retryAfterMs } from "../upstream/client.js";
 
 /**
@@ -59,13 +59,16 @@ interface ApiErrorBody {
   details?: unknown;
 }
 
+const API_CODE = /^[A-Z0-9_]{1,64}$/;
+
 export function parseErrorBody(text: string): ApiErrorBody {
   try {
     const value: unknown = JSON.parse(text);
     if (value === null || typeof value !== "object" || Array.isArray(value)) return {};
     const v = value as Record<string, unknown>;
     return {
-      code: typeof v.code === "string" ? v.code : undefined,
+      // Only a code shaped like one: it is shown unquoted, so it must be ours to trust.
+      code: typeof v.code === "string" && API_CODE.test(v.code) ? v.code : undefined,
       error: typeof v.error === "string" ? v.error : typeof v.message === "string" ? v.message : undefined,
       details: v.details,
     };
@@ -77,7 +80,7 @@ export function parseErrorBody(text: string): ApiErrorBody {
 /** Text for a 4xx answer (401 has its own path; 5xx is "unavailable"). */
 export function clientErrorText(status: number, bodyText: string, retryAfter: string | undefined, secrets: readonly string[]): string {
   const body = parseErrorBody(bodyText);
-  const code = body.code !== undefined && /^[A-Z0-9_]{1,64}$/.test(body.code) ? body.code : undefined;
+  const code = body.code;
   const lines = [`Pilot Status API error: HTTP ${status}${code ? ` ${code}` : ""}.`];
   if (body.error !== undefined) lines.push(`API message (quoted): ${quoteUntrusted(body.error, secrets)}`);
   if (body.details !== undefined) lines.push(`API details (quoted): ${quoteUntrusted(JSON.stringify(body.details), secrets, 1000)}`);
@@ -110,11 +113,10 @@ export function upstreamForLog(
 ): { code?: string; error?: string; bodyChars: number } {
   const body = parseErrorBody(bodyText);
   const out: { code?: string; error?: string; bodyChars: number } = { bodyChars: bodyText.length };
-  if (body.code !== undefined && /^[A-Z0-9_]{1,64}$/.test(body.code)) out.code = body.code;
+  if (body.code !== undefined) out.code = body.code;
   if (body.error !== undefined) {
-    let text = scrubCredentials(body.error, secrets);
-    for (const value of argumentValues) if (text.includes(value)) text = text.replaceAll(value, "[argument]");
-    text = maskPhoneNumbers(text).replace(/\s+/g, " ").trim();
+    const scrubbed = scrubCredentials(body.error, secrets);
+    const text = maskPhoneNumbers(replaceValues(scrubbed, argumentValues, "[argument]")).replace(/\s+/g, " ").trim();
     out.error = text.length > LOGGED_ERROR_CHARS ? `${text.slice(0, LOGGED_ERROR_CHARS)}…` : text;
   }
   return out;

@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import type { Logger } from "../log.js";
-import { REDACTED, containsAny, maskPhoneNumbers, scrubCredentials, secretValues } from "../log.js";
+import { containsAny, maskPhoneNumbers, replaceValues, scrubCredentials, secretValues } from "../log.js";
 import type { PreparedTool } from "../registry/prepared.js";
 import { UpstreamFailure, type UpstreamClient } from "../upstream/client.js";
 import type { Credentials } from "../upstream/credentials.js";
@@ -174,11 +174,7 @@ function argumentStrings(args: Readonly<Record<string, unknown>>): string[] {
  * called when the raw text holds one of them, or a \u escape that could spell one.
  */
 function withoutSecrets(value: unknown, secrets: readonly string[]): unknown {
-  const clean = (text: string): string => {
-    let out = text;
-    for (const secret of secrets) if (out.includes(secret)) out = out.replaceAll(secret, REDACTED);
-    return out;
-  };
+  const clean = (text: string): string => replaceValues(text, secrets);
   if (typeof value === "string") return clean(value);
   if (Array.isArray(value)) return value.map((item) => withoutSecrets(item, secrets));
   if (typeof value === "object" && value !== null) {
