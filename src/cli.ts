@@ -16,6 +16,7 @@ Options (each overrides its environment variable):
   --tools=a,b           PILOT_STATUS_TOOLS: tools to add (alone: only these)
   --exclude-tools=a,b   PILOT_STATUS_EXCLUDE_TOOLS: tools to leave out
   --read-only           PILOT_STATUS_READ_ONLY=true: only read-only tools
+  --dry-run             PILOT_STATUS_DRY_RUN=true: tools that change something return the request, send nothing
 
 Configuration comes from the environment (and a .env file); see README.md.`;
 
@@ -30,9 +31,13 @@ const FLAG_ENV: Readonly<Record<string, string>> = {
   "--tools": "PILOT_STATUS_TOOLS",
   "--exclude-tools": "PILOT_STATUS_EXCLUDE_TOOLS",
   "--read-only": "PILOT_STATUS_READ_ONLY",
+  "--dry-run": "PILOT_STATUS_DRY_RUN",
 };
 
-/** `--name=value`, `--name value`, or a bare `--read-only`; returns env overrides and the positional words. */
+/** Flags that stand alone (meaning true) or take =true/=false. */
+const BOOLEAN_FLAGS = new Set(["--read-only", "--dry-run"]);
+
+/** `--name=value`, `--name value`, or a bare `--read-only`/`--dry-run`; returns env overrides and the positional words. */
 function parseArgs(argv: readonly string[]): { overrides: Record<string, string>; positional: string[] } {
   const overrides: Record<string, string> = {};
   const positional: string[] = [];
@@ -45,7 +50,7 @@ function parseArgs(argv: readonly string[]): { overrides: Record<string, string>
     const [name, inline] = arg.split(/=(.*)/s, 2) as [string, string | undefined];
     const variable = FLAG_ENV[name];
     if (variable === undefined) fatal(`unknown option ${name}\n${USAGE}`, 2);
-    if (name === "--read-only") overrides[variable] = inline ?? "true";
+    if (BOOLEAN_FLAGS.has(name)) overrides[variable] = inline ?? "true";
     else if (inline !== undefined) overrides[variable] = inline;
     else if (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith("-")) overrides[variable] = argv[++i]!;
     else fatal(`${name} needs a value, such as ${name}=messaging`, 2);

@@ -91,6 +91,7 @@ const EnvSchema = z.object({
   PILOT_STATUS_TOOLS: listSetting,
   PILOT_STATUS_EXCLUDE_TOOLS: listSetting,
   PILOT_STATUS_READ_ONLY: booleanSetting,
+  PILOT_STATUS_DRY_RUN: booleanSetting,
 });
 
 /** Every environment variable the server reads (for documents and manifests that must name only real ones). */
@@ -121,6 +122,8 @@ export interface Config {
     readonly tools: readonly string[] | undefined;
     readonly excludeTools: readonly string[] | undefined;
     readonly readOnly: boolean;
+    /** Tools that are not read-only return the request they would send instead of sending it. */
+    readonly dryRun: boolean;
   };
 }
 
@@ -167,6 +170,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       tools: e.PILOT_STATUS_TOOLS,
       excludeTools: e.PILOT_STATUS_EXCLUDE_TOOLS,
       readOnly: e.PILOT_STATUS_READ_ONLY,
+      dryRun: e.PILOT_STATUS_DRY_RUN,
     }),
   });
 }

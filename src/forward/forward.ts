@@ -5,6 +5,7 @@ import type { PreparedTool } from "../registry/prepared.js";
 import { UpstreamFailure, type UpstreamClient } from "../upstream/client.js";
 import type { Credentials } from "../upstream/credentials.js";
 import { UNAUTHORIZED_TEXT, clientErrorText, unavailableText, upstreamForLog } from "./errors.js";
+import { dryRunResult } from "./dry-run.js";
 import { ArgumentValueError, buildUpstreamRequest } from "./request.js";
 import { serialisedSuccess, textResult } from "./result.js";
 import type { CallToolResult } from "./types.js";
@@ -16,6 +17,8 @@ export interface CallContext {
   readonly logger: Logger;
   readonly requestId: string | undefined;
   readonly maxResultChars: number;
+  /** Tools that are not read-only return the request they would send, and send nothing. */
+  readonly dryRun: boolean;
 }
 
 export interface ToolOutcome {
@@ -122,9 +125,15 @@ export async function forwardToolCall(tool: PreparedTool, rawArgs: unknown, ctx:
     throw error;
   }
 
-  const started = performance.now();
   const log = { requestId: ctx.requestId, tool: tool.spec.name };
   const secrets = secretValues(ctx.credentials);
+  if (ctx.dryRun && !tool.spec.annotations.readOnlyHint) {
+    ctx.logger.info({ ...log, dryRun: true }, "tool call (dry run, nothing sent)");
+    const result = dryRunResult(tool.spec.name, ctx.client.preview(request, ctx.credentials));
+    // The arguments are the caller's own, but a credential pasted into one still never comes back (#35).
+    return { result: secrets.length === 0 ? result : (withoutSecrets(result, secrets) as typeof result), unauthorized: false };
+  }
+  const started = performance.now();
   let response;
   try {
     response = await ctx.client.request(request, ctx.credentials);

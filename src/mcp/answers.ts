@@ -18,6 +18,17 @@ export const INSTRUCTIONS = [
   "subscription_*, billing_checkout) need a tenant-scoped key.",
 ].join(" ");
 
+/** Said in the instructions whenever dry run is on, server-wide or for the request (docs/decisions.md #34). */
+export const DRY_RUN_INSTRUCTIONS = [
+  "DRY RUN IS ON: tools that are not read-only check their arguments and return the request they would have sent,",
+  "marked dryRun, and send nothing, so no message, call, change or purchase happens. Read-only tools still read",
+  "the real account.",
+].join(" ");
+
+export function instructionsFor(dryRun: boolean): string {
+  return dryRun ? `${INSTRUCTIONS} ${DRY_RUN_INSTRUCTIONS}` : INSTRUCTIONS;
+}
+
 const CAPABILITIES = { tools: { listChanged: false } } as const;
 
 /**
@@ -27,10 +38,11 @@ const CAPABILITIES = { tools: { listChanged: false } } as const;
 export const LIST_TTL_MS = 60 * 60 * 1000;
 
 /** initialize answers by requested revision (an unknown one gets the newest legacy revision's). */
-export function initializeAnswers(): ReadonlyMap<string, string> {
+export function initializeAnswers(dryRun: boolean): ReadonlyMap<string, string> {
   const answers = new Map<string, string>();
+  const instructions = instructionsFor(dryRun);
   for (const protocolVersion of LEGACY_PROTOCOL_VERSIONS) {
-    const result = { protocolVersion, capabilities: CAPABILITIES, serverInfo: SERVER_INFO, instructions: INSTRUCTIONS } satisfies InitializeResult;
+    const result = { protocolVersion, capabilities: CAPABILITIES, serverInfo: SERVER_INFO, instructions } satisfies InitializeResult;
     answers.set(protocolVersion, JSON.stringify(result));
   }
   return answers;
@@ -55,7 +67,7 @@ function cachingMembers(surface: Surface): string {
 }
 
 export function discoverResultJson(surface: Surface): string {
-  const body = JSON.stringify({ supportedVersions: SUPPORTED_PROTOCOL_VERSIONS, capabilities: CAPABILITIES, instructions: INSTRUCTIONS });
+  const body = JSON.stringify({ supportedVersions: SUPPORTED_PROTOCOL_VERSIONS, capabilities: CAPABILITIES, instructions: instructionsFor(surface.dryRun) });
   return modernResultJson(body, cachingMembers(surface));
 }
 

@@ -89,15 +89,17 @@ function refused(id: JsonRpcId, code: number, message: string): ParsedMessage {
  * method table per era. Answers that do not depend on the request are serialised once.
  */
 export class McpHandler {
-  private readonly initializeResults = initializeAnswers();
+  /** By dry run off/on: the instructions say when it is on. */
+  private readonly initializeResults = [initializeAnswers(false), initializeAnswers(true)] as const;
   private readonly discoverResults = new WeakMap<Surface, string>();
   private readonly modernLists = new WeakMap<Surface, Buffer>();
 
   private readonly legacyMethods: Readonly<Record<string, Method>> = {
-    initialize: (request) => {
+    initialize: (request, ctx) => {
+      const answers = this.initializeResults[ctx.surface.dryRun ? 1 : 0];
       const requested = request.params.protocolVersion;
-      const version = typeof requested === "string" && this.initializeResults.has(requested) ? requested : LATEST_LEGACY_PROTOCOL_VERSION;
-      return answer(resultResponse(request.id, this.initializeResults.get(version)!));
+      const version = typeof requested === "string" && answers.has(requested) ? requested : LATEST_LEGACY_PROTOCOL_VERSION;
+      return answer(resultResponse(request.id, answers.get(version)!));
     },
     ping: (request) => answer(resultResponse(request.id, "{}")),
     "tools/list": (request, ctx) => answer(resultResponseChunks(request.id, ctx.surface.listResultBytes)),
@@ -197,6 +199,7 @@ export class McpHandler {
       logger: this.deps.logger,
       requestId: ctx.requestId,
       maxResultChars: this.deps.maxResultChars,
+      dryRun: ctx.surface.dryRun,
     });
     const resultJson = outcome.json ?? JSON.stringify(outcome.result);
     const body = resultResponse(id, request.era === "modern" ? modernResultJson(resultJson) : resultJson);

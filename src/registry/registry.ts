@@ -9,13 +9,20 @@ export interface Surface {
   readonly listResultBytes: Buffer;
   /** Built for per-request selection headers: its answers must not be cached across callers. */
   readonly narrowed: boolean;
+  /** Tools that are not read-only return the request they would send, and send nothing (docs/decisions.md #34). */
+  readonly dryRun: boolean;
 }
 
-export function buildSurface(tools: Iterable<PreparedTool>, narrowed = false): Surface {
+export interface SurfaceOptions {
+  readonly narrowed?: boolean;
+  readonly dryRun?: boolean;
+}
+
+export function buildSurface(tools: Iterable<PreparedTool>, options: SurfaceOptions = {}): Surface {
   const map = new Map<string, PreparedTool>();
   for (const tool of tools) map.set(tool.spec.name, tool);
   const listResultJson = JSON.stringify({ tools: [...map.values()].map((t) => t.listEntry) });
-  return { tools: map, listResultBytes: Buffer.from(listResultJson, "utf8"), narrowed };
+  return { tools: map, listResultBytes: Buffer.from(listResultJson, "utf8"), narrowed: options.narrowed ?? false, dryRun: options.dryRun ?? false };
 }
 
 /** All tools of the catalogue, prepared once at start-up. */
@@ -37,16 +44,18 @@ export class Surfaces {
     private readonly all: readonly PreparedTool[],
     configured: Selection,
   ) {
-    this.base = buildSurface(selectTools(all, configured));
+    this.base = buildSurface(selectTools(all, configured), { dryRun: configured.dryRun === true });
   }
 
   /** Throws SelectionError for unknown names; a selection can only narrow the configured surface. */
   narrowed(selection: Selection): Surface {
-    const key = JSON.stringify([selection.toolsets, selection.tools, selection.excludeTools, selection.readOnly]);
+    // A server-wide dry run holds whatever the request says.
+    const dryRun = this.base.dryRun || selection.dryRun === true;
+    const key = JSON.stringify([selection.toolsets, selection.tools, selection.excludeTools, selection.readOnly, dryRun]);
     const cached = this.cache.get(key);
     if (cached) return cached;
     const wanted = new Set(selectTools(this.all, selection).map((t) => t.spec.name));
-    const surface = buildSurface([...this.base.tools.values()].filter((t) => wanted.has(t.spec.name)), true);
+    const surface = buildSurface([...this.base.tools.values()].filter((t) => wanted.has(t.spec.name)), { narrowed: true, dryRun });
     if (this.cache.size >= MAX_CACHED_SURFACES) this.cache.clear();
     this.cache.set(key, surface);
     return surface;

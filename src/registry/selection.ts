@@ -7,6 +7,11 @@ export interface Selection {
   readonly tools?: readonly string[] | undefined;
   readonly excludeTools?: readonly string[] | undefined;
   readonly readOnly?: boolean | undefined;
+  /**
+   * Tools that are not read-only describe the request they would send instead of sending it. Like the other
+   * fields it only makes the surface safer: a request can turn it on, never off (docs/decisions.md #34).
+   */
+  readonly dryRun?: boolean | undefined;
 }
 
 export class SelectionError extends Error {
@@ -60,10 +65,11 @@ export function parseList(value: string | string[] | undefined): string[] | unde
   return text.split(",").map((item) => item.trim()).filter((item) => item !== "");
 }
 
-export function parseFlag(value: string | string[] | undefined): boolean | undefined {
+/** A true/false flag from an env variable or header; `name` says which in the error. */
+export function parseFlag(value: string | string[] | undefined, name: string): boolean | undefined {
   const text = (Array.isArray(value) ? value[0] : value)?.trim().toLowerCase();
   if (text === undefined || text === "") return undefined;
   if (["true", "1", "yes"].includes(text)) return true;
   if (["false", "0", "no"].includes(text)) return false;
-  throw new SelectionError(`read-only flag must be true or false, got ${quote(text)}`);
+  throw new SelectionError(`${name} must be true or false, got ${quote(text)}`);
 }

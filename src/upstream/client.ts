@@ -24,6 +24,23 @@ export interface UpstreamResponse {
   readonly attempts: number;
 }
 
+/** A request described instead of sent (a dry run). Credential values are never part of it. */
+export interface RequestPreview {
+  readonly method: UpstreamRequest["method"];
+  /** The whole URL, query string included, exactly as it would be requested. */
+  readonly url: string;
+  /** The path without the query string. */
+  readonly path: string;
+  /** The query arguments by name; a repeated one as a list. */
+  readonly query: Readonly<Record<string, string | string[]>>;
+  /** The headers that carry the call's meaning (content-type, the tool's own headers); no credentials. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The names of the credential headers that would carry the caller's credentials (their values left out). */
+  readonly credentialHeaders: readonly string[];
+  /** The JSON body, absent when none would be sent. */
+  readonly body?: unknown;
+}
+
 export type UpstreamFailureKind = "timeout" | "connection" | "too_large";
 
 /** The API could not be reached or its answer could not be read: nothing here is shown to a model verbatim. */
@@ -99,8 +116,8 @@ export class UpstreamClient {
     await this.loadPool();
   }
 
-  async request(req: UpstreamRequest, credentials: Credentials): Promise<UpstreamResponse> {
-    const deadline = Date.now() + this.options.timeoutMs;
+  /** The request as it goes on the wire: the path with its query string, every header, the JSON text. */
+  private wire(req: UpstreamRequest, credentials: Credentials): { path: string; headers: Record<string, string>; payload: string | undefined } {
     const headers: Record<string, string> = {
       accept: "application/json",
       "user-agent": USER_AGENT,
@@ -113,7 +130,39 @@ export class UpstreamClient {
       headers["content-type"] = "application/json";
     }
     const search = req.query.length === 0 ? "" : `?${new URLSearchParams(req.query as [string, string][]).toString()}`;
-    const path = `${this.pathPrefix}${req.path}${search}`;
+    return { path: `${this.pathPrefix}${req.path}${search}`, headers, payload };
+  }
+
+  /**
+   * What request() would send, for a dry run: the same method, URL and headers, the credential headers named but
+   * not given, and the body as the JSON value it is sent as.
+   */
+  preview(req: UpstreamRequest, credentials: Credentials): RequestPreview {
+    const { path, headers } = this.wire(req, credentials);
+    const sent = credentialHeaders(credentials);
+    const shown: Record<string, string> = {};
+    for (const [name, value] of Object.entries(headers)) {
+      if (!(name in sent) && name !== "accept" && name !== "user-agent") shown[name] = value;
+    }
+    const query: Record<string, string | string[]> = {};
+    for (const [name, value] of req.query) {
+      const before = query[name];
+      query[name] = before === undefined ? value : [...(Array.isArray(before) ? before : [before]), value];
+    }
+    return {
+      method: req.method,
+      url: `${this.origin}${path}`,
+      path: `${this.pathPrefix}${req.path}`,
+      query,
+      headers: shown,
+      credentialHeaders: Object.keys(sent),
+      ...(req.body === undefined ? {} : { body: req.body }),
+    };
+  }
+
+  async request(req: UpstreamRequest, credentials: Credentials): Promise<UpstreamResponse> {
+    const deadline = Date.now() + this.options.timeoutMs;
+    const { path, headers, payload } = this.wire(req, credentials);
 
     for (let attempt = 1; ; attempt++) {
       const remaining = deadline - Date.now();

@@ -79,6 +79,7 @@ export const CORS_ALLOW_HEADERS = [
   "x-mcp-tools",
   "x-mcp-exclude-tools",
   "x-mcp-readonly",
+  "x-mcp-dry-run",
 ].join(", ");
 
 // 2. Media type ------------------------------------------------------------------------------------------------
@@ -315,9 +316,13 @@ export function selectSurface(headers: IncomingHttpHeaders, surfaces: Surfaces, 
     const toolsets = parseList(headers["x-mcp-toolsets"]);
     const tools = parseList(headers["x-mcp-tools"]);
     const excludeTools = parseList(headers["x-mcp-exclude-tools"]);
-    const readOnly = parseFlag(headers["x-mcp-readonly"]);
-    if (toolsets === undefined && tools === undefined && excludeTools === undefined && readOnly === undefined) return surfaces.base;
-    return surfaces.narrowed({ toolsets, tools, excludeTools, readOnly });
+    const readOnly = parseFlag(headers["x-mcp-readonly"], "X-MCP-Readonly");
+    // false asks for nothing: the header can turn a dry run on, never off.
+    const dryRun = parseFlag(headers["x-mcp-dry-run"], "X-MCP-Dry-Run") === true ? true : undefined;
+    if (toolsets === undefined && tools === undefined && excludeTools === undefined && readOnly === undefined && dryRun === undefined) {
+      return surfaces.base;
+    }
+    return surfaces.narrowed({ toolsets, tools, excludeTools, readOnly, dryRun });
   } catch (error) {
     if (!(error instanceof SelectionError)) throw error;
     return refuse(400, JSONRPC_INVALID_REQUEST, `Bad Request: ${error.message}`, id);
