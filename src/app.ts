@@ -23,6 +23,7 @@ export function createApp(config: Config, logger: Logger = createLogger(config.l
     baseUrl: config.apiUrl,
     timeoutMs: config.timeoutMs,
     maxResponseBytes: config.maxResponseBytes,
+    proxy: config.proxy,
   });
   // Throws SelectionError (unknown toolset or tool names) before anything starts.
   const surfaces = new Surfaces(prepareCatalogue(TOOL_SPECS), config.selection);

@@ -58,6 +58,30 @@ const booleanSetting = z.preprocess(
     .transform((value) => value === "true" || value === "1" || value === "yes"),
 );
 
+/**
+ * A forward proxy's URL as curl takes it: a bare `host:port` means http://. Only http:// and https:// proxies
+ * exist for undici. The value never appears in an error: it may hold the proxy's password.
+ */
+const proxySetting = z.preprocess(
+  (value) => {
+    const text = typeof value === "string" ? value.trim() : value;
+    if (text === "" || text === undefined) return undefined;
+    return typeof text === "string" && !text.includes("://") ? `http://${text}` : text;
+  },
+  z
+    .string()
+    .optional()
+    .refine((value) => {
+      if (value === undefined) return true;
+      try {
+        const url = new URL(value);
+        return ["http:", "https:"].includes(url.protocol) && url.hostname !== "";
+      } catch {
+        return false;
+      }
+    }, "must be a proxy URL such as http://proxy.example:3128 (http:// or https://)"),
+);
+
 const EnvSchema = z.object({
   PILOT_STATUS_API_URL: httpUrlSetting("https://pilotstatus.com.br"),
   PILOT_STATUS_API_KEY: optionalSecret,
@@ -92,7 +116,26 @@ const EnvSchema = z.object({
   PILOT_STATUS_EXCLUDE_TOOLS: listSetting,
   PILOT_STATUS_READ_ONLY: booleanSetting,
   PILOT_STATUS_DRY_RUN: booleanSetting,
+  // Read in any casing, lowercase first (see proxyVariables).
+  HTTPS_PROXY: proxySetting,
+  HTTP_PROXY: proxySetting,
+  NO_PROXY: z.preprocess(blankToUndefined, z.string().optional()),
 });
+
+const PROXY_VARIABLES = ["HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY"] as const;
+
+/**
+ * The proxy variables under their upper-case names, whatever casing the environment used: lowercase wins (as in
+ * curl and undici), then upper case, then any other casing (Windows environments ignore case altogether).
+ */
+function proxyVariables(env: Readonly<Record<string, string | undefined>>): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const name of PROXY_VARIABLES) {
+    const other = Object.keys(env).find((key) => key.toUpperCase() === name && key !== name && key !== name.toLowerCase());
+    out[name] = env[name.toLowerCase()] ?? env[name] ?? (other === undefined ? undefined : env[other]);
+  }
+  return out;
+}
 
 /** Every environment variable the server reads (for documents and manifests that must name only real ones). */
 export const ENV_NAMES: readonly string[] = Object.freeze(Object.keys(EnvSchema.shape));
@@ -117,6 +160,15 @@ export interface Config {
   readonly shutdownGraceMs: number;
   /** Time a client has to send a request's headers; the idle keep-alive time is apart from it (65 s). */
   readonly headersTimeoutMs: number;
+  /**
+   * Forward proxies for the calls to the API (undici's EnvHttpProxyAgent semantics: an https API goes through
+   * httpsProxy, or httpProxy when only that is set; noProxy lists hosts to reach directly). All unset: no proxy.
+   */
+  readonly proxy: {
+    readonly httpsProxy: string | undefined;
+    readonly httpProxy: string | undefined;
+    readonly noProxy: string | undefined;
+  };
   readonly selection: {
     readonly toolsets: readonly string[] | undefined;
     readonly tools: readonly string[] | undefined;
@@ -140,7 +192,7 @@ const LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "[::1]"];
 const LOOPBACK_ORIGINS = ["http://localhost", "http://127.0.0.1", "http://[::1]", "https://localhost", "https://127.0.0.1", "https://[::1]"];
 
 export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | undefined>): Config {
-  const parsed = EnvSchema.safeParse(env);
+  const parsed = EnvSchema.safeParse({ ...env, ...proxyVariables(env) });
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`));
   }
@@ -165,6 +217,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     allowedOrigins: Object.freeze(e.MCP_ALLOWED_ORIGINS ?? [resource.origin, ...LOOPBACK_ORIGINS]),
     shutdownGraceMs: e.MCP_SHUTDOWN_GRACE_MS,
     headersTimeoutMs: e.MCP_HEADERS_TIMEOUT_MS,
+    proxy: Object.freeze({ httpsProxy: e.HTTPS_PROXY, httpProxy: e.HTTP_PROXY, noProxy: e.NO_PROXY }),
     selection: Object.freeze({
       toolsets: e.PILOT_STATUS_TOOLSETS,
       tools: e.PILOT_STATUS_TOOLS,

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Dispatcher, Pool } from "undici";
+import type { Dispatcher } from "undici";
 import { USER_AGENT } from "../version.js";
 import type { Credentials } from "./credentials.js";
 import { credentialHeaders } from "./credentials.js";
@@ -59,6 +59,12 @@ export interface UpstreamClientOptions {
   readonly baseUrl: string;
   readonly timeoutMs: number;
   readonly maxResponseBytes: number;
+  /**
+   * Forward proxies (config.proxy). When none is set the client is a plain Pool on the API's origin; when one is,
+   * undici's EnvHttpProxyAgent decides per its NO_PROXY rules and tunnels through the proxy with CONNECT
+   * (docs/decisions.md #38).
+   */
+  readonly proxy?: { readonly httpsProxy?: string | undefined; readonly httpProxy?: string | undefined; readonly noProxy?: string | undefined };
   /** Test seam: shorter backoff. */
   readonly retryBaseMs?: number;
   readonly maxAttempts?: number;
@@ -77,8 +83,8 @@ class BodyDeadline extends Error {
  * response size, and retries only for requests the caller marks retryable.
  */
 export class UpstreamClient {
-  private pool: Pool | undefined;
-  private poolLoading: Promise<Pool> | undefined;
+  private pool: Dispatcher | undefined;
+  private poolLoading: Promise<Dispatcher> | undefined;
   private readonly origin: string;
   private readonly pathPrefix: string;
   private readonly retryBaseMs: number;
@@ -96,9 +102,9 @@ export class UpstreamClient {
    * The pool, created on first use. undici is the largest module this server loads; a stdio client asks for
    * tools/list long before the first call, so loading it later keeps start-up short. warm() loads it ahead of time.
    */
-  private loadPool(): Promise<Pool> {
-    this.poolLoading ??= import("undici").then(({ Pool }) => {
-      this.pool = new Pool(this.origin, {
+  private loadPool(): Promise<Dispatcher> {
+    this.poolLoading ??= import("undici").then(({ Pool, EnvHttpProxyAgent }) => {
+      const options = {
         connections: 128,
         pipelining: 1,
         keepAliveTimeout: 10_000,
@@ -106,7 +112,19 @@ export class UpstreamClient {
         connect: { timeout: Math.min(this.options.timeoutMs, 10_000) },
         headersTimeout: this.options.timeoutMs,
         bodyTimeout: this.options.timeoutMs,
-      });
+      };
+      const proxy = this.options.proxy;
+      if (proxy?.httpsProxy === undefined && proxy?.httpProxy === undefined) {
+        this.pool = new Pool(this.origin, options);
+      } else {
+        // Every value given ("" for none), so undici never reads process.env itself: config.ts is the one reader.
+        this.pool = new EnvHttpProxyAgent({
+          ...options,
+          httpsProxy: proxy.httpsProxy ?? "",
+          httpProxy: proxy.httpProxy ?? "",
+          noProxy: proxy.noProxy ?? "",
+        });
+      }
       return this.pool;
     });
     return this.poolLoading;
@@ -194,6 +212,7 @@ export class UpstreamClient {
     // The pool's own timers bound the wait for headers; readCapped bounds the whole body by the deadline. Both are
     // cheaper per request than an AbortSignal, which undici would also have to watch.
     const response: Dispatcher.ResponseData = await pool.request({
+      origin: this.origin, // a Pool knows it; a proxy agent picks its route by it
       method: method as Dispatcher.HttpMethod,
       path,
       headers,

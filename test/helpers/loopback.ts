@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import { createServer as createNetServer, type AddressInfo, type Socket } from "node:net";
 
 export interface LoopbackServer {
@@ -7,27 +8,34 @@ export interface LoopbackServer {
   close(): Promise<void>;
 }
 
+export interface LoopbackOptions {
+  /** Serve HTTPS with this key and certificate; the URL then names `localhost` (what the certificate names). */
+  readonly tls?: { readonly key: string; readonly cert: string };
+}
+
 /**
- * An HTTP server on 127.0.0.1 with a free port, for the fakes tests start in place of real services. The handler
- * gets the request body already read, as text.
+ * An HTTP (or HTTPS) server on 127.0.0.1 with a free port, for the fakes tests start in place of real services.
+ * The handler gets the request body already read, as text.
  */
 export async function listenOnLoopback(
   handle: (req: IncomingMessage, res: ServerResponse, rawBody: string) => void | Promise<void>,
+  options: LoopbackOptions = {},
 ): Promise<LoopbackServer> {
   const sockets = new Set<Socket>();
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => void handle(req, res, Buffer.concat(chunks).toString("utf8")));
-  });
-  server.on("connection", (socket) => {
+  };
+  const server = options.tls === undefined ? createServer(onRequest) : createHttpsServer(options.tls, onRequest);
+  server.on(options.tls === undefined ? "connection" : "secureConnection", (socket: Socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: options.tls === undefined ? `http://127.0.0.1:${port}` : `https://localhost:${port}`,
     close: async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

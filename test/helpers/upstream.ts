@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { listenOnLoopback, type LoopbackServer } from "./loopback.js";
+import { listenOnLoopback, type LoopbackOptions, type LoopbackServer } from "./loopback.js";
 
 /** What the fake Pilot Status API received. */
 export interface RecordedRequest {
@@ -35,10 +35,10 @@ export class FakeUpstream {
   private server: LoopbackServer | undefined;
   url = "";
 
-  static async start(responder?: Responder): Promise<FakeUpstream> {
+  static async start(responder?: Responder, options: LoopbackOptions = {}): Promise<FakeUpstream> {
     const upstream = new FakeUpstream();
     if (responder) upstream.respond(responder);
-    await upstream.listen();
+    await upstream.listen(options);
     return upstream;
   }
 
@@ -50,8 +50,8 @@ export class FakeUpstream {
     this.requests.length = 0;
   }
 
-  private async listen(): Promise<void> {
-    this.server = await listenOnLoopback((req, res, rawBody) => this.handle(req, res, rawBody));
+  private async listen(options: LoopbackOptions): Promise<void> {
+    this.server = await listenOnLoopback((req, res, rawBody) => this.handle(req, res, rawBody), options);
     this.url = this.server.url;
   }
 
