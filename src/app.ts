@@ -2,6 +2,7 @@ import { TOOL_SPECS } from "./catalogue/tools.generated.js";
 import type { Config } from "./config.js";
 import { createLogger, type Logger } from "./log.js";
 import { McpHandler } from "./mcp/handler.js";
+import { Metrics } from "./metrics/metrics.js";
 import { Surfaces, prepareCatalogue, type Surface } from "./registry/registry.js";
 import { UpstreamClient } from "./upstream/client.js";
 
@@ -11,6 +12,8 @@ export interface App {
   readonly logger: Logger;
   readonly client: UpstreamClient;
   readonly handler: McpHandler;
+  /** Counts for Prometheus; off (and free) unless METRICS_PORT is set and the metrics listener started. */
+  readonly metrics: Metrics;
   /** The tools this server offers (the configured selection). */
   readonly surface: Surface;
   /** The configured surface and the narrower ones per-request selection headers ask for. */
@@ -27,12 +30,14 @@ export function createApp(config: Config, logger: Logger = createLogger(config.l
   });
   // Throws SelectionError (unknown toolset or tool names) before anything starts.
   const surfaces = new Surfaces(prepareCatalogue(TOOL_SPECS), config.selection);
-  const handler = new McpHandler({ client, logger, maxResultChars: config.maxResultChars });
+  const metrics = new Metrics();
+  const handler = new McpHandler({ client, logger, maxResultChars: config.maxResultChars, metrics });
   return {
     config,
     logger,
     client,
     handler,
+    metrics,
     surface: surfaces.base,
     surfaces,
     close: () => client.close(),

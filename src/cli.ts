@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { createApp, type App } from "./app.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
 import { SelectionError } from "./registry/selection.js";
+import { startMetricsServer } from "./transports/metrics-server.js";
 import { serveStdio } from "./transports/stdio.js";
 import { VERSION } from "./version.js";
 
@@ -91,6 +92,7 @@ async function main(argv: readonly string[]): Promise<void> {
       fatal("PILOT_STATUS_API_KEY is not set. The stdio server needs a Pilot Status API key (ps_…) in PILOT_STATUS_API_KEY.", 2);
     }
     const app = startApp(config);
+    const metrics = config.metricsPort === undefined ? undefined : await startMetricsServer(app.metrics, config.metricsPort, config.host, app.logger);
     await serveStdio({
       handler: app.handler,
       surface: app.surface,
@@ -98,6 +100,7 @@ async function main(argv: readonly string[]): Promise<void> {
       logger: app.logger,
       whenIdle: () => app.client.warm(),
     });
+    await metrics?.close();
     await app.close();
     app.logger.flush();
     return;

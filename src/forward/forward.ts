@@ -21,8 +21,14 @@ export interface CallContext {
   readonly dryRun: boolean;
 }
 
+/** What became of a tool call, for the metrics (never shown to the model). */
+export type ToolOutcomeKind = "ok" | "tool_error" | "upstream_unavailable" | "invalid_arguments" | "dry_run";
+
 export interface ToolOutcome {
   readonly result: CallToolResult;
+  readonly kind: ToolOutcomeKind;
+  /** Time spent on the API, retries included, when the call went out. */
+  readonly upstreamSeconds?: number;
   /** The API answered 401: HTTP turns this into a challenge so the client signs in again. */
   readonly unauthorized: boolean;
   /** JSON.stringify(result), when it was made along the way (a success under the size cap). */
@@ -51,11 +57,11 @@ function describeIssue(issue: z.core.$ZodIssue, tool: PreparedTool): string {
 
 /** The refusal of a call whose arguments are wrong: nothing was sent, and each problem names its field. */
 function invalidArguments(tool: PreparedTool, problems: readonly string[]): ToolOutcome {
-  return toolError(`Invalid arguments for ${tool.spec.name}; nothing was sent:\n${problems.map((p) => `- ${p}`).join("\n")}`);
+  return toolError(`Invalid arguments for ${tool.spec.name}; nothing was sent:\n${problems.map((p) => `- ${p}`).join("\n")}`, "invalid_arguments");
 }
 
-function toolError(text: string): ToolOutcome {
-  return { result: textResult(text, true), unauthorized: false };
+function toolError(text: string, kind: ToolOutcomeKind): ToolOutcome {
+  return { result: textResult(text, true), kind, unauthorized: false };
 }
 
 /**
@@ -131,7 +137,7 @@ export async function forwardToolCall(tool: PreparedTool, rawArgs: unknown, ctx:
     ctx.logger.info({ ...log, dryRun: true }, "tool call (dry run, nothing sent)");
     const result = dryRunResult(tool.spec.name, ctx.client.preview(request, ctx.credentials));
     // The arguments are the caller's own, but a credential pasted into one still never comes back (#35).
-    return { result: secrets.length === 0 ? result : (withoutSecrets(result, secrets) as typeof result), unauthorized: false };
+    return { result: secrets.length === 0 ? result : (withoutSecrets(result, secrets) as typeof result), kind: "dry_run", unauthorized: false };
   }
   const started = performance.now();
   let response;
@@ -144,21 +150,22 @@ export async function forwardToolCall(tool: PreparedTool, rawArgs: unknown, ctx:
       { ...log, failure: error.kind, detail: maskPhoneNumbers(scrubCredentials(error.detail, secrets)), durationMs, attempts: error.attempts },
       "tool call failed upstream",
     );
-    return toolError(unavailableText());
+    return { ...toolError(unavailableText(), "upstream_unavailable"), upstreamSeconds: durationMs / 1000 };
   }
+  const upstreamSeconds = (performance.now() - started) / 1000;
   if (ctx.logger.isLevelEnabled("info")) {
-    const durationMs = Math.round(performance.now() - started);
+    const durationMs = Math.round(upstreamSeconds * 1000);
     ctx.logger.info({ ...log, status: response.status, durationMs, attempts: response.attempts }, "tool call");
   }
   try {
-    return mapResponse(tool, parsed.data, response.status, response.text, response.retryAfter, secrets, ctx);
+    return { ...mapResponse(tool, parsed.data, response.status, response.text, response.retryAfter, secrets, ctx), upstreamSeconds };
   } catch (failure) {
     // JSON nested too deeply for JSON.stringify's recursion (or too long for a string): an answer we cannot pass
     // on is as unreadable as a non-JSON one (docs/decisions.md #17), and a tool error rather than a protocol error.
     if (!(failure instanceof RangeError)) throw failure;
     const upstream = upstreamForLog(response.text, secrets, argumentStrings(parsed.data));
     ctx.logger.warn({ ...log, status: response.status, upstream, err: failure.message }, "upstream body cannot be passed on");
-    return toolError(unavailableText(response.status));
+    return { ...toolError(unavailableText(response.status), "upstream_unavailable"), upstreamSeconds };
   }
 }
 
@@ -208,7 +215,7 @@ function mapResponse(
       // A tool that declares an outputSchema must return structured content; none of its fields is required.
       const ok = `OK (HTTP ${status})`;
       const result = tool.spec.outputSchema === undefined ? textResult(ok) : { content: [{ type: "text" as const, text: ok }], structuredContent: {} };
-      return { result, unauthorized: false };
+      return { result, kind: "ok", unauthorized: false };
     }
     let value: unknown;
     try {
@@ -216,7 +223,7 @@ function mapResponse(
     } catch {
       const upstream = { bodyChars: text.length };
       ctx.logger.warn({ requestId: ctx.requestId, tool: tool.spec.name, status, upstream }, "upstream success body is not JSON");
-      return toolError(unavailableText(status));
+      return toolError(unavailableText(status), "upstream_unavailable");
     }
     // The API may echo the caller's credentials; only the key tools exist to return keys (docs/decisions.md #9).
     if (!tool.spec.returnsSecrets && secrets.length > 0 && (containsAny(text, secrets) || text.includes("\\u"))) {
@@ -228,14 +235,14 @@ function mapResponse(
     const mark = tool.spec.untrustedText.length === 0 ? undefined : cleanUntrusted(value, tool.spec.untrustedText);
     const note = mark === undefined || mark.fields === 0 ? undefined : untrustedNote(mark);
     const { result, json } = serialisedSuccess(value, ctx.maxResultChars, { ...args, limit }, note);
-    return { result, json, unauthorized: false };
+    return { result, json, kind: result.isError === true ? "tool_error" : "ok", unauthorized: false };
   }
-  if (status === 401) return { ...toolError(UNAUTHORIZED_TEXT), unauthorized: true };
+  if (status === 401) return { ...toolError(UNAUTHORIZED_TEXT, "tool_error"), unauthorized: true };
   if (status >= 500 || status < 400) {
     // The model gets "unavailable"; what the API said goes to the operator's log only.
     const upstream = upstreamForLog(text, secrets, argumentStrings(args));
     ctx.logger.warn({ requestId: ctx.requestId, tool: tool.spec.name, status, upstream }, "upstream unavailable");
-    return toolError(unavailableText(status));
+    return toolError(unavailableText(status), "upstream_unavailable");
   }
-  return toolError(clientErrorText(status, text, retryAfter, secrets));
+  return toolError(clientErrorText(status, text, retryAfter, secrets), "tool_error");
 }

@@ -1,5 +1,6 @@
 import { forwardToolCall } from "../forward/forward.js";
 import { errorForLog, type Logger } from "../log.js";
+import type { Metrics } from "../metrics/metrics.js";
 import type { Surface } from "../registry/registry.js";
 import type { UpstreamClient } from "../upstream/client.js";
 import type { Credentials } from "../upstream/credentials.js";
@@ -57,6 +58,7 @@ export type ParsedMessage =
 
 export interface HandlerDeps {
   readonly client: UpstreamClient;
+  readonly metrics?: Metrics | undefined;
   readonly logger: Logger;
   readonly maxResultChars: number;
 }
@@ -201,6 +203,7 @@ export class McpHandler {
       maxResultChars: this.deps.maxResultChars,
       dryRun: ctx.surface.dryRun,
     });
+    this.deps.metrics?.toolCall(name, outcome.kind, outcome.upstreamSeconds);
     const resultJson = outcome.json ?? JSON.stringify(outcome.result);
     const body = resultResponse(id, request.era === "modern" ? modernResultJson(resultJson) : resultJson);
     return { body, status: 200, unauthorized: outcome.unauthorized };

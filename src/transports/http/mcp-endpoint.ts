@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { App } from "../../app.js";
 import type { HandleOutcome } from "../../mcp/handler.js";
+import { methodLabel, type RequestLabels } from "../../metrics/metrics.js";
 import { errorForLog } from "../../log.js";
 import { JSONRPC_INTERNAL_ERROR, TRANSPORT_ERROR, byteLength, errorResponse, type ResponseBody } from "../../mcp/protocol.js";
 import type { Credentials } from "../../upstream/credentials.js";
@@ -68,12 +69,18 @@ function sendStream(res: ServerResponse, messages: readonly string[], body: Resp
 export type McpEndpoint = (req: IncomingMessage, res: ServerResponse, requestId: string) => void;
 
 export function createMcpEndpoint(app: App, challenge: string, invalidTokenChallengeValue: string): McpEndpoint {
-  const { config, handler, logger, surfaces } = app;
+  const { config, handler, logger, surfaces, metrics } = app;
   const hostAllowed = hostMatcher(config.allowedHosts);
   const originAllowed = originMatcher(config.allowedOrigins);
   const fallback: Credentials | undefined = config.apiKey === undefined ? undefined : { apiKey: config.apiKey, apiKeyId: config.apiKeyId };
 
-  async function post(req: IncomingMessage, res: ServerResponse, requestId: string, cors: Readonly<Record<string, string>>): Promise<void> {
+  async function post(
+    req: IncomingMessage,
+    res: ServerResponse,
+    requestId: string,
+    cors: Readonly<Record<string, string>>,
+    labels: RequestLabels | undefined,
+  ): Promise<void> {
     const { headers } = req;
     const early = checkMediaType(headers) ?? checkAccept(headers);
     if (early !== undefined) return sendRefusal(res, early, cors);
@@ -87,6 +94,10 @@ export function createMcpEndpoint(app: App, challenge: string, invalidTokenChall
     const parsed = handler.parse(message);
     if (parsed.kind === "refused") return send(res, parsed.outcome.status, parsed.outcome.body, cors);
     const request = parsed.kind === "request" ? parsed.request : undefined;
+    if (labels !== undefined) {
+      labels.method = request === undefined ? "notification" : methodLabel(request.method);
+      labels.era = parsed.kind === "ignored" ? parsed.era : parsed.request.era;
+    }
     // Notifications: only the legacy version header is defined for them (2026-07-28 defines none).
     const badHeaders =
       request !== undefined
@@ -115,6 +126,8 @@ export function createMcpEndpoint(app: App, challenge: string, invalidTokenChall
   }
 
   return (req, res, requestId) => {
+    const labels = metrics.httpStarted();
+    if (labels !== undefined) res.once("close", () => metrics.httpFinished(labels, res.statusCode));
     const guard = checkHostAndOrigin(req.headers, hostAllowed, originAllowed);
     if (guard !== undefined) return sendRefusal(res, guard, NO_HEADERS);
     const cors = corsHeaders(req.headers.origin);
@@ -133,7 +146,7 @@ export function createMcpEndpoint(app: App, challenge: string, invalidTokenChall
       });
       return sendRefusal(res, refusal, cors);
     }
-    post(req, res, requestId, cors).catch((error: unknown) => {
+    post(req, res, requestId, cors, labels).catch((error: unknown) => {
       // Last resort: the process never crashes on a request, and never on a client going away.
       logger.error({ requestId, err: errorForLog(error) }, "http request failed");
       if (!res.headersSent) send(res, 500, errorResponse(undefined, JSONRPC_INTERNAL_ERROR, "Internal error"), cors);

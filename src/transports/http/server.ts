@@ -9,6 +9,7 @@ import { VERSION } from "../../version.js";
 import { DOCS_URL, serverCard } from "./discovery.js";
 import { Drain, drainAndClose } from "./drain.js";
 import { requestIdFrom } from "./guards.js";
+import { startMetricsServer, type RunningMetricsServer } from "../metrics-server.js";
 import { createMcpEndpoint } from "./mcp-endpoint.js";
 
 const JSON_TYPE = "application/json";
@@ -107,6 +108,8 @@ export function createRequestListener(app: App, drain: Drain = new Drain()): (re
 export interface RunningHttpServer {
   readonly server: Server;
   readonly url: string;
+  /** The metrics listener's GET /metrics, when METRICS_PORT is set. */
+  readonly metricsUrl: string | undefined;
   /** Stop accepting, let in-flight requests finish (bounded by the grace time), close the upstream pool. */
   close(): Promise<void>;
 }
@@ -136,13 +139,25 @@ export async function startHttpServer(app: App, port = app.config.port, host = a
   });
   const address = server.address() as AddressInfo;
   const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  let metricsServer: RunningMetricsServer | undefined;
+  if (app.config.metricsPort !== undefined) {
+    try {
+      metricsServer = await startMetricsServer(app.metrics, app.config.metricsPort, host, app.logger);
+    } catch (error) {
+      server.close();
+      throw error;
+    }
+  }
   let closing: Promise<void> | undefined;
   return {
     server,
     url: `http://${shownHost}:${address.port}`,
+    metricsUrl: metricsServer?.url,
     close() {
       closing ??= (async () => {
+        // The metrics stay up through the drain, so a scrape can still see the last requests finish.
         await drainAndClose(server, drain, app.config.shutdownGraceMs);
+        await metricsServer?.close();
         await app.close();
       })();
       return closing;
@@ -153,7 +168,10 @@ export async function startHttpServer(app: App, port = app.config.port, host = a
 export async function serveHttp(app: App): Promise<void> {
   await app.client.warm();
   const running = await startHttpServer(app);
-  app.logger.info({ url: running.url, resource: app.config.resourceUrl, tools: app.surface.tools.size }, "listening");
+  app.logger.info(
+    { url: running.url, metrics: running.metricsUrl, resource: app.config.resourceUrl, tools: app.surface.tools.size, dryRun: app.surface.dryRun },
+    "listening",
+  );
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       app.logger.info({ signal }, "shutting down: finishing in-flight requests");
