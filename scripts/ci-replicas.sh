@@ -100,18 +100,7 @@ for i in 0 1 2; do wait_http "http://127.0.0.1:${REPLICA_PORTS[$i]}/health" "rep
 
 # ---- nginx: deploy/nginx.conf, rewritten to loopback and $TMP ----
 CONF="$TMP/nginx.conf"
-{
-  echo "daemon off;"
-  sed -e "s#^\(\s*\)pid .*;#\1pid $TMP/nginx.pid;#" \
-    -e "s#^\(\s*\)error_log .*;#\1error_log $TMP/error.log warn;#" \
-    -e "s#^\(\s*\)access_log /var/log/nginx/access.log mcp;#\1access_log $TMP/access.log mcp;#" \
-    -e "s#^\(\s*\)listen 8080;#\1listen 127.0.0.1:$LB_PORT;#" \
-    -e "s#server mcp-1:8787#server 127.0.0.1:${REPLICA_PORTS[0]}#" \
-    -e "s#server mcp-2:8787#server 127.0.0.1:${REPLICA_PORTS[1]}#" \
-    -e "s#server mcp-3:8787#server 127.0.0.1:${REPLICA_PORTS[2]}#" \
-    -e "s#^http {#http {\n    client_body_temp_path $TMP/client_body;\n    proxy_temp_path $TMP/proxy;\n    fastcgi_temp_path $TMP/fastcgi;\n    uwsgi_temp_path $TMP/uwsgi;\n    scgi_temp_path $TMP/scgi;#" \
-    deploy/nginx.conf
-} >"$CONF"
+node scripts/lib/nginx-conf.mjs "$TMP" "$LB_PORT" "${REPLICA_PORTS[@]}" >"$CONF"
 for want in "pid $TMP/nginx.pid;" "access_log $TMP/access.log mcp;" "listen 127.0.0.1:$LB_PORT;" \
   "server 127.0.0.1:${REPLICA_PORTS[0]}" "server 127.0.0.1:${REPLICA_PORTS[1]}" "server 127.0.0.1:${REPLICA_PORTS[2]}" \
   "proxy_next_upstream error timeout;" "proxy_temp_path $TMP/proxy;"; do
@@ -172,3 +161,12 @@ say "summary: load checks $([[ $LOAD_STATUS == 0 ]] && echo passed || echo FAILE
 [[ $ALIVE == 2 ]] || die "a replica that was not stopped has exited"
 wait_http "$LB_URL/health" "nginx after the stop"
 say "passed: no request failed, every send reached the upstream exactly once, the stopped replica drained and exited 0"
+
+# ---- A Kubernetes rolling update of deploy/kubernetes/base, replayed against real processes behind this nginx ----
+say "replaying a Kubernetes rolling update (scripts/kube-rollout.mjs)"
+NGINX_BIN="$NGINX" node scripts/kube-rollout.mjs >"$TMP/rollout.json" || {
+  cat "$TMP/rollout.json" >&2
+  die "the rolling-update replay failed (see its summary above)"
+}
+node -e 'const s=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));console.error(`[ci-replicas] rollout: ${s.requests} requests, statuses ${JSON.stringify(s.httpStatuses)}, sends once ${s.sendsReachedApiExactlyOnce}, rollout ${s.rolloutMs} ms, old pods exited ${s.oldPods.map(p=>p.exit.code).join("/")}`)' "$TMP/rollout.json"
+say "passed: the rolling update lost no request; readiness turned 503 on SIGTERM; every old pod drained and exited 0"
