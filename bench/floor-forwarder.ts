@@ -1,5 +1,5 @@
 /**
- * Server (d) of issue #12: the floor, the least a Node forwarder can do for the bench's scenarios (STYLE.md habit
+ * Server (d) of the bench: the floor, the least a Node forwarder can do for the bench's scenarios (STYLE.md habit
  * 11). Plain node:http and the undici Pool ours builds; no framework and no validation: read the body, JSON.parse
  * it, answer tools/list from a string made at start-up, forward tools/call for message_get and messages_send with
  * the caller's x-api-key, and wrap the upstream JSON as the result. Whatever ours spends above this is the price

@@ -1,5 +1,5 @@
 /**
- * Reference (b) of issue #6: the simplest honest JSON-RPC forwarder, no MCP SDK. express + undici: parse the
+ * Reference (b) of the bench: the simplest honest JSON-RPC forwarder, no MCP SDK. express + undici: parse the
  * JSON-RPC body, validate one tool's arguments with zod, forward with the caller's x-api-key, answer.
  * It is the floor our server is compared against: minimal, but not crippled (keep-alive pool, tools/list
  * serialised once).

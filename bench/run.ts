@@ -1035,7 +1035,7 @@ async function main(): Promise<number> {
   const floorSequential = { p50: median(seqFloor.map((r) => r.p50)), p99: median(seqFloor.map((r) => r.p99)), rounds: seqFloor };
   await stopChild(upstream);
 
-  // Targets (issue #6 §2, issue #12 item 6), as medians of per-round ratios from this run.
+  // Targets (the README's "Performance" section), as medians of per-round ratios from this run.
   const cell = (scenario: string, connections: number, id: ServerId): Cell => grid[`${scenario}@${connections}`]![id]!;
   const targets: Target[] = [];
   for (const scenario of SCENARIOS.filter((s) => s.isCall && !s.modern)) {

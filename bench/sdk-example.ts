@@ -1,5 +1,5 @@
 /**
- * Reference (c) of issue #6: the MCP SDK's documented stateless pattern (simpleStatelessStreamableHttp in the SDK's
+ * Reference (c) of the bench: the MCP SDK's documented stateless pattern (simpleStatelessStreamableHttp in the SDK's
  * examples), applied to our 54 tools. Every POST /mcp calls getServer(), which builds a new McpServer and registers
  * the 54 tools, each with a zod input shape made right there (the example writes `z.number().describe(...)` inline
  * in getServer, so its schemas are made per request too); then it connects a new StreamableHTTPServerTransport
