@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const STAGE = join(ROOT, "dist", "mcpb");
+const STAGE = join(ROOT, "build", "mcpb"); // outside dist/: npm would publish a LICENSE found there
 const OUTPUT = join(ROOT, "dist", "pilot-status-mcp.mcpb");
 const MCPB = join(ROOT, "node_modules", ".bin", "mcpb");
 
