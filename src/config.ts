@@ -1,5 +1,6 @@
 import * as z from "zod";
 import { parseList } from "./registry/selection.js";
+import type { ProxySettings } from "./upstream/client.js";
 
 /**
  * Every setting, parsed once from the environment by one schema. Nothing else reads process.env.
@@ -164,11 +165,7 @@ export interface Config {
    * Forward proxies for the calls to the API (undici's EnvHttpProxyAgent semantics: an https API goes through
    * httpsProxy, or httpProxy when only that is set; noProxy lists hosts to reach directly). All unset: no proxy.
    */
-  readonly proxy: {
-    readonly httpsProxy: string | undefined;
-    readonly httpProxy: string | undefined;
-    readonly noProxy: string | undefined;
-  };
+  readonly proxy: ProxySettings;
   readonly selection: {
     readonly toolsets: readonly string[] | undefined;
     readonly tools: readonly string[] | undefined;

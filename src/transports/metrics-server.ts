@@ -1,8 +1,8 @@
 import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { Logger } from "../log.js";
 import { errorForLog } from "../log.js";
 import type { Metrics } from "../metrics/metrics.js";
+import { listen } from "./listen.js";
 
 export interface RunningMetricsServer {
   readonly url: string;
@@ -33,15 +33,9 @@ export async function startMetricsServer(metrics: Metrics, port: number, host: s
     );
   });
   server.keepAliveTimeout = 65_000; // a scraper's keep-alive connection outlives its scrape interval
-  await new Promise<void>((resolve, reject) => {
-    server.once("listening", resolve);
-    server.once("error", reject);
-    server.listen(port, host);
-  });
-  const address = server.address() as AddressInfo;
-  const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const origin = await listen(server, port, host);
   return {
-    url: `http://${shownHost}:${address.port}/metrics`,
+    url: `${origin}/metrics`,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

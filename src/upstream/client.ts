@@ -55,6 +55,13 @@ export class UpstreamFailure extends Error {
   }
 }
 
+/** Forward proxy URLs and the NO_PROXY list, as config.ts read them (unset: none). */
+export interface ProxySettings {
+  readonly httpsProxy: string | undefined;
+  readonly httpProxy: string | undefined;
+  readonly noProxy: string | undefined;
+}
+
 export interface UpstreamClientOptions {
   readonly baseUrl: string;
   readonly timeoutMs: number;
@@ -64,7 +71,7 @@ export interface UpstreamClientOptions {
    * undici's EnvHttpProxyAgent decides per its NO_PROXY rules and tunnels through the proxy with CONNECT
    * (docs/decisions.md #38).
    */
-  readonly proxy?: { readonly httpsProxy?: string | undefined; readonly httpProxy?: string | undefined; readonly noProxy?: string | undefined };
+  readonly proxy?: ProxySettings;
   /** Test seam: shorter backoff. */
   readonly retryBaseMs?: number;
   readonly maxAttempts?: number;

@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import express, { type Request, type Response } from "express";
 import type { App } from "../../app.js";
 import { errorForLog } from "../../log.js";
@@ -9,6 +8,7 @@ import { VERSION } from "../../version.js";
 import { DOCS_URL, serverCard } from "./discovery.js";
 import { Drain, drainAndClose } from "./drain.js";
 import { requestIdFrom } from "./guards.js";
+import { listen } from "../listen.js";
 import { startMetricsServer, type RunningMetricsServer } from "../metrics-server.js";
 import { createMcpEndpoint } from "./mcp-endpoint.js";
 
@@ -132,13 +132,7 @@ export async function startHttpServer(app: App, port = app.config.port, host = a
   // byte, not from the idle time before it, so the two are apart.
   server.keepAliveTimeout = 65_000;
   drain.watch(server);
-  await new Promise<void>((resolve, reject) => {
-    server.once("listening", resolve);
-    server.once("error", reject);
-    server.listen(port, host);
-  });
-  const address = server.address() as AddressInfo;
-  const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const url = await listen(server, port, host);
   let metricsServer: RunningMetricsServer | undefined;
   if (app.config.metricsPort !== undefined) {
     try {
@@ -151,7 +145,7 @@ export async function startHttpServer(app: App, port = app.config.port, host = a
   let closing: Promise<void> | undefined;
   return {
     server,
-    url: `http://${shownHost}:${address.port}`,
+    url,
     metricsUrl: metricsServer?.url,
     close() {
       closing ??= (async () => {
