@@ -21,7 +21,12 @@ const SENT = Buffer.from(JSON.stringify({ id: "msg_2", correlationId: "corr_2", 
 const OTHER = Buffer.from(JSON.stringify({ ok: true }));
 
 const server = createServer((req, res) => {
-  const body = req.method === "POST" && req.url === "/v1/messages/send" ? SENT : req.url?.startsWith("/v1/messages/") ? MESSAGE : OTHER;
+  const body =
+    req.method === "POST" && req.url === "/v1/messages/send"
+      ? SENT
+      : req.url?.startsWith("/v1/messages/")
+        ? MESSAGE
+        : OTHER;
   // Read (and drop) any request body before answering, as a real API does.
   req.resume();
   req.on("end", () => {

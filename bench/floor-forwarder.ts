@@ -40,7 +40,11 @@ const CLOSE = Buffer.from("}");
 
 type Args = Record<string, unknown>;
 const CALLS: Record<string, { method: "GET" | "POST"; path: (args: Args) => string; body: boolean }> = {
-  message_get: { method: "GET", path: (args) => `/v1/messages/${encodeURIComponent(String(args.messageId))}`, body: false },
+  message_get: {
+    method: "GET",
+    path: (args) => `/v1/messages/${encodeURIComponent(String(args.messageId))}`,
+    body: false,
+  },
   messages_send: { method: "POST", path: () => "/v1/messages/send", body: true },
 };
 
@@ -50,8 +54,10 @@ interface Message {
   params?: { name?: string; arguments?: Args };
 }
 
-const reply = (id: unknown, result: string): string => `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${result}}`;
-const fail = (id: unknown, code: number, message: string): string => JSON.stringify({ jsonrpc: "2.0", id: id ?? null, error: { code, message } });
+const reply = (id: unknown, result: string): string =>
+  `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${result}}`;
+const fail = (id: unknown, code: number, message: string): string =>
+  JSON.stringify({ jsonrpc: "2.0", id: id ?? null, error: { code, message } });
 const toolError = (text: string): string => JSON.stringify({ content: [{ type: "text", text }], isError: true });
 
 function send(res: ServerResponse, status: number, json: string): void {
@@ -61,7 +67,10 @@ function send(res: ServerResponse, status: number, json: string): void {
 
 function sendList(res: ServerResponse, id: unknown): void {
   const head = Buffer.from(`{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":`);
-  res.writeHead(200, { "content-type": "application/json", "content-length": head.length + LIST_RESULT.length + CLOSE.length });
+  res.writeHead(200, {
+    "content-type": "application/json",
+    "content-length": head.length + LIST_RESULT.length + CLOSE.length,
+  });
   res.write(head);
   res.write(LIST_RESULT);
   res.end(CLOSE);
@@ -71,7 +80,9 @@ function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => resolve(chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8")));
+    req.on("end", () =>
+      resolve(chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8")),
+    );
     req.on("error", reject);
   });
 }
@@ -83,12 +94,21 @@ async function callTool(message: Message, apiKey: string): Promise<string> {
   const headers: Record<string, string> = { accept: "application/json", "x-api-key": apiKey };
   if (call.body) headers["content-type"] = "application/json";
   try {
-    const up = await pool.request({ method: call.method, path: call.path(args), headers, body: call.body ? JSON.stringify(args) : null });
+    const up = await pool.request({
+      method: call.method,
+      path: call.path(args),
+      headers,
+      body: call.body ? JSON.stringify(args) : null,
+    });
     const text = await up.body.text();
-    if (up.statusCode < 200 || up.statusCode >= 300) return reply(message.id, toolError(`HTTP ${up.statusCode}: ${text}`));
+    if (up.statusCode < 200 || up.statusCode >= 300)
+      return reply(message.id, toolError(`HTTP ${up.statusCode}: ${text}`));
     // Parsed once to know it is JSON; the text, already serialised, then goes out as the structured content too.
     JSON.parse(text);
-    return reply(message.id, `{"content":[{"type":"text","text":${JSON.stringify(text)}}],"structuredContent":${text}}`);
+    return reply(
+      message.id,
+      `{"content":[{"type":"text","text":${JSON.stringify(text)}}],"structuredContent":${text}}`,
+    );
   } catch (error) {
     return reply(message.id, toolError(String(error)));
   }

@@ -27,7 +27,7 @@
  * (every server must start and answer every scenario correctly). Its figures are too short to mean anything: they
  * go to bench/results/smoke.json, and the targets are not judged.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -51,13 +51,20 @@ const BUILD_DIR = path.join(RESULTS_DIR, ".build");
 const SMOKE = process.argv.includes("--smoke");
 /** Smoke-run settings: what each knob is when `--smoke` is given (the environment still wins). */
 // No warm-up: the sanity checks have already taken every path, and a smoke run's figures mean nothing anyway.
-const SMOKE_SETTINGS: Readonly<Record<string, number>> = { BENCH_DURATION: 1, BENCH_ROUNDS: 1, BENCH_WARMUP: 0, BENCH_STDIO_SPAWNS: 1, BENCH_STDIO_CALLS: 200 };
+const SMOKE_SETTINGS: Readonly<Record<string, number>> = {
+  BENCH_DURATION: 1,
+  BENCH_ROUNDS: 1,
+  BENCH_WARMUP: 0,
+  BENCH_STDIO_SPAWNS: 1,
+  BENCH_STDIO_CALLS: 200,
+};
 
 function numberSetting(name: string, fallback: number, min: number, max: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === "") return SMOKE ? (SMOKE_SETTINGS[name] ?? fallback) : fallback;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value < min || value > max) throw new Error(`${name} must be a number in [${min}, ${max}]`);
+  if (!Number.isFinite(value) || value < min || value > max)
+    throw new Error(`${name} must be a number in [${min}, ${max}]`);
   return value;
 }
 
@@ -147,7 +154,12 @@ const SCENARIOS: readonly Scenario[] = [
         {
           key: "message_get_2026",
           label: `tools/call message_get ${MODERN_VERSION}`,
-          body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { ...MESSAGE_GET, _meta: MODERN_META } }),
+          body: JSON.stringify({
+            jsonrpc: "2.0",
+            id: 1,
+            method: "tools/call",
+            params: { ...MESSAGE_GET, _meta: MODERN_META },
+          }),
           headers: {
             "content-type": "application/json",
             accept: "application/json, text/event-stream",
@@ -191,7 +203,9 @@ const SCENARIOS: readonly Scenario[] = [
 ];
 const TOOLS_LIST = SCENARIOS.find((s) => s.key === "tools_list")!;
 /** Scenario groups, in order: each is measured in its own rounds. */
-const GROUPS: readonly (readonly Scenario[])[] = [...new Set(SCENARIOS.map((s) => s.group))].map((g) => SCENARIOS.filter((s) => s.group === g));
+const GROUPS: readonly (readonly Scenario[])[] = [...new Set(SCENARIOS.map((s) => s.group))].map((g) =>
+  SCENARIOS.filter((s) => s.group === g),
+);
 /** (scenario, server) pairs: one measurement each per connection count and round. */
 const JOB_COUNT = SCENARIOS.reduce((sum, s) => sum + s.servers.length, 0);
 
@@ -215,7 +229,14 @@ const childCwd = mkdtempSync(path.join(os.tmpdir(), "pilot-status-bench-")); // 
 function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (key === "NODE_OPTIONS" || key.startsWith("PILOT_STATUS_") || key.startsWith("MCP_") || key === "PORT" || key === "HOST") continue;
+    if (
+      key === "NODE_OPTIONS" ||
+      key.startsWith("PILOT_STATUS_") ||
+      key.startsWith("MCP_") ||
+      key === "PORT" ||
+      key === "HOST"
+    )
+      continue;
     if (key === "LOG_LEVEL" || key.startsWith("TSX")) continue;
     env[key] = value;
   }
@@ -382,7 +403,11 @@ function cpuSnapshot(pids: readonly number[]): CpuSnapshot | undefined {
     const values = line.trim().split(/\s+/).slice(1).map(Number);
     const total = values.slice(0, 8).reduce((sum, v) => sum + v, 0);
     const idle = (values[3] ?? 0) + (values[4] ?? 0);
-    return { at: performance.now(), machineBusy: total - idle, ours: pids.reduce((sum, pid) => sum + processTicks(pid), 0) };
+    return {
+      at: performance.now(),
+      machineBusy: total - idle,
+      ours: pids.reduce((sum, pid) => sum + processTicks(pid), 0),
+    };
   } catch {
     return undefined;
   }
@@ -409,7 +434,8 @@ async function waitForQuiet(budgetMs: number): Promise<number> {
     const foreign = foreignCores(before, cpuSnapshot(ours()));
     const waited = performance.now() - started - PAUSE_MS;
     if (!(foreign > FOREIGN_LIMIT_CORES) || waited >= budgetMs) return Math.max(0, waited);
-    if (waited === 0 || Math.round(waited / PAUSE_MS) % 10 === 0) log(`  waiting: other processes use ${foreign.toFixed(2)} cores`);
+    if (waited === 0 || Math.round(waited / PAUSE_MS) % 10 === 0)
+      log(`  waiting: other processes use ${foreign.toFixed(2)} cores`);
   }
 }
 
@@ -434,7 +460,12 @@ function transpileServers(): Record<"upstream" | "reference" | "sdk" | "floor" |
     const source = readFileSync(path.join(BENCH_DIR, `${name}.ts`), "utf8");
     const { outputText } = ts.transpileModule(source, {
       fileName: `${name}.ts`,
-      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, sourceMap: false, verbatimModuleSyntax: false },
+      compilerOptions: {
+        module: ts.ModuleKind.ESNext,
+        target: ts.ScriptTarget.ES2022,
+        sourceMap: false,
+        verbatimModuleSyntax: false,
+      },
     });
     // The servers import the catalogue from ../src; at run time they take the built copy in dist/.
     const code = outputText.replace(/(["'])\.\.\/src\//g, `$1${distUrl}`);
@@ -456,16 +487,31 @@ function transpileServers(): Record<"upstream" | "reference" | "sdk" | "floor" |
 // HTTP
 
 interface JsonRpcAnswer {
-  result?: { tools?: unknown[]; content?: unknown[]; structuredContent?: unknown; isError?: boolean; resultType?: unknown };
+  result?: {
+    tools?: unknown[];
+    content?: unknown[];
+    structuredContent?: unknown;
+    isError?: boolean;
+    resultType?: unknown;
+  };
   error?: { message?: string };
 }
 
 /** POST one JSON-RPC message; an SSE answer (the SDK transport's default, used by (c)) is reduced to its data. */
 async function postMcp(url: string, scenario: Scenario, timeoutMs: number): Promise<{ status: number; text: string }> {
-  const response = await fetch(url, { method: "POST", headers: scenario.headers, body: scenario.body, signal: AbortSignal.timeout(timeoutMs) });
+  const response = await fetch(url, {
+    method: "POST",
+    headers: scenario.headers,
+    body: scenario.body,
+    signal: AbortSignal.timeout(timeoutMs),
+  });
   const text = await response.text();
-  if (!(response.headers.get("content-type") ?? "").startsWith("text/event-stream")) return { status: response.status, text };
-  const data = text.split("\n").filter((line) => line.startsWith("data:")).map((line) => line.slice(5).trim());
+  if (!(response.headers.get("content-type") ?? "").startsWith("text/event-stream"))
+    return { status: response.status, text };
+  const data = text
+    .split("\n")
+    .filter((line) => line.startsWith("data:"))
+    .map((line) => line.slice(5).trim());
   return { status: response.status, text: data.length === 1 ? data[0]! : text };
 }
 
@@ -520,7 +566,9 @@ async function sanityCheck(server: ServerDef, url: string): Promise<void> {
                   ? `${result.tools?.length ?? 0} tools, expected ${TOOL_COUNT}`
                   : undefined;
     if (problem === undefined) continue;
-    const hint = scenario.modern ? ` (a server that does not speak ${MODERN_VERSION} yet: BENCH_SKIP_MODERN=1 measures the rest)` : "";
+    const hint = scenario.modern
+      ? ` (a server that does not speak ${MODERN_VERSION} yet: BENCH_SKIP_MODERN=1 measures the rest)`
+      : "";
     throw new Error(`${server.label} ${scenario.label}: ${problem}${hint}`);
   }
 }
@@ -538,7 +586,8 @@ interface Measurement {
   readonly serverCpuUs: number;
 }
 
-const bodyText = (body: unknown): string => (typeof body === "string" ? body : Buffer.isBuffer(body) ? body.toString("utf8") : "");
+const bodyText = (body: unknown): string =>
+  typeof body === "string" ? body : Buffer.isBuffer(body) ? body.toString("utf8") : "";
 const COMPLETE = /"resultType"\s*:\s*"complete"/;
 
 /** The cheap check of every answer under load; the sanity check has already looked at one closely. */
@@ -567,13 +616,16 @@ function load(
     const cpuBefore = cpuSnapshot(accountPids);
     const serverTicksBefore = pid === undefined ? 0 : processTicks(pid);
     let settled = false;
-    const guard = setTimeout(() => {
-      if (settled) return;
-      settled = true;
-      instance.stop();
-      peak?.stop();
-      reject(new Error(`load on ${url} did not finish within ${durationS + 20} s`));
-    }, (durationS + 20) * 1000);
+    const guard = setTimeout(
+      () => {
+        if (settled) return;
+        settled = true;
+        instance.stop();
+        peak?.stop();
+        reject(new Error(`load on ${url} did not finish within ${durationS + 20} s`));
+      },
+      (durationS + 20) * 1000,
+    );
     const instance = autocannon(
       {
         url,
@@ -698,7 +750,9 @@ function startStdio(upstreamUrl: string, n: number, script = CLI): Child {
 
 async function endStdio(child: Child): Promise<void> {
   child.stopping = true;
-  const exited = child.exited ? Promise.resolve() : new Promise<void>((resolve) => child.proc.once("exit", () => resolve()));
+  const exited = child.exited
+    ? Promise.resolve()
+    : new Promise<void>((resolve) => child.proc.once("exit", () => resolve()));
   child.proc.stdin!.end();
   const timer = setTimeout(() => child.proc.kill("SIGKILL"), 5000);
   await exited;
@@ -716,7 +770,8 @@ async function stdioColdStart(upstreamUrl: string, n: number): Promise<number> {
   client.send({ jsonrpc: "2.0", id: 2, method: "tools/list" });
   const answer = await listed;
   const elapsed = performance.now() - started;
-  if (answer.result?.tools?.length !== TOOL_COUNT) throw new Error(`stdio tools/list: ${answer.result?.tools?.length ?? 0} tools`);
+  if (answer.result?.tools?.length !== TOOL_COUNT)
+    throw new Error(`stdio tools/list: ${answer.result?.tools?.length ?? 0} tools`);
   await endStdio(child);
   return elapsed;
 }
@@ -725,7 +780,11 @@ async function stdioColdStart(upstreamUrl: string, n: number): Promise<number> {
 function nodeSpawnFloor(): Promise<number> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const proc = spawn(process.execPath, ["-e", "process.stdout.write('x\\n')"], { cwd: childCwd, env: clientSpawnEnv({}), stdio: ["ignore", "pipe", "ignore"] });
+    const proc = spawn(process.execPath, ["-e", "process.stdout.write('x\\n')"], {
+      cwd: childCwd,
+      env: clientSpawnEnv({}),
+      stdio: ["ignore", "pipe", "ignore"],
+    });
     proc.stdout.once("data", () => resolve(performance.now() - started));
     proc.once("error", reject);
   });
@@ -752,7 +811,12 @@ async function stdioSequential(upstreamUrl: string, n: number, script = CLI): Pr
     const current = ++id;
     const started = performance.now();
     const answered = client.answer(current, 10_000);
-    client.send({ jsonrpc: "2.0", id: current, method: "tools/call", params: { name: "message_get", arguments: { messageId: "msg_1" } } });
+    client.send({
+      jsonrpc: "2.0",
+      id: current,
+      method: "tools/call",
+      params: { name: "message_get", arguments: { messageId: "msg_1" } },
+    });
     const answer = await answered;
     const elapsed = performance.now() - started;
     if (answer.result === undefined || answer.result.isError === true) {
@@ -771,7 +835,14 @@ async function stdioSequential(upstreamUrl: string, n: number, script = CLI): Pr
   await endStdio(child);
   const mean = latencies.reduce((sum, v) => sum + v, 0) / latencies.length;
   latencies.sort((x, y) => x - y);
-  return { calls: STDIO_CALLS, foreignCores: foreign, p50: percentile(latencies, 50), p99: percentile(latencies, 99), mean, peakRssMb };
+  return {
+    calls: STDIO_CALLS,
+    foreignCores: foreign,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    mean,
+    peakRssMb,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -805,7 +876,9 @@ interface Ratios {
  */
 function ratios(mine: Cell, other: Cell): Ratios {
   const paired = (metric: (m: Measurement) => number): number =>
-    median(mine.rounds.map((m, i) => (other.rounds[i] === undefined ? Number.NaN : metric(m) / metric(other.rounds[i]!))));
+    median(
+      mine.rounds.map((m, i) => (other.rounds[i] === undefined ? Number.NaN : metric(m) / metric(other.rounds[i]!))),
+    );
   return {
     rps: paired((m) => m.rps),
     p50: paired((m) => m.p50),
@@ -895,7 +968,13 @@ async function main(): Promise<number> {
   );
 
   const files = transpileServers();
-  const [upstreamPort, portA, portB, portC, portD] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const [upstreamPort, portA, portB, portC, portD] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
   const upstreamUrl = `http://127.0.0.1:${upstreamPort}`;
 
   const upstream = startChild("fake upstream", [files.upstream], { PORT: String(upstreamPort), HOST: "127.0.0.1" });
@@ -917,7 +996,11 @@ async function main(): Promise<number> {
 
   const common = { HOST: "127.0.0.1", PILOT_STATUS_API_URL: upstreamUrl };
   const procs: Record<ServerId, Child> = {
-    a: startChild("(a) ours: node dist/pilot-status-mcp.mjs http", [CLI, "http"], { ...common, PORT: String(portA), LOG_LEVEL: "warn" }),
+    a: startChild("(a) ours: node dist/pilot-status-mcp.mjs http", [CLI, "http"], {
+      ...common,
+      PORT: String(portA),
+      LOG_LEVEL: "warn",
+    }),
     b: startChild("(b) reference forwarder", [files.reference], { ...common, PORT: String(portB) }),
     c: startChild("(c) sdk example", [files.sdk], { ...common, PORT: String(portC) }),
     d: startChild("(d) floor forwarder", [files.floor], { ...common, PORT: String(portD) }),
@@ -944,10 +1027,13 @@ async function main(): Promise<number> {
   const quietBefore = cpuSnapshot([process.pid]);
   await sleep(1000);
   const foreignAtStart = foreignCores(quietBefore, cpuSnapshot([process.pid]));
-  if (foreignAtStart > FOREIGN_LIMIT_CORES) log(`other processes are using ${foreignAtStart.toFixed(2)} cores: figures will be noisy`);
+  if (foreignAtStart > FOREIGN_LIMIT_CORES)
+    log(`other processes are using ${foreignAtStart.toFixed(2)} cores: figures will be noisy`);
   for (const group of GROUPS) {
     // Server by server, so that ours' two message_get scenarios sit side by side in every round's order.
-    const jobs = SERVERS.flatMap((server) => group.filter((s) => s.servers.includes(server.id)).map((scenario) => ({ scenario, server })));
+    const jobs = SERVERS.flatMap((server) =>
+      group.filter((s) => s.servers.includes(server.id)).map((scenario) => ({ scenario, server })),
+    );
     if (WARMUP_S > 0) {
       for (const { scenario, server } of jobs) {
         checkFatal();
@@ -956,7 +1042,8 @@ async function main(): Promise<number> {
     }
     for (const connections of CONNECTIONS) {
       const rows = new Map<Scenario, Row>(group.map((scenario) => [scenario, {}]));
-      for (const { scenario, server } of jobs) rows.get(scenario)![server.id] = { rounds: [], rps: 0, p50: 0, p99: 0, peakRssMb: 0, cpuUs: 0 };
+      for (const { scenario, server } of jobs)
+        rows.get(scenario)![server.id] = { rounds: [], rps: 0, p50: 0, p99: 0, peakRssMb: 0, cpuUs: 0 };
       for (let round = 0; round < ROUNDS; round++) {
         // Rotated each round and reversed every other one: each job goes first, and before and after each other.
         const rotated = jobs.map((_, i) => jobs[(i + round) % jobs.length]!);
@@ -970,9 +1057,15 @@ async function main(): Promise<number> {
             load(urls[server.id], scenario, server.id, connections, DURATION_S, procs[server.id].pid, accountPids);
           let measurement = await measure();
           // Another program took CPU meanwhile (a shared machine): measure again, within a fixed budget.
-          for (let retake = 0; measurement.foreignCores > FOREIGN_LIMIT_CORES && retriesLeft > 0 && retake < RETAKES_EACH; retake++) {
+          for (
+            let retake = 0;
+            measurement.foreignCores > FOREIGN_LIMIT_CORES && retriesLeft > 0 && retake < RETAKES_EACH;
+            retake++
+          ) {
             retriesLeft--;
-            noisy.push(`${scenario.key}@${connections} ${server.id} r${round + 1}: ${measurement.foreignCores.toFixed(2)} cores`);
+            noisy.push(
+              `${scenario.key}@${connections} ${server.id} r${round + 1}: ${measurement.foreignCores.toFixed(2)} cores`,
+            );
             log(`  other processes used ${measurement.foreignCores.toFixed(2)} cores meanwhile; measuring again`);
             await sleep(1000);
             measurement = await measure();
@@ -993,7 +1086,8 @@ async function main(): Promise<number> {
       }
     }
   }
-  const peakUnderLoad = (id: ServerId): number => Math.max(...Object.values(grid).map((row) => row[id]?.peakRssMb ?? 0));
+  const peakUnderLoad = (id: ServerId): number =>
+    Math.max(...Object.values(grid).map((row) => row[id]?.peakRssMb ?? 0));
   const lifetimePeakMb = perServer((id) => (procStatus(procs[id].pid)?.hwmKb ?? Number.NaN) / 1024);
   for (const server of SERVERS) await stopChild(procs[server.id]);
 
@@ -1011,11 +1105,18 @@ async function main(): Promise<number> {
   const seqOurs: StdioSequential[] = [];
   const seqFloor: StdioSequential[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [script, list] of [[CLI, seqOurs], [files.stdioFloor, seqFloor]] as const) {
+    for (const [script, list] of [
+      [CLI, seqOurs],
+      [files.stdioFloor, seqFloor],
+    ] as const) {
       checkFatal();
       quietWaitedMs += await waitForQuiet(QUIET_BUDGET_MS - quietWaitedMs);
       let result = await stdioSequential(upstreamUrl, round + 1, script);
-      for (let retake = 0; result.foreignCores > FOREIGN_LIMIT_CORES && retriesLeft > 0 && retake < RETAKES_EACH; retake++) {
+      for (
+        let retake = 0;
+        result.foreignCores > FOREIGN_LIMIT_CORES && retriesLeft > 0 && retake < RETAKES_EACH;
+        retake++
+      ) {
         retriesLeft--;
         noisy.push(`stdio ${script === CLI ? "ours" : "floor"} r${round + 1}: ${result.foreignCores.toFixed(2)} cores`);
         await sleep(1000);
@@ -1032,7 +1133,11 @@ async function main(): Promise<number> {
     peakRssMb: Math.max(...seqOurs.map((r) => r.peakRssMb)),
     rounds: seqOurs,
   };
-  const floorSequential = { p50: median(seqFloor.map((r) => r.p50)), p99: median(seqFloor.map((r) => r.p99)), rounds: seqFloor };
+  const floorSequential = {
+    p50: median(seqFloor.map((r) => r.p50)),
+    p99: median(seqFloor.map((r) => r.p99)),
+    rounds: seqFloor,
+  };
   await stopChild(upstream);
 
   // Targets (the README's "Performance" section), as medians of per-round ratios from this run.
@@ -1040,19 +1145,38 @@ async function main(): Promise<number> {
   const targets: Target[] = [];
   for (const scenario of SCENARIOS.filter((s) => s.isCall && !s.modern)) {
     const row = grid[`${scenario.key}@32`]!;
-    for (const [other, goal] of [["d", 0.7], ["b", 2], ["c", 20]] as const) {
+    for (const [other, goal] of [
+      ["d", 0.7],
+      ["b", 2],
+      ["c", 20],
+    ] as const) {
       const r = ratios(row.a!, row[other]!).rps;
-      targets.push({ name: `HTTP ${scenario.label} req/s @32, ours/(${other})`, figure: fmt.ratio(r), goal: `>= ${goal}x`, pass: r >= goal });
+      targets.push({
+        name: `HTTP ${scenario.label} req/s @32, ours/(${other})`,
+        figure: fmt.ratio(r),
+        goal: `>= ${goal}x`,
+        pass: r >= goal,
+      });
     }
   }
   {
     const name = `HTTP tools/call message_get req/s @32, ours ${MODERN_VERSION}/legacy`;
     const modern = grid["message_get_2026@32"];
     const r = modern === undefined ? Number.NaN : ratios(modern.a!, cell("message_get", 32, "a")).rps;
-    targets.push({ name, figure: modern === undefined ? "skipped (BENCH_SKIP_MODERN)" : fmt.ratio(r), goal: ">= 0.95x", pass: modern === undefined ? undefined : r >= 0.95 });
+    targets.push({
+      name,
+      figure: modern === undefined ? "skipped (BENCH_SKIP_MODERN)" : fmt.ratio(r),
+      goal: ">= 0.95x",
+      pass: modern === undefined ? undefined : r >= 0.95,
+    });
   }
   const listP50 = cell("tools_list", 1, "a").p50;
-  targets.push({ name: "HTTP tools/list p50 @1, ours", figure: `${fmt.ms(listP50)} ms`, goal: "<= 1 ms", pass: listP50 <= 1 });
+  targets.push({
+    name: "HTTP tools/list p50 @1, ours",
+    figure: `${fmt.ms(listP50)} ms`,
+    goal: "<= 1 ms",
+    pass: listP50 <= 1,
+  });
   const rssRatio = peakUnderLoad("a") / peakUnderLoad("b");
   targets.push({
     name: "peak RSS under load, ours/(b)",
@@ -1061,8 +1185,18 @@ async function main(): Promise<number> {
     pass: rssRatio <= 1.1,
   });
   const cold = median(coldStarts);
-  targets.push({ name: "stdio cold start (spawn -> tools/list), median", figure: `${fmt.ms(cold)} ms`, goal: "<= 250 ms", pass: cold <= 250 });
-  targets.push({ name: `stdio sequential tools/call p50 (${STDIO_CALLS})`, figure: `${fmt.ms(sequential.p50)} ms`, goal: "<= 0.5 ms", pass: sequential.p50 <= 0.5 });
+  targets.push({
+    name: "stdio cold start (spawn -> tools/list), median",
+    figure: `${fmt.ms(cold)} ms`,
+    goal: "<= 250 ms",
+    pass: cold <= 250,
+  });
+  targets.push({
+    name: `stdio sequential tools/call p50 (${STDIO_CALLS})`,
+    figure: `${fmt.ms(sequential.p50)} ms`,
+    goal: "<= 0.5 ms",
+    pass: sequential.p50 <= 0.5,
+  });
 
   // Print.
   const out: string[] = [];
@@ -1073,21 +1207,31 @@ async function main(): Promise<number> {
   out.push(
     "(a) ours = node dist/pilot-status-mcp.mjs http; (b) express+undici forwarder (bench/reference-forwarder.ts); (c) SDK stateless example (bench/sdk-example.ts);",
   );
-  out.push(`(d) floor = node:http+undici, no validation (bench/floor-forwarder.ts); ${MODERN_VERSION}: only ours speaks it, (d) runs it as legacy (context)`);
-  out.push("latency = client-side, per response; peak RSS = highest VmHWM of the server process during the measured rounds;");
-  out.push("CPU us/req = the server process's CPU time (all threads) per answered request: the figure least moved by noise");
+  out.push(
+    `(d) floor = node:http+undici, no validation (bench/floor-forwarder.ts); ${MODERN_VERSION}: only ours speaks it, (d) runs it as legacy (context)`,
+  );
+  out.push(
+    "latency = client-side, per response; peak RSS = highest VmHWM of the server process during the measured rounds;",
+  );
+  out.push(
+    "CPU us/req = the server process's CPU time (all threads) per answered request: the figure least moved by noise",
+  );
   out.push("");
   out.push(printTable(grid));
   out.push(
     `idle RSS after start-up (MB): ${SERVERS.map((s) => `${s.label} ${fmt.mb(idleRssMb[s.id])}`).join(", ")}; peak under load: ${SERVERS.map((s) => `${s.label} ${fmt.mb(peakUnderLoad(s.id))}`).join(", ")}`,
   );
-  const allForeign = Object.values(grid).flatMap((row) => Object.values(row).flatMap((c) => c.rounds.map((m) => m.foreignCores)));
+  const allForeign = Object.values(grid).flatMap((row) =>
+    Object.values(row).flatMap((c) => c.rounds.map((m) => m.foreignCores)),
+  );
   out.push(
     `noise: other processes used ${foreignAtStart.toFixed(2)} cores before the start, median ${median(allForeign).toFixed(2)} / max ${Math.max(...allForeign).toFixed(2)} cores during kept measurements; ${noisy.length} measurement(s) retaken, ${(quietWaitedMs / 1000).toFixed(0)} s waited for quiet (limit ${FOREIGN_LIMIT_CORES} cores)`,
   );
   out.push("");
   out.push("stdio (node dist/pilot-status-mcp.mjs stdio)");
-  out.push(`  cold start, spawn -> first tools/list answer: median ${fmt.ms(cold)} ms over ${coldStarts.length} (${coldStarts.map((v) => fmt.ms(v)).join(", ")}); plain node spawn -> first output: ${fmt.ms(median(floors))} ms`);
+  out.push(
+    `  cold start, spawn -> first tools/list answer: median ${fmt.ms(cold)} ms over ${coldStarts.length} (${coldStarts.map((v) => fmt.ms(v)).join(", ")}); plain node spawn -> first output: ${fmt.ms(median(floors))} ms`,
+  );
   out.push(
     `  ${sequential.calls} sequential tools/call message_get over one connection (after ${STDIO_WARMUP_CALLS} warm-up; median of ${ROUNDS} rounds): p50 ${fmt.ms(sequential.p50)} ms, p99 ${fmt.ms(sequential.p99)} ms, mean ${fmt.ms(sequential.mean)} ms, peak RSS ${fmt.mb(sequential.peakRssMb)} MB`,
   );
@@ -1095,15 +1239,23 @@ async function main(): Promise<number> {
     `  floor, the same calls through a bare line-to-undici forwarder (bench/stdio-floor.ts): p50 ${fmt.ms(floorSequential.p50)} ms, p99 ${fmt.ms(floorSequential.p99)} ms; ours/floor p50 ${fmt.ratio(sequential.p50 / floorSequential.p50)}`,
   );
   out.push("");
-  out.push(SMOKE ? "targets (issues #6, #12): not judged on a smoke run (run `npm run bench` for figures)" : "targets (issues #6, #12)");
+  out.push(
+    SMOKE
+      ? "targets (issues #6, #12): not judged on a smoke run (run `npm run bench` for figures)"
+      : "targets (issues #6, #12)",
+  );
   const nameWidth = Math.max(...targets.map((t) => t.name.length)) + 2;
   for (const t of targets) {
-    out.push(`  ${pad(t.name, nameWidth)}${pad(t.figure, 28)}${pad(t.goal, 11)}${SMOKE || t.pass === undefined ? "-" : t.pass ? "pass" : "short"}`);
+    out.push(
+      `  ${pad(t.name, nameWidth)}${pad(t.figure, 28)}${pad(t.goal, 11)}${SMOKE || t.pass === undefined ? "-" : t.pass ? "pass" : "short"}`,
+    );
   }
   out.push("");
   const elapsedS = (performance.now() - benchStarted) / 1000;
   const resultsFile = path.join(RESULTS_DIR, SMOKE ? "smoke.json" : "latest.json");
-  out.push(`${SMOKE ? "smoke run: every server started and answered every scenario correctly; " : ""}bench took ${elapsedS.toFixed(0)} s; results in ${path.relative(ROOT, resultsFile)}`);
+  out.push(
+    `${SMOKE ? "smoke run: every server started and answered every scenario correctly; " : ""}bench took ${elapsedS.toFixed(0)} s; results in ${path.relative(ROOT, resultsFile)}`,
+  );
   process.stdout.write(`${out.join("\n")}\n`);
 
   const json = {
@@ -1125,8 +1277,24 @@ async function main(): Promise<number> {
       stdioSpawns: STDIO_SPAWNS,
       stdioCalls: STDIO_CALLS,
     },
-    scenarios: SCENARIOS.map((s) => ({ key: s.key, label: s.label, servers: s.servers, headers: s.headers, body: s.body })),
-    servers: Object.fromEntries(SERVERS.map((s) => [s.id, { label: s.label, idleRssMb: idleRssMb[s.id], peakUnderLoadMb: peakUnderLoad(s.id), lifetimePeakMb: lifetimePeakMb[s.id] }])),
+    scenarios: SCENARIOS.map((s) => ({
+      key: s.key,
+      label: s.label,
+      servers: s.servers,
+      headers: s.headers,
+      body: s.body,
+    })),
+    servers: Object.fromEntries(
+      SERVERS.map((s) => [
+        s.id,
+        {
+          label: s.label,
+          idleRssMb: idleRssMb[s.id],
+          peakUnderLoadMb: peakUnderLoad(s.id),
+          lifetimePeakMb: lifetimePeakMb[s.id],
+        },
+      ]),
+    ),
     http: Object.fromEntries(
       SCENARIOS.flatMap((scenario) =>
         CONNECTIONS.map((connections) => {
@@ -1136,8 +1304,17 @@ async function main(): Promise<number> {
         }),
       ),
     ),
-    noise: { foreignCoresAtStart: foreignAtStart, retaken: noisy, limitCores: FOREIGN_LIMIT_CORES, waitedForQuietMs: quietWaitedMs },
-    stdio: { coldStartMs: { median: cold, all: coldStarts, nodeSpawnFloorMs: median(floors) }, sequential, floorSequential },
+    noise: {
+      foreignCoresAtStart: foreignAtStart,
+      retaken: noisy,
+      limitCores: FOREIGN_LIMIT_CORES,
+      waitedForQuietMs: quietWaitedMs,
+    },
+    stdio: {
+      coldStartMs: { median: cold, all: coldStarts, nodeSpawnFloorMs: median(floors) },
+      sequential,
+      floorSequential,
+    },
     targets: targets.map((t) => ({ ...t, pass: t.pass ?? null })),
     elapsedS,
   };
@@ -1155,7 +1332,10 @@ function readGitHead(): string | undefined {
     const loose = path.join(ROOT, ".git", ref);
     if (existsSync(loose)) return readFileSync(loose, "utf8").trim();
     const packed = readFileSync(path.join(ROOT, ".git", "packed-refs"), "utf8");
-    return packed.split("\n").find((line) => line.endsWith(` ${ref}`))?.split(" ")[0];
+    return packed
+      .split("\n")
+      .find((line) => line.endsWith(` ${ref}`))
+      ?.split(" ")[0];
   } catch {
     return undefined;
   }
@@ -1180,7 +1360,8 @@ main()
     process.stderr.write(`bench: FAILED: ${error instanceof Error ? error.message : String(error)}\n`);
     // A failed load is often a server that died: give its exit a moment to land, then say so, with its stderr.
     await sleep(200);
-    if (fatalError !== undefined && fatalError !== error) process.stderr.write(`bench: meanwhile: ${fatalError.message}\n`);
+    if (fatalError !== undefined && fatalError !== error)
+      process.stderr.write(`bench: meanwhile: ${fatalError.message}\n`);
     killAllNow();
     process.exit(1);
   });

@@ -40,9 +40,15 @@ async function forward(spec: ToolSpec, args: Record<string, unknown>, apiKey: st
   }
   if (spec.hasBody) headers["content-type"] = "application/json";
   const search = query.size > 0 ? `?${query.toString()}` : "";
-  const up = await pool.request({ method: spec.method, path: path + search, headers, body: spec.hasBody ? JSON.stringify(body) : null });
+  const up = await pool.request({
+    method: spec.method,
+    path: path + search,
+    headers,
+    body: spec.hasBody ? JSON.stringify(body) : null,
+  });
   const text = await up.body.text();
-  if (up.statusCode < 200 || up.statusCode >= 300) return { content: [{ type: "text", text: `HTTP ${up.statusCode}: ${text}` }], isError: true };
+  if (up.statusCode < 200 || up.statusCode >= 300)
+    return { content: [{ type: "text", text: `HTTP ${up.statusCode}: ${text}` }], isError: true };
   return { content: [{ type: "text", text }], structuredContent: JSON.parse(text) as Record<string, unknown> };
 }
 
@@ -61,7 +67,8 @@ function zodOf(node: Json): z.ZodType {
   else if (node.const !== undefined) schema = z.literal(node.const as string);
   else if (Array.isArray(node.enum)) schema = z.enum(node.enum as [string, ...string[]]);
   else if (type === "string") {
-    let s = node.format === "uri" ? z.url() : node.format === "date-time" ? z.iso.datetime({ offset: true }) : z.string();
+    let s =
+      node.format === "uri" ? z.url() : node.format === "date-time" ? z.iso.datetime({ offset: true }) : z.string();
     if (typeof node.pattern === "string") s = s.regex(new RegExp(node.pattern));
     if (typeof node.minLength === "number") s = s.min(node.minLength);
     if (typeof node.maxLength === "number") s = s.max(node.maxLength);
@@ -81,7 +88,12 @@ function zodOf(node: Json): z.ZodType {
   } else if (type === "object") {
     const shape = shapeOf(node);
     const extra = node.additionalProperties;
-    schema = extra === false ? z.strictObject(shape) : typeof extra === "object" && extra !== null ? z.object(shape).catchall(zodOf(extra as Json)) : z.looseObject(shape);
+    schema =
+      extra === false
+        ? z.strictObject(shape)
+        : typeof extra === "object" && extra !== null
+          ? z.object(shape).catchall(zodOf(extra as Json))
+          : z.looseObject(shape);
   } else schema = z.unknown();
   if (nullable) schema = schema.nullable();
   return typeof node.description === "string" ? schema.describe(node.description) : schema;
@@ -102,7 +114,12 @@ function getServer(apiKey: string): McpServer {
   for (const spec of TOOL_SPECS) {
     server.registerTool(
       spec.name,
-      { title: spec.title, description: spec.description, inputSchema: shapeOf(spec.inputSchema as Json), annotations: spec.annotations },
+      {
+        title: spec.title,
+        description: spec.description,
+        inputSchema: shapeOf(spec.inputSchema as Json),
+        annotations: spec.annotations,
+      },
       (args: Record<string, unknown>) => forward(spec, args, apiKey),
     );
   }
@@ -112,7 +129,8 @@ function getServer(apiKey: string): McpServer {
 const app = createMcpExpressApp();
 app.post("/mcp", async (req: Request, res: Response) => {
   const apiKey = req.headers["x-api-key"];
-  if (typeof apiKey !== "string") return void res.status(401).json({ jsonrpc: "2.0", error: { code: -32001, message: "Unauthorized" }, id: null });
+  if (typeof apiKey !== "string")
+    return void res.status(401).json({ jsonrpc: "2.0", error: { code: -32001, message: "Unauthorized" }, id: null });
   const server = getServer(apiKey);
   try {
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
@@ -123,7 +141,8 @@ app.post("/mcp", async (req: Request, res: Response) => {
     await server.connect(transport);
     await transport.handleRequest(req, res, req.body);
   } catch {
-    if (!res.headersSent) res.status(500).json({ jsonrpc: "2.0", error: { code: -32603, message: "Internal server error" }, id: null });
+    if (!res.headersSent)
+      res.status(500).json({ jsonrpc: "2.0", error: { code: -32603, message: "Internal server error" }, id: null });
   }
 });
 app.listen(Number(process.env.PORT ?? 9003), process.env.HOST ?? "127.0.0.1");

@@ -10,12 +10,20 @@ const apiKey = process.env.PILOT_STATUS_API_KEY ?? "";
 let buffered = "";
 
 async function answer(line: string): Promise<void> {
-  const message = JSON.parse(line) as { id?: number | string; method?: string; params?: { arguments?: { messageId?: string } } };
+  const message = JSON.parse(line) as {
+    id?: number | string;
+    method?: string;
+    params?: { arguments?: { messageId?: string } };
+  };
   if (message.id === undefined) return;
   let result: unknown = { tools: [] };
   if (message.method === "tools/call") {
     const path = `/v1/messages/${encodeURIComponent(message.params?.arguments?.messageId ?? "")}`;
-    const response = await pool.request({ method: "GET", path, headers: { accept: "application/json", "x-api-key": apiKey } });
+    const response = await pool.request({
+      method: "GET",
+      path,
+      headers: { accept: "application/json", "x-api-key": apiKey },
+    });
     const text = await response.body.text();
     result = { content: [{ type: "text", text }], structuredContent: JSON.parse(text) as unknown };
   }

@@ -31,7 +31,8 @@ const USER_CONFIG = {
     env: "PILOT_STATUS_API_KEY",
     type: "string",
     title: "Pilot Status API key",
-    description: "A ps_… key from your Pilot Status dashboard. A tenant key can act on every number; a number key on its own.",
+    description:
+      "A ps_… key from your Pilot Status dashboard. A tenant key can act on every number; a number key on its own.",
     sensitive: true,
     required: true,
   },
@@ -71,7 +72,8 @@ const USER_CONFIG = {
     env: "PILOT_STATUS_DRY_RUN",
     type: "boolean",
     title: "Dry run",
-    description: "Tools that would send, change or delete show the exact request instead and send nothing; reads still run.",
+    description:
+      "Tools that would send, change or delete show the exact request instead and send nothing; reads still run.",
     required: false,
     default: false,
   },
@@ -82,7 +84,8 @@ const manifest = {
   name: "pilot-status-mcp",
   display_name: "Pilot Status (WhatsApp)",
   version: pkg.version,
-  description: "Send and read WhatsApp messages, manage groups, channels, templates, numbers and voice calls through the Pilot Status API.",
+  description:
+    "Send and read WhatsApp messages, manage groups, channels, templates, numbers and voice calls through the Pilot Status API.",
   long_description: `${pkg.description} Every tool that sends or changes something is marked so, and the approval prompt stays yours; read-only mode and dry run are settings of the bundle.`,
   author: { name: "Pilot Status" },
   license: pkg.license,
@@ -93,8 +96,11 @@ const manifest = {
     entry_point: "server/pilot-status-mcp.mjs",
     mcp_config: {
       command: "node",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a placeholder Claude Desktop fills in, not a template.
       args: ["${__dirname}/server/pilot-status-mcp.mjs", "stdio"],
-      env: Object.fromEntries(Object.entries(USER_CONFIG).map(([key, setting]) => [setting.env, `\${user_config.${key}}`])),
+      env: Object.fromEntries(
+        Object.entries(USER_CONFIG).map(([key, setting]) => [setting.env, `\${user_config.${key}}`]),
+      ),
     },
   },
   tools: TOOL_SPECS.map((spec) => ({ name: spec.name, description: spec.annotations.title })),
@@ -103,7 +109,9 @@ const manifest = {
     platforms: ["darwin", "win32", "linux"],
     runtimes: { node: pkg.engines.node },
   },
-  user_config: Object.fromEntries(Object.entries(USER_CONFIG).map(([key, { env: _env, ...setting }]) => [key, setting])),
+  user_config: Object.fromEntries(
+    Object.entries(USER_CONFIG).map(([key, { env: _env, ...setting }]) => [key, setting]),
+  ),
 };
 
 rmSync(STAGE, { recursive: true, force: true });

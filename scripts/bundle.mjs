@@ -20,7 +20,9 @@ await build({
   format: "esm",
   target: "node20",
   // Bundled CommonJS dependencies call require(); give each ES module one.
-  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+  },
   legalComments: "none",
   logLevel: "warning",
 });

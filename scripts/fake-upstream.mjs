@@ -62,7 +62,14 @@ const server = createServer(async (req, res) => {
   const owner = typeof key === "string" ? key.replace(/^ps_live_/, "") : null;
 
   if (req.method === "POST" && apiPath === "/v1/messages/send") {
-    send(res, 202, { success: true, status: "queued", id: `sent-${record.destination}`, destinationNumber: record.destination, key, owner });
+    send(res, 202, {
+      success: true,
+      status: "queued",
+      id: `sent-${record.destination}`,
+      destinationNumber: record.destination,
+      key,
+      owner,
+    });
   } else if (record.messageId !== null) {
     send(res, 200, { id: record.messageId, status: "delivered", key, owner });
   } else {

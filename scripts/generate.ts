@@ -8,12 +8,13 @@
  * The generator is strict: it fails on duplicate tool names, on an argument name used in two locations, on
  * names outside the MCP patterns, and on schema keywords it does not understand (so nothing is silently lost).
  */
-import { readFileSync, writeFileSync, existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from "@modelcontextprotocol/sdk/types.js";
 import { parse } from "yaml";
-import { buildCatalogue, renderCatalogueModule, type GeneratedTool } from "./lib/catalogue-builder.js";
+import { buildCatalogue, type GeneratedTool, renderCatalogueModule } from "./lib/catalogue-builder.js";
+import { formatSource } from "./lib/format.js";
 import { renderReadmeTable, replaceBetweenMarkers } from "./lib/readme-table.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -46,8 +47,8 @@ function main(): void {
   const tools: GeneratedTool[] = buildCatalogue(document);
 
   const outputs: Array<[path: string, content: string]> = [
-    [cataloguePath, renderCatalogueModule(tools)],
-    [legacyVersionsPath, renderLegacyVersions()],
+    [cataloguePath, formatSource(renderCatalogueModule(tools), "src/catalogue/tools.generated.ts")],
+    [legacyVersionsPath, formatSource(renderLegacyVersions(), "src/mcp/legacy-versions.generated.ts")],
   ];
   if (existsSync(readmePath)) {
     const readme = readFileSync(readmePath, "utf8");

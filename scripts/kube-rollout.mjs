@@ -12,7 +12,8 @@
 // being probed and must turn 503; the process must exit 0 within the grace period. Checked at the end: no request
 // failed, every send reached the API exactly once, the new pods took the traffic.
 //
-// Run by scripts/ci-replicas.sh (which installs nginx). Environment: NGINX_BIN (the nginx binary, default: from PATH; not NGINX, which nginx itself reads).
+// Run by scripts/ci-replicas.sh (which installs nginx). Environment: NGINX_BIN (the nginx binary, default: from PATH;
+// not NGINX, which nginx itself reads).
 // Prints a JSON summary; exits 1 when a check fails.
 import { execFileSync, spawn } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -46,12 +47,13 @@ const podSpec = deployment.spec.template.spec;
 const container = podSpec.containers[0];
 const replicas = deployment.spec.replicas;
 const { maxSurge, maxUnavailable } = deployment.spec.strategy.rollingUpdate;
-const portByName = Object.fromEntries(container.ports.map((p) => [p.name, p.containerPort]));
 const preStop = container.lifecycle.preStop.exec.command;
-if (preStop[0] !== "sleep") throw new Error(`the preStop hook is ${JSON.stringify(preStop)}; this replay knows only sleep`);
+if (preStop[0] !== "sleep")
+  throw new Error(`the preStop hook is ${JSON.stringify(preStop)}; this replay knows only sleep`);
 const preStopMs = Number(preStop[1]) * 1000;
 const graceMs = podSpec.terminationGracePeriodSeconds * 1000;
-if (maxSurge !== 1 || maxUnavailable !== 0) throw new Error(`this replay follows maxSurge 1 / maxUnavailable 0, not ${maxSurge}/${maxUnavailable}`);
+if (maxSurge !== 1 || maxUnavailable !== 0)
+  throw new Error(`this replay follows maxSurge 1 / maxUnavailable 0, not ${maxSurge}/${maxUnavailable}`);
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -68,7 +70,10 @@ const tmp = mkdtempSync(join(tmpdir(), "kube-rollout-"));
 chmodSync(tmp, 0o755); // nginx workers (an unprivileged user when started as root) create their temp files below it
 const children = new Set();
 function start(command, args, env, name) {
-  const child = spawn(command, args, { env: { PATH: process.env.PATH, HOME: process.env.HOME ?? "/root", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(command, args, {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME ?? "/root", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   child.stdout.on("data", (chunk) => (output += chunk));
   child.stderr.on("data", (chunk) => (output += chunk));
@@ -83,7 +88,9 @@ function start(command, args, env, name) {
 /** One HTTP GET with the probe's timeout; the status, or 0 when it did not answer. */
 async function probe(port, { httpGet, timeoutSeconds = 1 }) {
   try {
-    const res = await fetch(`http://127.0.0.1:${port}${httpGet.path}`, { signal: AbortSignal.timeout(timeoutSeconds * 1000) });
+    const res = await fetch(`http://127.0.0.1:${port}${httpGet.path}`, {
+      signal: AbortSignal.timeout(timeoutSeconds * 1000),
+    });
     await res.arrayBuffer();
     return res.status;
   } catch {
@@ -98,7 +105,14 @@ async function startPod() {
   const name = `pod-${podNumber}`;
   const port = await freePort();
   const metricsPort = await freePort();
-  const env = { ...settings, PORT: String(port), METRICS_PORT: String(metricsPort), HOST: "127.0.0.1", LOG_LEVEL: "warn", PILOT_STATUS_API_URL: `${upstreamUrl}/r${podNumber}` };
+  const env = {
+    ...settings,
+    PORT: String(port),
+    METRICS_PORT: String(metricsPort),
+    HOST: "127.0.0.1",
+    LOG_LEVEL: "warn",
+    PILOT_STATUS_API_URL: `${upstreamUrl}/r${podNumber}`,
+  };
   const process_ = start(process.execPath, [BIN, "http"], env, name);
   const pod = { name, port, process: process_, replica: `r${podNumber}`, readyStatuses: [] };
   // startupProbe: until it succeeds or failureThreshold periods pass.
@@ -106,7 +120,8 @@ async function startPod() {
   for (let attempt = 1; ; attempt++) {
     await pause(startup.periodSeconds * 1000);
     if ((await probe(port, startup)) === 200) break;
-    if (attempt >= startup.failureThreshold) throw new Error(`${name} failed its startup probe: ${process_.output().slice(-500)}`);
+    if (attempt >= startup.failureThreshold)
+      throw new Error(`${name} failed its startup probe: ${process_.output().slice(-500)}`);
   }
   // readinessProbe: Ready after successThreshold successes in a row.
   const readiness = container.readinessProbe;
@@ -118,7 +133,11 @@ async function startPod() {
   pod.prober = (async () => {
     while (pod.process.exitCode === null && pod.process.signalCode === null) {
       await pause(readiness.periodSeconds * 1000);
-      pod.readyStatuses.push({ status: await probe(port, readiness), terminating: pod.terminatingSince !== undefined, sigterm: pod.sigtermAt !== undefined });
+      pod.readyStatuses.push({
+        status: await probe(port, readiness),
+        terminating: pod.terminatingSince !== undefined,
+        sigterm: pod.sigtermAt !== undefined,
+      });
     }
   })();
   return pod;
@@ -143,8 +162,10 @@ async function terminatePod(pod) {
   pod.exit = outcome;
   pod.drainMs = Date.now() - pod.sigtermAt;
   if (outcome.code !== 0) fail("exit", { pod: pod.name, outcome, log: pod.process.output().slice(-500) });
-  if (!pod.readyStatuses.some((s) => s.sigterm && s.status === 503)) fail("readiness", { pod: pod.name, reason: "readiness never answered 503 after SIGTERM", seen: pod.readyStatuses });
-  if (pod.readyStatuses.some((s) => !s.sigterm && s.status !== 200)) fail("readiness", { pod: pod.name, reason: "not ready before SIGTERM", seen: pod.readyStatuses });
+  if (!pod.readyStatuses.some((s) => s.sigterm && s.status === 503))
+    fail("readiness", { pod: pod.name, reason: "readiness never answered 503 after SIGTERM", seen: pod.readyStatuses });
+  if (pod.readyStatuses.some((s) => !s.sigterm && s.status !== 200))
+    fail("readiness", { pod: pod.name, reason: "not ready before SIGTERM", seen: pod.readyStatuses });
 }
 
 // ---- The balancer ----
@@ -154,8 +175,18 @@ let endpoints = [];
 let nginx;
 function setEndpoints(pods) {
   endpoints = pods;
-  writeFileSync(confPath, nginxConf(tmp, lbPort, pods.map((p) => p.port)));
-  if (nginx !== undefined) execFileSync(NGINX, ["-q", "-p", tmp, "-e", join(tmp, "error.log"), "-c", confPath, "-s", "reload"], { stdio: ["ignore", "ignore", "inherit"] });
+  writeFileSync(
+    confPath,
+    nginxConf(
+      tmp,
+      lbPort,
+      pods.map((p) => p.port),
+    ),
+  );
+  if (nginx !== undefined)
+    execFileSync(NGINX, ["-q", "-p", tmp, "-e", join(tmp, "error.log"), "-c", confPath, "-s", "reload"], {
+      stdio: ["ignore", "ignore", "inherit"],
+    });
 }
 
 // ---- Load: a steady stream of clients through the balancer, each with its own key, message and destination ----
@@ -167,7 +198,11 @@ const clients = [];
 async function worker(w) {
   for (let i = 0; !stopLoad; i++) {
     const id = `${w}-${i}`;
-    const c = { key: `ps_live_rollout_${RUN}_${id}`, messageId: `msg-${RUN}-${id}`, destination: `+55119${String(w).padStart(3, "0")}${String(i).padStart(5, "0")}` };
+    const c = {
+      key: `ps_live_rollout_${RUN}_${id}`,
+      messageId: `msg-${RUN}-${id}`,
+      destination: `+55119${String(w).padStart(3, "0")}${String(i).padStart(5, "0")}`,
+    };
     clients.push(c);
     for (const [name, args] of [
       ["message_get", { messageId: c.messageId }],
@@ -178,7 +213,12 @@ async function worker(w) {
       try {
         const res = await fetch(`http://127.0.0.1:${lbPort}/mcp`, {
           method: "POST",
-          headers: { "content-type": "application/json", accept: "application/json", "x-api-key": c.key, "x-request-id": `rollout-${RUN}-${id}-${name}` },
+          headers: {
+            "content-type": "application/json",
+            accept: "application/json",
+            "x-api-key": c.key,
+            "x-request-id": `rollout-${RUN}-${id}-${name}`,
+          },
           body: JSON.stringify({ jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: args } }),
           dispatcher: oneConnectionPerRequest,
         });
@@ -195,7 +235,8 @@ async function worker(w) {
       } catch {
         result = undefined;
       }
-      if (status !== 200 || result === undefined || result.isError) fail("request", { name, id, status, body: text.slice(0, 300) });
+      if (status !== 200 || result === undefined || result.isError)
+        fail("request", { name, id, status, body: text.slice(0, 300) });
     }
   }
 }
@@ -206,16 +247,26 @@ try {
   const upstreamPort = await freePort();
   start(process.execPath, [join(ROOT, "scripts/fake-upstream.mjs"), String(upstreamPort)], {}, "upstream");
   upstreamUrl = `http://127.0.0.1:${upstreamPort}`;
-  for (let i = 0; i < 50 && (await fetch(`${upstreamUrl}/__stats`).catch(() => undefined)) === undefined; i++) await pause(100);
+  for (let i = 0; i < 50 && (await fetch(`${upstreamUrl}/__stats`).catch(() => undefined)) === undefined; i++)
+    await pause(100);
 
   // The current version: `replicas` Ready pods, in the balancer.
   const old = [];
   for (let i = 0; i < replicas; i++) old.push(await startPod());
   setEndpoints(old);
-  execFileSync(NGINX, ["-t", "-q", "-p", tmp, "-e", join(tmp, "error.log"), "-c", confPath], { stdio: ["ignore", "ignore", "inherit"] });
+  execFileSync(NGINX, ["-t", "-q", "-p", tmp, "-e", join(tmp, "error.log"), "-c", confPath], {
+    stdio: ["ignore", "ignore", "inherit"],
+  });
   nginx = start(NGINX, ["-p", tmp, "-e", join(tmp, "error.log"), "-c", confPath], {}, "nginx");
-  for (let i = 0; i < 50 && (await fetch(`http://127.0.0.1:${lbPort}/health`).catch(() => undefined))?.status !== 200; i++) await pause(100);
-  log(`${replicas} pods behind nginx on 127.0.0.1:${lbPort}; preStop ${preStopMs} ms, grace ${graceMs} ms, readiness every ${container.readinessProbe.periodSeconds} s`);
+  for (
+    let i = 0;
+    i < 50 && (await fetch(`http://127.0.0.1:${lbPort}/health`).catch(() => undefined))?.status !== 200;
+    i++
+  )
+    await pause(100);
+  log(
+    `${replicas} pods behind nginx on 127.0.0.1:${lbPort}; preStop ${preStopMs} ms, grace ${graceMs} ms, readiness every ${container.readinessProbe.periodSeconds} s`,
+  );
 
   const load = Promise.all(Array.from({ length: WORKERS }, (_, w) => worker(w)));
   await pause(1000);
@@ -243,20 +294,24 @@ try {
   const sends = new Map();
   const gets = new Map();
   for (const r of stats.requests) {
-    if (r.method === "POST" && r.path === "/v1/messages/send") sends.set(r.destination, (sends.get(r.destination) ?? 0) + 1);
+    if (r.method === "POST" && r.path === "/v1/messages/send")
+      sends.set(r.destination, (sends.get(r.destination) ?? 0) + 1);
     if (r.messageId !== null) gets.set(r.messageId, (gets.get(r.messageId) ?? 0) + 1);
   }
   for (const c of clients) {
-    if ((sends.get(c.destination) ?? 0) > 1) fail("send twice", { destination: c.destination, times: sends.get(c.destination) });
+    if ((sends.get(c.destination) ?? 0) > 1)
+      fail("send twice", { destination: c.destination, times: sends.get(c.destination) });
   }
   const sendsOnce = clients.filter((c) => sends.get(c.destination) === 1).length;
   const getsOnce = clients.filter((c) => gets.get(c.messageId) === 1).length;
   // A client still mid-way when the load stopped may lack its send; every finished pair must be there once.
-  if (sendsOnce < clients.length - WORKERS) fail("sends", { reason: `only ${sendsOnce} of ${clients.length} sends reached the API once` });
+  if (sendsOnce < clients.length - WORKERS)
+    fail("sends", { reason: `only ${sendsOnce} of ${clients.length} sends reached the API once` });
   const newTraffic = fresh.reduce((n, p) => n + (stats.byReplica[p.replica] ?? 0), 0);
   const lateOld = old.filter((p) => (stats.byReplica[p.replica] ?? 0) === 0);
   if (newTraffic === 0) fail("traffic", { reason: "the new pods served nothing" });
-  if (lateOld.length > 0 || Object.keys(before).length < replicas) fail("traffic", { reason: "an old pod served nothing before the rollout", before });
+  if (lateOld.length > 0 || Object.keys(before).length < replicas)
+    fail("traffic", { reason: "an old pod served nothing before the rollout", before });
 
   summary = {
     ok: failures.length === 0,
@@ -267,7 +322,12 @@ try {
     upstreamCallsByPod: stats.byReplica,
     sendsReachedApiExactlyOnce: `${sendsOnce}/${clients.length}`,
     getsReachedApiExactlyOnce: `${getsOnce}/${clients.length}`,
-    oldPods: old.map((p) => ({ pod: p.name, exit: p.exit, drainMsAfterSigterm: p.drainMs, readinessSeen: p.readyStatuses.map((s) => `${s.status}${s.sigterm ? "*" : ""}`).join(" ") })),
+    oldPods: old.map((p) => ({
+      pod: p.name,
+      exit: p.exit,
+      drainMsAfterSigterm: p.drainMs,
+      readinessSeen: p.readyStatuses.map((s) => `${s.status}${s.sigterm ? "*" : ""}`).join(" "),
+    })),
     failures: failures.length,
     failureSample: failures.slice(0, 10),
   };

@@ -50,13 +50,24 @@ function body(step, i, c) {
   const base = { jsonrpc: "2.0", id: `${i}-${step}` };
   switch (step) {
     case "initialize":
-      return { ...base, method: "initialize", params: { protocolVersion: PROTOCOL, capabilities: {}, clientInfo: { name: "replicas-load", version: "0" } } };
+      return {
+        ...base,
+        method: "initialize",
+        params: { protocolVersion: PROTOCOL, capabilities: {}, clientInfo: { name: "replicas-load", version: "0" } },
+      };
     case "tools/list":
       return { ...base, method: "tools/list", params: {} };
     case "message_get":
       return { ...base, method: "tools/call", params: { name: "message_get", arguments: { messageId: c.messageId } } };
     case "messages_send":
-      return { ...base, method: "tools/call", params: { name: "messages_send", arguments: { destinationNumber: c.destination, text: `load test ${RUN} ${i}` } } };
+      return {
+        ...base,
+        method: "tools/call",
+        params: {
+          name: "messages_send",
+          arguments: { destinationNumber: c.destination, text: `load test ${RUN} ${i}` },
+        },
+      };
     default:
       throw new Error(step);
   }
@@ -75,9 +86,13 @@ function check(step, i, c, json) {
   const result = json.result;
   switch (step) {
     case "initialize":
-      return result?.protocolVersion === PROTOCOL && typeof result.serverInfo?.name === "string" ? undefined : "bad initialize result";
+      return result?.protocolVersion === PROTOCOL && typeof result.serverInfo?.name === "string"
+        ? undefined
+        : "bad initialize result";
     case "tools/list":
-      return result?.tools?.length === EXPECTED_TOOLS ? undefined : `tools/list returned ${result?.tools?.length} tools`;
+      return result?.tools?.length === EXPECTED_TOOLS
+        ? undefined
+        : `tools/list returned ${result?.tools?.length} tools`;
     case "message_get": {
       const s = result?.structuredContent;
       if (result?.isError) return `tool error ${JSON.stringify(result.content)}`;
@@ -86,7 +101,9 @@ function check(step, i, c, json) {
     case "messages_send": {
       const s = result?.structuredContent;
       if (result?.isError) return `tool error ${JSON.stringify(result.content)}`;
-      return s?.destinationNumber === c.destination && answeredTo(s, c) ? undefined : `messages_send answered ${JSON.stringify(s)}`;
+      return s?.destinationNumber === c.destination && answeredTo(s, c)
+        ? undefined
+        : `messages_send answered ${JSON.stringify(s)}`;
     }
     default:
       return "unknown step";
@@ -156,7 +173,12 @@ async function runClient(i) {
     let status = 0;
     let text = "";
     try {
-      const res = await fetch(`${LB_URL}/mcp`, { method: "POST", headers, body: JSON.stringify(body(step, i, c)), dispatcher: oneConnectionPerRequest });
+      const res = await fetch(`${LB_URL}/mcp`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify(body(step, i, c)),
+        dispatcher: oneConnectionPerRequest,
+      });
       status = res.status;
       text = await res.text();
     } catch (error) {
@@ -193,14 +215,19 @@ const elapsedMs = Date.now() - started;
 
 // ---- What the upstream saw ----
 const replicasBeforeStop = stopState === undefined ? undefined : await stopState;
-if (replicasBeforeStop === undefined) fail("stop", { reason: `the load finished before ${STOP_AFTER} requests completed; nothing was stopped` });
-else for (const r of ["r1", "r2", "r3"]) if (!(replicasBeforeStop[r] > 0)) fail("round-robin", { reason: `replica ${r} served no upstream call before the stop`, replicasBeforeStop });
+if (replicasBeforeStop === undefined)
+  fail("stop", { reason: `the load finished before ${STOP_AFTER} requests completed; nothing was stopped` });
+else
+  for (const r of ["r1", "r2", "r3"])
+    if (!(replicasBeforeStop[r] > 0))
+      fail("round-robin", { reason: `replica ${r} served no upstream call before the stop`, replicasBeforeStop });
 
 const after = await stats();
 const sends = new Map();
 const gets = new Map();
 for (const r of after.requests) {
-  if (r.method === "POST" && r.path === "/v1/messages/send") sends.set(r.destination, [...(sends.get(r.destination) ?? []), r]);
+  if (r.method === "POST" && r.path === "/v1/messages/send")
+    sends.set(r.destination, [...(sends.get(r.destination) ?? []), r]);
   if (r.messageId !== null) gets.set(r.messageId, [...(gets.get(r.messageId) ?? []), r]);
 }
 let sendsExactlyOnce = 0;
@@ -214,18 +241,25 @@ for (let i = 0; i < CLIENTS; i += 1) {
   if (g.length === 1 && g[0].key === c.key) getsExactlyOnce += 1;
   else fail("get count", { messageId: c.messageId, times: g.length, keys: g.map((r) => r.key) });
 }
-const unexpected = after.requests.filter((r) => !(r.method === "POST" && r.path === "/v1/messages/send") && r.messageId === null);
+const unexpected = after.requests.filter(
+  (r) => !(r.method === "POST" && r.path === "/v1/messages/send") && r.messageId === null,
+);
 if (unexpected.length > 0) fail("upstream", { reason: "unexpected upstream requests", sample: unexpected.slice(0, 3) });
 
 // ---- What nginx logged ----
-const lines = readFileSync(ACCESS_LOG, "utf8").split("\n").filter((l) => l.includes(`rid=load-${RUN}-`));
+const lines = readFileSync(ACCESS_LOG, "utf8")
+  .split("\n")
+  .filter((l) => l.includes(`rid=load-${RUN}-`));
 const retried = [];
 const servedBy = new Map(); // client -> set of replica addresses
 for (const line of lines) {
   const rid = /rid=(\S+)/.exec(line)?.[1] ?? "";
   const upstream = /upstream=\[([^\]]*)\]/.exec(line)?.[1] ?? "";
   const upstreamStatus = /upstream_status=\[([^\]]*)\]/.exec(line)?.[1] ?? "";
-  const tried = upstream.split(",").map((s) => s.trim()).filter(Boolean);
+  const tried = upstream
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (tried.length > 1) retried.push({ rid, upstream, upstreamStatus });
   const clientId = rid.split("-")[2];
   if (!servedBy.has(clientId)) servedBy.set(clientId, new Set());
@@ -234,8 +268,10 @@ for (const line of lines) {
 if (lines.length !== TOTAL) fail("access log", { reason: `nginx logged ${lines.length} of ${TOTAL} requests` });
 const clientsOnSeveralReplicas = [...servedBy.values()].filter((s) => s.size > 1).length;
 // The stopped replica refused new connections while load went on, so nginx must have moved some requests on.
-if (replicasBeforeStop !== undefined && retried.length === 0) fail("retry", { reason: "no request was retried on another replica: the stop did not meet any load" });
-if (clientsOnSeveralReplicas === 0) fail("round-robin", { reason: "no client's requests were spread over more than one replica" });
+if (replicasBeforeStop !== undefined && retried.length === 0)
+  fail("retry", { reason: "no request was retried on another replica: the stop did not meet any load" });
+if (clientsOnSeveralReplicas === 0)
+  fail("round-robin", { reason: "no client's requests were spread over more than one replica" });
 
 const summary = {
   ok: failures.length === 0,

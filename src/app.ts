@@ -3,7 +3,7 @@ import type { Config } from "./config.js";
 import { createLogger, type Logger } from "./log.js";
 import { McpHandler } from "./mcp/handler.js";
 import { Metrics } from "./metrics/metrics.js";
-import { Surfaces, prepareCatalogue, type Surface } from "./registry/registry.js";
+import { prepareCatalogue, type Surface, Surfaces } from "./registry/registry.js";
 import { UpstreamClient } from "./upstream/client.js";
 
 /** Everything built once at start-up and shared by every request: no request state lives here. */

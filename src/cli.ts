@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { existsSync } from "node:fs";
-import { createApp, type App } from "./app.js";
-import { ConfigError, loadConfig, type Config } from "./config.js";
+import { type App, createApp } from "./app.js";
+import { type Config, ConfigError, loadConfig } from "./config.js";
 import { SelectionError } from "./registry/selection.js";
 import { startMetricsServer } from "./transports/metrics-server.js";
 import { serveStdio } from "./transports/stdio.js";
@@ -38,7 +38,9 @@ const FLAG_ENV: Readonly<Record<string, string>> = {
 /** Flags that stand alone (meaning true) or take =true/=false. */
 const BOOLEAN_FLAGS = new Set(["--read-only", "--dry-run"]);
 
-/** `--name=value`, `--name value`, or a bare `--read-only`/`--dry-run`; returns env overrides and the positional words. */
+/**
+ * `--name=value`, `--name value`, or a bare `--read-only`/`--dry-run`; returns env overrides and the positional words.
+ */
 function parseArgs(argv: readonly string[]): { overrides: Record<string, string>; positional: string[] } {
   const overrides: Record<string, string> = {};
   const positional: string[] = [];
@@ -79,7 +81,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const env = { ...process.env, ...overrides };
   if (positional[0] !== undefined) env.MCP_TRANSPORT = positional[0];
 
-  let config;
+  let config: Config;
   try {
     config = loadConfig(env);
   } catch (error) {
@@ -89,10 +91,16 @@ async function main(argv: readonly string[]): Promise<void> {
 
   if (config.transport === "stdio") {
     if (config.apiKey === undefined) {
-      fatal("PILOT_STATUS_API_KEY is not set. The stdio server needs a Pilot Status API key (ps_…) in PILOT_STATUS_API_KEY.", 2);
+      fatal(
+        "PILOT_STATUS_API_KEY is not set. The stdio server needs a Pilot Status API key (ps_…) in PILOT_STATUS_API_KEY.",
+        2,
+      );
     }
     const app = startApp(config);
-    const metrics = config.metricsPort === undefined ? undefined : await startMetricsServer(app.metrics, config.metricsPort, config.host, app.logger);
+    const metrics =
+      config.metricsPort === undefined
+        ? undefined
+        : await startMetricsServer(app.metrics, config.metricsPort, config.host, app.logger);
     await serveStdio({
       handler: app.handler,
       surface: app.surface,

@@ -132,7 +132,9 @@ const PROXY_VARIABLES = ["HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY"] as const;
 function proxyVariables(env: Readonly<Record<string, string | undefined>>): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
   for (const name of PROXY_VARIABLES) {
-    const other = Object.keys(env).find((key) => key.toUpperCase() === name && key !== name && key !== name.toLowerCase());
+    const other = Object.keys(env).find(
+      (key) => key.toUpperCase() === name && key !== name && key !== name.toLowerCase(),
+    );
     out[name] = env[name.toLowerCase()] ?? env[name] ?? (other === undefined ? undefined : env[other]);
   }
   return out;
@@ -186,7 +188,14 @@ export class ConfigError extends Error {
 const LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "[::1]"];
 
 // Any port on a loopback host: local tools (inspectors, dev UIs) run on arbitrary ports.
-const LOOPBACK_ORIGINS = ["http://localhost", "http://127.0.0.1", "http://[::1]", "https://localhost", "https://127.0.0.1", "https://[::1]"];
+const LOOPBACK_ORIGINS = [
+  "http://localhost",
+  "http://127.0.0.1",
+  "http://[::1]",
+  "https://localhost",
+  "https://127.0.0.1",
+  "https://[::1]",
+];
 
 export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | undefined>): Config {
   const parsed = EnvSchema.safeParse({ ...env, ...proxyVariables(env) });

@@ -2,11 +2,11 @@
  * Programmatic use of the server: build the app from a config and serve it, or embed the HTTP request listener
  * in your own node:http (or express) server. The CLI (pilot-status-mcp) is the usual entry point.
  */
-export { createApp, type App } from "./app.js";
-export { ConfigError, loadConfig, type Config } from "./config.js";
-export { createRequestListener, startHttpServer, serveHttp, type RunningHttpServer } from "./transports/http/server.js";
-export { serveStdio, type StdioOptions } from "./transports/stdio.js";
+export { type App, createApp } from "./app.js";
 export { TOOL_SPECS } from "./catalogue/tools.generated.js";
 export type { ToolSpec, Toolset } from "./catalogue/types.js";
-export { SelectionError, selectTools, type Selection } from "./registry/selection.js";
+export { type Config, ConfigError, loadConfig } from "./config.js";
+export { type Selection, SelectionError, selectTools } from "./registry/selection.js";
+export { createRequestListener, type RunningHttpServer, serveHttp, startHttpServer } from "./transports/http/server.js";
+export { type StdioOptions, serveStdio } from "./transports/stdio.js";
 export { VERSION } from "./version.js";

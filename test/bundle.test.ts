@@ -24,7 +24,11 @@ interface Manifest {
   name: string;
   version: string;
   icon: string;
-  server: { type: string; entry_point: string; mcp_config: { command: string; args: string[]; env: Record<string, string> } };
+  server: {
+    type: string;
+    entry_point: string;
+    mcp_config: { command: string; args: string[]; env: Record<string, string> };
+  };
   tools: Array<{ name: string }>;
   user_config: Record<string, { type: string; sensitive?: boolean; required?: boolean; default?: string | boolean }>;
 }
@@ -41,7 +45,10 @@ beforeAll(async () => {
   unpacked = join(work, "unpacked");
   await run(MCPB, ["unpack", BUNDLE, unpacked], { cwd: work });
   manifest = JSON.parse(readFileSync(join(unpacked, "manifest.json"), "utf8")) as Manifest;
-  upstream = await FakeUpstream.start((req) => ({ status: 200, body: { id: req.path.split("/").at(-1), status: "read" } }));
+  upstream = await FakeUpstream.start((req) => ({
+    status: 200,
+    body: { id: req.path.split("/").at(-1), status: "read" },
+  }));
 }, TIMEOUT);
 afterAll(async () => {
   await upstream?.close();
@@ -49,15 +56,24 @@ afterAll(async () => {
 });
 
 /** What Claude Desktop does with mcp_config: ${__dirname} is the bundle's folder, ${user_config.x} the user's value. */
-function launch(values: Record<string, string | boolean>): { command: string; args: string[]; env: Record<string, string> } {
+function launch(values: Record<string, string | boolean>): {
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+} {
   const fill = (text: string): string =>
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the manifest's placeholder.
     text.replaceAll("${__dirname}", unpacked).replace(/\$\{user_config\.([a-z_]+)\}/g, (_all, key: string) => {
       const value = values[key] ?? manifest.user_config[key]?.default;
       if (value === undefined) throw new Error(`user_config.${key} has no value and no default`);
       return String(value);
     });
   const { command, args, env } = manifest.server.mcp_config;
-  return { command: command === "node" ? process.execPath : command, args: args.map(fill), env: Object.fromEntries(Object.entries(env).map(([k, v]) => [k, fill(v)])) };
+  return {
+    command: command === "node" ? process.execPath : command,
+    args: args.map(fill),
+    env: Object.fromEntries(Object.entries(env).map(([k, v]) => [k, fill(v)])),
+  };
 }
 
 async function connect(values: Record<string, string | boolean>): Promise<Client> {
@@ -88,7 +104,12 @@ describe("the .mcpb bundle", () => {
 
   it("names the server, its stdio entry point, every tool, and settings that are real variables", () => {
     const pkg = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { version: string };
-    expect(manifest).toMatchObject({ name: "pilot-status-mcp", version: pkg.version, server: { type: "node", entry_point: "server/pilot-status-mcp.mjs" } });
+    expect(manifest).toMatchObject({
+      name: "pilot-status-mcp",
+      version: pkg.version,
+      server: { type: "node", entry_point: "server/pilot-status-mcp.mjs" },
+    });
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the manifest's placeholder, checked verbatim.
     expect(manifest.server.mcp_config.args).toEqual(["${__dirname}/server/pilot-status-mcp.mjs", "stdio"]);
     expect(manifest.tools.map((t) => t.name)).toEqual(TOOL_SPECS.map((s) => s.name));
     expect(manifest.user_config.api_key).toMatchObject({ type: "string", sensitive: true, required: true });
@@ -102,7 +123,8 @@ describe("the .mcpb bundle", () => {
       "PILOT_STATUS_TOOLSETS",
     ]);
     // Every optional setting has a default, so no ${user_config.…} placeholder is ever left unfilled.
-    for (const [key, setting] of Object.entries(manifest.user_config)) if (!setting.required) expect(setting.default, key).toBeDefined();
+    for (const [key, setting] of Object.entries(manifest.user_config))
+      if (!setting.required) expect(setting.default, key).toBeDefined();
   });
 
   it(

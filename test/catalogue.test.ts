@@ -7,25 +7,84 @@ import { buildSurface, prepareCatalogue } from "../src/registry/registry.js";
 // Invariants over the whole catalogue: what every model sees must hold for all 54 tools at once.
 
 const EXPECTED_NAMES = [
-  "messages_send", "message_get", "messages_cancel", "messages_group", "messages_unread", "conversations_list",
-  "webhooks_list", "webhook_get", "webhooks_create", "webhooks_update", "webhooks_delete", "webhook_events",
-  "groups_list", "groups_create", "group_info", "group_participants_add", "group_participants_remove",
-  "group_participants_promote", "group_participants_demote", "group_invite", "group_pin", "newsletters_list",
-  "numbers_list", "numbers_get", "numbers_create", "numbers_status", "numbers_connect", "numbers_delete",
-  "numbers_remote_pairing", "numbers_check", "templates_list", "templates_get", "templates_create",
-  "templates_update", "templates_delete", "call_initiate", "calls_list", "call_get", "call_accept", "call_reject",
-  "call_terminate", "call_settings_get", "call_settings_update", "call_permission_get", "call_permission_request",
-  "api_keys_list", "api_keys_regenerate_number", "subscription_extra_numbers_get", "subscription_extra_numbers_add",
-  "billing_checkout", "branding_get", "branding_upsert", "analytics_dashboard", "media_get",
+  "messages_send",
+  "message_get",
+  "messages_cancel",
+  "messages_group",
+  "messages_unread",
+  "conversations_list",
+  "webhooks_list",
+  "webhook_get",
+  "webhooks_create",
+  "webhooks_update",
+  "webhooks_delete",
+  "webhook_events",
+  "groups_list",
+  "groups_create",
+  "group_info",
+  "group_participants_add",
+  "group_participants_remove",
+  "group_participants_promote",
+  "group_participants_demote",
+  "group_invite",
+  "group_pin",
+  "newsletters_list",
+  "numbers_list",
+  "numbers_get",
+  "numbers_create",
+  "numbers_status",
+  "numbers_connect",
+  "numbers_delete",
+  "numbers_remote_pairing",
+  "numbers_check",
+  "templates_list",
+  "templates_get",
+  "templates_create",
+  "templates_update",
+  "templates_delete",
+  "call_initiate",
+  "calls_list",
+  "call_get",
+  "call_accept",
+  "call_reject",
+  "call_terminate",
+  "call_settings_get",
+  "call_settings_update",
+  "call_permission_get",
+  "call_permission_request",
+  "api_keys_list",
+  "api_keys_regenerate_number",
+  "subscription_extra_numbers_get",
+  "subscription_extra_numbers_add",
+  "billing_checkout",
+  "branding_get",
+  "branding_upsert",
+  "analytics_dashboard",
+  "media_get",
 ];
 const TENANT_ONLY = new Set([
-  "numbers_list", "numbers_get", "numbers_create", "numbers_status", "numbers_connect", "numbers_delete",
-  "numbers_remote_pairing", "api_keys_list", "api_keys_regenerate_number", "subscription_extra_numbers_get",
-  "subscription_extra_numbers_add", "billing_checkout", "branding_get", "branding_upsert",
+  "numbers_list",
+  "numbers_get",
+  "numbers_create",
+  "numbers_status",
+  "numbers_connect",
+  "numbers_delete",
+  "numbers_remote_pairing",
+  "api_keys_list",
+  "api_keys_regenerate_number",
+  "subscription_extra_numbers_get",
+  "subscription_extra_numbers_add",
+  "billing_checkout",
+  "branding_get",
+  "branding_upsert",
 ]);
 const UNCONFIRMED = [
-  "group_invite", "group_participants_demote", "group_participants_promote", "group_participants_remove",
-  "group_pin", "newsletters_list",
+  "group_invite",
+  "group_participants_demote",
+  "group_participants_promote",
+  "group_participants_remove",
+  "group_pin",
+  "newsletters_list",
 ];
 
 const byName = new Map(TOOL_SPECS.map((t) => [t.name, t]));
@@ -67,7 +126,11 @@ describe("catalogue", () => {
     expect(t.annotations.title).toBe(t.title);
     if (t.annotations.readOnlyHint) expect(t.annotations.destructiveHint).toBe(false);
 
-    const schema = t.inputSchema as { type: string; properties: Record<string, { description?: string }>; additionalProperties: boolean };
+    const schema = t.inputSchema as {
+      type: string;
+      properties: Record<string, { description?: string }>;
+      additionalProperties: boolean;
+    };
     expect(schema.type).toBe("object");
     expect(schema.additionalProperties).toBe(false);
     for (const key of ["oneOf", "anyOf", "allOf"]) expect(schema).not.toHaveProperty(key);
@@ -98,13 +161,23 @@ describe("catalogue", () => {
 
   it("corrects the annotations where the API surprises (docs/decisions.md #13)", () => {
     expect(tool("numbers_connect").annotations).toMatchObject({ readOnlyHint: false, idempotentHint: false });
-    expect(tool("subscription_extra_numbers_add").annotations).toMatchObject({ destructiveHint: true, idempotentHint: false });
-    expect(tool("api_keys_regenerate_number").annotations).toMatchObject({ destructiveHint: true, idempotentHint: false });
+    expect(tool("subscription_extra_numbers_add").annotations).toMatchObject({
+      destructiveHint: true,
+      idempotentHint: false,
+    });
+    expect(tool("api_keys_regenerate_number").annotations).toMatchObject({
+      destructiveHint: true,
+      idempotentHint: false,
+    });
     expect(tool("messages_cancel").annotations).toMatchObject({ destructiveHint: true, idempotentHint: true });
     expect(tool("api_keys_list").annotations).toMatchObject({ readOnlyHint: true });
     expect(tool("api_keys_list").description).toMatch(/secret|usable/i);
     expect(tool("api_keys_regenerate_number").description).toMatch(/secret|usable|new key/i);
-    expect(tool("messages_send").annotations).toMatchObject({ readOnlyHint: false, idempotentHint: false, destructiveHint: false });
+    expect(tool("messages_send").annotations).toMatchObject({
+      readOnlyHint: false,
+      idempotentHint: false,
+      destructiveHint: false,
+    });
     for (const t of TOOL_SPECS.filter((s) => s.method === "GET" && s.name !== "numbers_connect")) {
       expect(t.annotations, t.name).toMatchObject({ readOnlyHint: true, idempotentHint: true, destructiveHint: false });
     }
@@ -127,7 +200,11 @@ describe("catalogue", () => {
   });
 
   it("marks exactly the six guessed operations as unconfirmed", () => {
-    expect(TOOL_SPECS.filter((t) => t.unconfirmed).map((t) => t.name).sort()).toEqual(UNCONFIRMED);
+    expect(
+      TOOL_SPECS.filter((t) => t.unconfirmed)
+        .map((t) => t.name)
+        .sort(),
+    ).toEqual(UNCONFIRMED);
   });
 
   it("requires examples on template writes and takes template media by URL only", () => {
@@ -143,6 +220,6 @@ describe("catalogue", () => {
     const surface = buildSurface(prepareCatalogue(TOOL_SPECS));
     const listed = JSON.parse(surface.listResultBytes.toString("utf8")) as { tools: unknown[] };
     expect(listed.tools).toHaveLength(54);
-    await expect(JSON.stringify(listed, null, 2) + "\n").toMatchFileSnapshot("./__snapshots__/tools-list.json");
+    await expect(`${JSON.stringify(listed, null, 2)}\n`).toMatchFileSnapshot("./__snapshots__/tools-list.json");
   });
 });

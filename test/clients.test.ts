@@ -19,7 +19,11 @@ const ERA: Record<Mode, "legacy" | "modern"> = { legacy: "legacy", auto: "modern
 
 function client2(mode: Mode): Client2 {
   const versionNegotiation =
-    mode === "legacy" ? { mode: "legacy" as const } : mode === "auto" ? { mode: "auto" as const } : { mode: { pin: "2026-07-28" } };
+    mode === "legacy"
+      ? { mode: "legacy" as const }
+      : mode === "auto"
+        ? { mode: "auto" as const }
+        : { mode: { pin: "2026-07-28" } };
   return new Client2(CLIENT_INFO, { versionNegotiation });
 }
 
@@ -52,12 +56,19 @@ async function exercise(client: Pick<Client2, "listTools" | "callTool">, message
 }
 
 /** Records the HTTP requests a client sends (method header and version header), passing them on unchanged. */
-function recordingFetch(seen: Array<Record<string, string | undefined>>, rewrite?: (headers: Headers, body: string) => void): typeof fetch {
+function recordingFetch(
+  seen: Array<Record<string, string | undefined>>,
+  rewrite?: (headers: Headers, body: string) => void,
+): typeof fetch {
   return async (input, init) => {
     const headers = new Headers(init?.headers);
     const body = typeof init?.body === "string" ? init.body : "";
     rewrite?.(headers, body);
-    seen.push({ version: headers.get("mcp-protocol-version") ?? undefined, method: headers.get("mcp-method") ?? undefined, body });
+    seen.push({
+      version: headers.get("mcp-protocol-version") ?? undefined,
+      method: headers.get("mcp-method") ?? undefined,
+      body,
+    });
     return fetch(input, { ...init, headers });
   };
 }
@@ -65,7 +76,9 @@ function recordingFetch(seen: Array<Record<string, string | undefined>>, rewrite
 describe("SDK 1.32 Client (legacy)", () => {
   it("over HTTP", async () => {
     const client = new Client1(CLIENT_INFO);
-    await client.connect(new HttpTransport1(new URL(server.mcpUrl), { requestInit: { headers: { "x-api-key": KEY } } }));
+    await client.connect(
+      new HttpTransport1(new URL(server.mcpUrl), { requestInit: { headers: { "x-api-key": KEY } } }),
+    );
     expect(client.getServerVersion()).toMatchObject({ name: "pilot-status-mcp" });
     await exercise(client as unknown as Client2, "msg_v1_http");
     await client.close();
@@ -82,7 +95,12 @@ describe("@modelcontextprotocol/client 2.4 over HTTP", () => {
   it.each(MODES)("%s mode", async (mode) => {
     const seen: Array<Record<string, string | undefined>> = [];
     const client = client2(mode);
-    await client.connect(new HttpTransport2(new URL(server.mcpUrl), { requestInit: { headers: { "x-api-key": KEY } }, fetch: recordingFetch(seen) }));
+    await client.connect(
+      new HttpTransport2(new URL(server.mcpUrl), {
+        requestInit: { headers: { "x-api-key": KEY } },
+        fetch: recordingFetch(seen),
+      }),
+    );
     expect(client.getProtocolEra()).toBe(ERA[mode]);
     expect(client.getServerVersion()).toMatchObject({ name: "pilot-status-mcp" });
     await exercise(client, `msg_v2_http_${mode}`);
@@ -91,7 +109,8 @@ describe("@modelcontextprotocol/client 2.4 over HTTP", () => {
     if (mode === "legacy") {
       expect(JSON.parse(posts[0]!.body!).method).toBe("initialize");
     } else {
-      expect(posts[0]).toMatchObject({ version: "2026-07-28", method: "server/discover" }); // the probe, answered modern
+      // the probe, answered modern
+      expect(posts[0]).toMatchObject({ version: "2026-07-28", method: "server/discover" });
       expect(posts.every((p) => p.version === "2026-07-28" && p.method !== undefined)).toBe(true);
       expect(posts.some((p) => JSON.parse(p.body!).method === "initialize")).toBe(false);
     }
@@ -124,17 +143,29 @@ describe("client quirks, as the clients send them", () => {
       if (body !== "" && JSON.parse(body).method !== "initialize") headers.set("mcp-protocol-version", "2026-07-28");
     };
     const client = new Client1(CLIENT_INFO);
-    await client.connect(new HttpTransport1(new URL(server.mcpUrl), { requestInit: { headers: { "x-api-key": KEY } }, fetch: recordingFetch(seen, quirk) }));
+    await client.connect(
+      new HttpTransport1(new URL(server.mcpUrl), {
+        requestInit: { headers: { "x-api-key": KEY } },
+        fetch: recordingFetch(seen, quirk),
+      }),
+    );
     await exercise(client as unknown as Client2, "msg_quirk_legacy_header");
     await client.close();
-    expect(seen.filter((s) => s.body !== "" && JSON.parse(s.body!).method === "tools/call").map((s) => s.version)).toEqual(["2026-07-28"]);
+    expect(
+      seen.filter((s) => s.body !== "" && JSON.parse(s.body!).method === "tools/call").map((s) => s.version),
+    ).toEqual(["2026-07-28"]);
   });
 
   it("claude.ai: a 2026-07-28 _meta under MCP-Protocol-Version 2025-11-25 (2.4 client pinned to 2026-07-28)", async () => {
     const seen: Array<Record<string, string | undefined>> = [];
     const quirk = (headers: Headers) => headers.set("mcp-protocol-version", "2025-11-25");
     const client = client2("pinned");
-    await client.connect(new HttpTransport2(new URL(server.mcpUrl), { requestInit: { headers: { "x-api-key": KEY } }, fetch: recordingFetch(seen, quirk) }));
+    await client.connect(
+      new HttpTransport2(new URL(server.mcpUrl), {
+        requestInit: { headers: { "x-api-key": KEY } },
+        fetch: recordingFetch(seen, quirk),
+      }),
+    );
     expect(client.getProtocolEra()).toBe("modern");
     await exercise(client, "msg_quirk_modern_meta");
     await client.close();
@@ -148,14 +179,24 @@ describe("client quirks, as the clients send them", () => {
     for (const mode of ["legacy", "pinned"] as const) {
       upstream.reset();
       const client = client2(mode);
-      await client.connect(new HttpTransport2(new URL(server.mcpUrl), { requestInit: { headers: { "x-api-key": KEY } } }));
+      await client.connect(
+        new HttpTransport2(new URL(server.mcpUrl), { requestInit: { headers: { "x-api-key": KEY } } }),
+      );
       const result = await client.callTool({
         name: "messages_send",
-        arguments: { templateId: "onboarding", destinationNumber: "5511999999999", variables: '{"name":"Ana","code":"42"}' },
+        arguments: {
+          templateId: "onboarding",
+          destinationNumber: "5511999999999",
+          variables: '{"name":"Ana","code":"42"}',
+        },
       });
       await client.close();
       expect(result.isError, mode).toBeFalsy();
-      expect(upstream.requests[0]!.body).toEqual({ templateId: "onboarding", destinationNumber: "5511999999999", variables: { name: "Ana", code: "42" } });
+      expect(upstream.requests[0]!.body).toEqual({
+        templateId: "onboarding",
+        destinationNumber: "5511999999999",
+        variables: { name: "Ana", code: "42" },
+      });
     }
   });
 });

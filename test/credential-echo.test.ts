@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { maskPhoneNumbers, scrubCredentials, secretValues } from "../src/log.js";
 import { startTestHttpServer, type TestHttpServer } from "./helpers/http-server.js";
 import { INITIALIZE_2025, legacy } from "./helpers/messages.js";
-import { startStdioLines, type StdioLines } from "./helpers/stdio-lines.js";
+import { type StdioLines, startStdioLines } from "./helpers/stdio-lines.js";
 import { FakeUpstream, type RecordedRequest, type Reply } from "./helpers/upstream.js";
 
 // An API that quotes back everything it received, credentials included, in every shape an echo can take. Nothing
@@ -67,7 +67,9 @@ describe("scrubbing by value", () => {
   });
 
   it("masks phone-number-like digit runs and leaves short numbers", () => {
-    expect(maskPhoneNumbers(`call ${PHONE} or +55 (11) 98765-4321, page 12 of 345`)).toBe("call [number] or [number], page 12 of 345");
+    expect(maskPhoneNumbers(`call ${PHONE} or +55 (11) 98765-4321, page 12 of 345`)).toBe(
+      "call [number] or [number], page 12 of 345",
+    );
   });
 });
 
@@ -93,7 +95,12 @@ describe.each(KINDS)("an upstream that echoes the credentials back, over HTTP wi
     return { status: response.status, text: await response.text() };
   }
 
-  it.each(STATUSES.flatMap((status) => [{ status, json: true }, { status, json: false }]))(
+  it.each(
+    STATUSES.flatMap((status) => [
+      { status, json: true },
+      { status, json: false },
+    ]),
+  )(
     "HTTP $status (JSON body: $json): no credential in the answer or the log, no argument or phone in the log",
     async ({ status, json }) => {
       upstream.respond(echoReply(status, json));
@@ -120,7 +127,11 @@ describe.each(KINDS)("an upstream that echoes the credentials back, over HTTP wi
       if (status >= 500) {
         const line = server.logs.slice(logsBefore).find((l) => l.msg === "upstream unavailable");
         expect(line?.upstream).toMatchObject({ bodyChars: expect.any(Number) });
-        if (json) expect(line?.upstream).toMatchObject({ code: "VALIDATION_ERROR", error: expect.stringContaining("[number]") });
+        if (json)
+          expect(line?.upstream).toMatchObject({
+            code: "VALIDATION_ERROR",
+            error: expect.stringContaining("[number]"),
+          });
         else expect(line?.upstream).not.toHaveProperty("error");
       }
     },
@@ -135,7 +146,10 @@ describe.each(KINDS)("an upstream that echoes the credentials back, over HTTP wi
   });
 
   it("an unreachable upstream logs no credential either", async () => {
-    const dead = await startTestHttpServer({ PILOT_STATUS_API_URL: "http://127.0.0.1:9/", MCP_ALLOWED_HOSTS: "127.0.0.1" });
+    const dead = await startTestHttpServer({
+      PILOT_STATUS_API_URL: "http://127.0.0.1:9/",
+      MCP_ALLOWED_HOSTS: "127.0.0.1",
+    });
     try {
       const response = await fetch(dead.mcpUrl, {
         method: "POST",
@@ -155,25 +169,31 @@ describe.each(KINDS)("an upstream that echoes the credentials back, over HTTP wi
 describe("an upstream that echoes the key back, over stdio", () => {
   let stdio: StdioLines;
   beforeAll(() => {
-    stdio = startStdioLines({ PILOT_STATUS_API_URL: upstream.url, PILOT_STATUS_API_KEY: KEY, PILOT_STATUS_API_KEY_ID: KEY_ID });
+    stdio = startStdioLines({
+      PILOT_STATUS_API_URL: upstream.url,
+      PILOT_STATUS_API_KEY: KEY,
+      PILOT_STATUS_API_KEY_ID: KEY_ID,
+    });
   });
   afterAll(async () => stdio.close());
 
-  it.each(STATUSES.flatMap((status) => [{ status, json: true }, { status, json: false }]))(
-    "HTTP $status (JSON body: $json): no credential in the line or the log",
-    async ({ status, json }) => {
-      upstream.respond(echoReply(status, json));
-      const id = `s${status}${json ? "j" : "t"}`;
-      stdio.send(legacy("tools/call", { name: "messages_send", arguments: SEND_ARGS }, id));
-      const line = await stdio.next((l) => l.id === id);
-      expect(upstream.requests.at(-1)!.headers["x-api-key"]).toBe(KEY);
-      expect(leaks(JSON.stringify(line), [KEY, KEY_ID])).toEqual([]);
-      const log = JSON.stringify(stdio.logs);
-      expect(leaks(log, [KEY, KEY_ID])).toEqual([]);
-      expect(log).not.toContain(TEXT_ARG);
-      expect(log).not.toContain("98765");
-    },
-  );
+  it.each(
+    STATUSES.flatMap((status) => [
+      { status, json: true },
+      { status, json: false },
+    ]),
+  )("HTTP $status (JSON body: $json): no credential in the line or the log", async ({ status, json }) => {
+    upstream.respond(echoReply(status, json));
+    const id = `s${status}${json ? "j" : "t"}`;
+    stdio.send(legacy("tools/call", { name: "messages_send", arguments: SEND_ARGS }, id));
+    const line = await stdio.next((l) => l.id === id);
+    expect(upstream.requests.at(-1)!.headers["x-api-key"]).toBe(KEY);
+    expect(leaks(JSON.stringify(line), [KEY, KEY_ID])).toEqual([]);
+    const log = JSON.stringify(stdio.logs);
+    expect(leaks(log, [KEY, KEY_ID])).toEqual([]);
+    expect(log).not.toContain(TEXT_ARG);
+    expect(log).not.toContain("98765");
+  });
 
   it("answers initialize and lists tools as usual", async () => {
     stdio.send(INITIALIZE_2025);

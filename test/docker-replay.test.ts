@@ -1,11 +1,11 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectClient } from "./helpers/http-server.js";
 import { freePort } from "./helpers/loopback.js";
-import { REPO_ROOT, npmCiCommand, npmEnv, readImageSpec, run, waitForOk, type ImageSpec } from "./helpers/package.js";
+import { type ImageSpec, npmCiCommand, npmEnv, REPO_ROOT, readImageSpec, run, waitForOk } from "./helpers/package.js";
 import { requireBuild } from "./helpers/stdio-server.js";
 import { FakeUpstream } from "./helpers/upstream.js";
 
@@ -24,10 +24,14 @@ let appDir: string;
 let work: string;
 let upstream: FakeUpstream;
 
-/** Where a path of the image's build stage comes from in this checkout: the build stage copies the repo into its WORKDIR. */
+/**
+ * Where a path of the image's build stage comes from in this checkout: the build stage copies the repo into its
+ * WORKDIR.
+ */
 function buildStagePath(source: string, buildWorkdir: string): string {
   const relative = posix.relative(buildWorkdir, posix.resolve(buildWorkdir, source));
-  if (relative.startsWith("..")) throw new Error(`COPY --from takes ${source}, outside the build stage's ${buildWorkdir}`);
+  if (relative.startsWith(".."))
+    throw new Error(`COPY --from takes ${source}, outside the build stage's ${buildWorkdir}`);
   return join(REPO_ROOT, relative);
 }
 
@@ -49,8 +53,15 @@ beforeAll(async () => {
     }
   }
   const [npm, ...args] = npmCiCommand(spec.runs);
-  await run(npm!, [...args, "--loglevel=error"], { cwd: appDir, env: npmEnv({ NODE_ENV: spec.env.NODE_ENV ?? "" }), timeoutMs: TIMEOUT - 30_000 });
-  upstream = await FakeUpstream.start((req) => ({ status: 200, body: { id: req.path.split("/").at(-1), status: "delivered" } }));
+  await run(npm!, [...args, "--loglevel=error"], {
+    cwd: appDir,
+    env: npmEnv({ NODE_ENV: spec.env.NODE_ENV ?? "" }),
+    timeoutMs: TIMEOUT - 30_000,
+  });
+  upstream = await FakeUpstream.start((req) => ({
+    status: 200,
+    body: { id: req.path.split("/").at(-1), status: "delivered" },
+  }));
 }, TIMEOUT);
 
 afterAll(async () => {
@@ -84,24 +95,37 @@ describe("Dockerfile", () => {
 
   it("bakes no secret in: no credential ENV or ARG, and the build context leaves .env out", () => {
     const all = spec.stages.flatMap((s) => s.instructions);
-    const secretish = all.filter((i) => (i.keyword === "ENV" || i.keyword === "ARG") && /KEY|SECRET|TOKEN|PASSWORD/i.test(i.args));
+    const secretish = all.filter(
+      (i) => (i.keyword === "ENV" || i.keyword === "ARG") && /KEY|SECRET|TOKEN|PASSWORD/i.test(i.args),
+    );
     expect(secretish).toEqual([]);
-    const ignore = readFileSync(join(REPO_ROOT, ".dockerignore"), "utf8").split("\n").map((l) => l.trim());
+    const ignore = readFileSync(join(REPO_ROOT, ".dockerignore"), "utf8")
+      .split("\n")
+      .map((l) => l.trim());
     expect(ignore).toContain("*"); // an allow-list: only what is named below it is sent to the build
     expect(ignore).toContain("**/.env");
     // Everything the Dockerfile copies from the context is allowed in.
-    const contextSources = spec.stages.flatMap((s) => s.instructions).filter((i) => i.keyword === "COPY" && !i.args.includes("--from="));
+    const contextSources = spec.stages
+      .flatMap((s) => s.instructions)
+      .filter((i) => i.keyword === "COPY" && !i.args.includes("--from="));
     for (const { args } of contextSources) {
-      for (const source of args.split(/\s+/).slice(0, -1)) expect(ignore.some((l) => l === `!${source}` || l === `!${source}/`), `.dockerignore lets ${source} in`).toBe(true);
+      for (const source of args.split(/\s+/).slice(0, -1))
+        expect(
+          ignore.some((l) => l === `!${source}` || l === `!${source}/`),
+          `.dockerignore lets ${source} in`,
+        ).toBe(true);
     }
   });
 
   it("installs production dependencies only", () => {
     expect(existsSync(join(appDir, "dist", "pilot-status-mcp.mjs"))).toBe(true);
     // Every dependency is inside the bundle (docs/decisions.md #40): the production install adds no package.
-    const installed = existsSync(join(appDir, "node_modules")) ? readdirSync(join(appDir, "node_modules")).filter((n) => !n.startsWith(".")) : [];
+    const installed = existsSync(join(appDir, "node_modules"))
+      ? readdirSync(join(appDir, "node_modules")).filter((n) => !n.startsWith("."))
+      : [];
     expect(installed).toEqual([]);
-    for (const dev of ["vitest", "typescript", "tsx"]) expect(existsSync(join(appDir, "node_modules", dev)), dev).toBe(false);
+    for (const dev of ["vitest", "typescript", "tsx"])
+      expect(existsSync(join(appDir, "node_modules", dev)), dev).toBe(false);
   });
 
   it("runs its CMD with its ENV: /health, a tool call with x-api-key, the HEALTHCHECK, then SIGTERM exits 0", async () => {
@@ -125,14 +149,18 @@ describe("Dockerfile", () => {
       } finally {
         await client.close();
       }
-      expect(upstream.requests.map((r) => [r.method, r.path, r.headers["x-api-key"]])).toEqual([["GET", "/v1/messages/msg_in_image", KEY]]);
+      expect(upstream.requests.map((r) => [r.method, r.path, r.headers["x-api-key"]])).toEqual([
+        ["GET", "/v1/messages/msg_in_image", KEY],
+      ]);
 
       // The HEALTHCHECK exactly as written, in the container's environment.
       const [hcProgram, hcArgs] = argv(spec.healthcheck.cmd);
       await expect(run(hcProgram, hcArgs, { cwd: appDir, env, timeoutMs: 10_000 })).resolves.toMatchObject({ code: 0 });
       // ...and it does report a dead server.
       const deadPort = await freePort();
-      await expect(run(hcProgram, hcArgs, { cwd: appDir, env: { ...env, PORT: String(deadPort) }, timeoutMs: 10_000 })).rejects.toThrow(/exit code 1/);
+      await expect(
+        run(hcProgram, hcArgs, { cwd: appDir, env: { ...env, PORT: String(deadPort) }, timeoutMs: 10_000 }),
+      ).rejects.toThrow(/exit code 1/);
 
       child.kill("SIGTERM");
       expect(await exited).toBe(0);

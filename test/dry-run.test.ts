@@ -43,9 +43,22 @@ beforeEach(() => upstream.reset());
 /** The dry-run answer must describe exactly the request the fixture says the real call sends. */
 function expectDescribes(result: Result, c: ToolCase, credentialHeaders: string[]): void {
   expect(result.isError, JSON.stringify(result.content)).toBeFalsy();
-  const structured = result.structuredContent as { dryRun: boolean; sent: boolean; tool: string; request: Record<string, unknown> };
+  const structured = result.structuredContent as {
+    dryRun: boolean;
+    sent: boolean;
+    tool: string;
+    request: Record<string, unknown>;
+  };
   expect(structured).toMatchObject({ dryRun: true, sent: false, tool: c.tool });
-  const described = structured.request as { method: string; url: string; path: string; query: unknown; headers: Record<string, string>; credentialHeaders: string[]; body?: unknown };
+  const described = structured.request as {
+    method: string;
+    url: string;
+    path: string;
+    query: unknown;
+    headers: Record<string, string>;
+    credentialHeaders: string[];
+    body?: unknown;
+  };
   expect(described.method).toBe(c.expect.method);
   expect(described.path).toBe(c.expect.path);
   expect(described.query).toEqual(c.expect.query);
@@ -96,7 +109,10 @@ describe("PILOT_STATUS_DRY_RUN=true over HTTP", () => {
 
   it("still refuses invalid arguments, naming the field, and sends nothing", async () => {
     const client = await connectClient(dryServer.mcpUrl, { "x-api-key": KEY });
-    const result = (await client.callTool({ name: "messages_send", arguments: { text: "oi", mediaType: "hologram" } })) as Result;
+    const result = (await client.callTool({
+      name: "messages_send",
+      arguments: { text: "oi", mediaType: "hologram" },
+    })) as Result;
     await client.close();
     expect(result.isError).toBe(true);
     expect(result.content[0]!.text).toMatch(/^Invalid arguments for messages_send; nothing was sent:/);
@@ -108,9 +124,13 @@ describe("PILOT_STATUS_DRY_RUN=true over HTTP", () => {
   it("names a bearer's header, never its token, and keeps a credential pasted into an argument out", async () => {
     const token = "oauth_access_token_dry_0001";
     const client = await connectClient(dryServer.mcpUrl, { authorization: `Bearer ${token}` });
-    const result = (await client.callTool({ name: "messages_send", arguments: { groupId: "1203@g.us", text: `my token is ${token}` } })) as Result;
+    const result = (await client.callTool({
+      name: "messages_send",
+      arguments: { groupId: "1203@g.us", text: `my token is ${token}` },
+    })) as Result;
     await client.close();
-    const described = (result.structuredContent as { request: { credentialHeaders: string[]; body: { text: string } } }).request;
+    const described = (result.structuredContent as { request: { credentialHeaders: string[]; body: { text: string } } })
+      .request;
     expect(described.credentialHeaders).toEqual(["authorization"]);
     expect(described.body.text).toBe("my token is [REDACTED]");
     expect(JSON.stringify(result)).not.toContain(token);
@@ -128,7 +148,12 @@ describe("PILOT_STATUS_DRY_RUN=true over HTTP", () => {
     await live.close();
     const discover = await request(dryServer.url)
       .post("/mcp")
-      .set({ "content-type": "application/json", accept: "application/json", "x-api-key": KEY, ...modernHeaders("server/discover") })
+      .set({
+        "content-type": "application/json",
+        accept: "application/json",
+        "x-api-key": KEY,
+        ...modernHeaders("server/discover"),
+      })
       .send(JSON.stringify(modern("server/discover")));
     expect(discover.body.result.instructions).toContain("DRY RUN IS ON");
     expect(discover.body.result.cacheScope).toBe("public"); // the server's own setting: the same for every caller
@@ -139,7 +164,10 @@ describe("PILOT_STATUS_DRY_RUN=true over HTTP", () => {
     expect(client.getInstructions()).toContain("DRY RUN IS ON");
     const result = (await client.callTool({ name: "webhooks_delete", arguments: { webhookId: "wh_1" } })) as Result;
     await client.close();
-    expect(result.structuredContent).toMatchObject({ dryRun: true, request: { method: "DELETE", path: "/v1/webhooks/wh_1" } });
+    expect(result.structuredContent).toMatchObject({
+      dryRun: true,
+      request: { method: "DELETE", path: "/v1/webhooks/wh_1" },
+    });
     expect(upstream.requests).toHaveLength(0);
   });
 });
@@ -157,7 +185,11 @@ describe("X-MCP-Dry-Run: true on one HTTP request", () => {
     expect(dry.status).toBe(200);
     expect(dry.body.result.structuredContent).toMatchObject({
       dryRun: true,
-      request: { method: "POST", path: "/v1/messages/send", body: { groupId: "120363025246125888@g.us", text: "Bom dia" } },
+      request: {
+        method: "POST",
+        path: "/v1/messages/send",
+        body: { groupId: "120363025246125888@g.us", text: "Bom dia" },
+      },
     });
     expect(upstream.requests).toHaveLength(0);
     const real = await post(legacy("tools/call", sendText), {});
@@ -167,10 +199,19 @@ describe("X-MCP-Dry-Run: true on one HTTP request", () => {
   });
 
   it("over 2026-07-28 too, with the instructions saying so and cached privately", async () => {
-    const call = await post(modern("tools/call", sendText), { ...modernHeaders("tools/call", "messages_send"), "x-mcp-dry-run": "1" });
+    const call = await post(modern("tools/call", sendText), {
+      ...modernHeaders("tools/call", "messages_send"),
+      "x-mcp-dry-run": "1",
+    });
     expect(call.status).toBe(200);
-    expect(call.body.result).toMatchObject({ resultType: "complete", structuredContent: { dryRun: true, sent: false } });
-    const discover = await post(modern("server/discover"), { ...modernHeaders("server/discover"), "x-mcp-dry-run": "true" });
+    expect(call.body.result).toMatchObject({
+      resultType: "complete",
+      structuredContent: { dryRun: true, sent: false },
+    });
+    const discover = await post(modern("server/discover"), {
+      ...modernHeaders("server/discover"),
+      "x-mcp-dry-run": "true",
+    });
     expect(discover.body.result.instructions).toContain("DRY RUN IS ON");
     expect(discover.body.result.cacheScope).toBe("private");
     const init = await post(INITIALIZE_2025, { "x-mcp-dry-run": "yes" });
@@ -190,9 +231,11 @@ describe("X-MCP-Dry-Run: true on one HTTP request", () => {
   });
 
   it("is a header a browser client may send", async () => {
-    const preflight = await request(liveServer.url)
-      .options("/mcp")
-      .set({ origin: "http://localhost:6274", "access-control-request-method": "POST", "access-control-request-headers": "x-mcp-dry-run" });
+    const preflight = await request(liveServer.url).options("/mcp").set({
+      origin: "http://localhost:6274",
+      "access-control-request-method": "POST",
+      "access-control-request-headers": "x-mcp-dry-run",
+    });
     expect(preflight.headers["access-control-allow-headers"]).toContain("x-mcp-dry-run");
   });
 });
@@ -202,11 +245,17 @@ describe("stdio reads PILOT_STATUS_DRY_RUN (the built bin)", () => {
     ["the environment", { PILOT_STATUS_DRY_RUN: "true" }, ["stdio"]],
     ["the --dry-run flag", {}, ["stdio", "--dry-run"]],
   ] as const)("from %s", async (_label, env, args) => {
-    const session = await startStdioServer({ PILOT_STATUS_API_URL: upstream.url, PILOT_STATUS_API_KEY: KEY, ...env }, [...args]);
+    const session = await startStdioServer({ PILOT_STATUS_API_URL: upstream.url, PILOT_STATUS_API_KEY: KEY, ...env }, [
+      ...args,
+    ]);
     try {
       expect(session.client.getInstructions()).toContain("DRY RUN IS ON");
       const send = WRITES.find((c) => c.tool === "messages_send")!;
-      expectDescribes((await session.client.callTool({ name: send.tool, arguments: { ...send.args } })) as Result, send, ["x-api-key"]);
+      expectDescribes(
+        (await session.client.callTool({ name: send.tool, arguments: { ...send.args } })) as Result,
+        send,
+        ["x-api-key"],
+      );
       expect(upstream.requests).toHaveLength(0);
       const read = (await session.client.callTool({ name: "messages_unread", arguments: {} })) as Result;
       expect(read.structuredContent).toEqual(ANSWER);

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { INITIALIZE_2025, MODERN_META, callMessageGet, legacy, modern } from "./helpers/messages.js";
-import { startStdioLines, type StdioLines } from "./helpers/stdio-lines.js";
+import { callMessageGet, INITIALIZE_2025, legacy, MODERN_META, modern } from "./helpers/messages.js";
+import { type StdioLines, startStdioLines } from "./helpers/stdio-lines.js";
 import { FakeUpstream } from "./helpers/upstream.js";
 
 // Both MCP eras over stdio, as raw lines: each message is classified on its own, in one process.
@@ -58,15 +58,27 @@ describe("2026-07-28 over stdio", () => {
   it("refuses as the revision says: -32602 for a missing _meta, -32022 for a version, -32601 for removed methods", async () => {
     stdio.send(modern("server/discover", {}, 1, null));
     stdio.send(modern("tools/list", {}, 2, { "io.modelcontextprotocol/protocolVersion": "2026-07-28" }));
-    stdio.send(modern("tools/list", {}, 3, { ...MODERN_META, "io.modelcontextprotocol/protocolVersion": "2099-01-01" }));
+    stdio.send(
+      modern("tools/list", {}, 3, { ...MODERN_META, "io.modelcontextprotocol/protocolVersion": "2099-01-01" }),
+    );
     stdio.send(modern("ping", {}, 4));
-    stdio.send(modern("initialize", { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "x", version: "1" } }, 5));
+    stdio.send(
+      modern(
+        "initialize",
+        { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "x", version: "1" } },
+        5,
+      ),
+    );
     stdio.send(modern("logging/setLevel", { level: "debug" }, 6));
     const answers = await Promise.all([1, 2, 3, 4, 5, 6].map(async (id) => (await stdio.next(byId(id))).error));
     expect(answers).toEqual([
       { code: -32602, message: expect.stringContaining("io.modelcontextprotocol/protocolVersion") },
       { code: -32602, message: expect.stringContaining("io.modelcontextprotocol/clientCapabilities") },
-      { code: -32022, message: "Unsupported protocol version: 2099-01-01", data: { supported: expect.arrayContaining(["2026-07-28"]), requested: "2099-01-01" } },
+      {
+        code: -32022,
+        message: "Unsupported protocol version: 2099-01-01",
+        data: { supported: expect.arrayContaining(["2026-07-28"]), requested: "2099-01-01" },
+      },
       { code: -32601, message: "Method not found: ping" },
       { code: -32601, message: "Method not found: initialize" },
       { code: -32601, message: "Method not found: logging/setLevel" },
@@ -84,14 +96,35 @@ describe("2026-07-28 over stdio", () => {
     const end = await stdio.next();
     expect(end).toMatchObject({
       id: "listen:0",
-      result: { resultType: "complete", _meta: { "io.modelcontextprotocol/subscriptionId": "listen:0", "io.modelcontextprotocol/serverInfo": SERVER_INFO } },
+      result: {
+        resultType: "complete",
+        _meta: {
+          "io.modelcontextprotocol/subscriptionId": "listen:0",
+          "io.modelcontextprotocol/serverInfo": SERVER_INFO,
+        },
+      },
     });
   });
 
   it("an object argument sent as a JSON string is used as the object; a string argument is never parsed", async () => {
-    stdio.send(modern("tools/call", { name: "messages_send", arguments: { templateId: "t1", destinationNumber: "+5511999999999", variables: '{"name":"Ana"}' } }, 1));
+    stdio.send(
+      modern(
+        "tools/call",
+        {
+          name: "messages_send",
+          arguments: { templateId: "t1", destinationNumber: "+5511999999999", variables: '{"name":"Ana"}' },
+        },
+        1,
+      ),
+    );
     await stdio.next(byId(1));
-    stdio.send(modern("tools/call", { name: "messages_send", arguments: { destinationNumber: "+5511999999999", text: '{"looks":"like json"}' } }, 2));
+    stdio.send(
+      modern(
+        "tools/call",
+        { name: "messages_send", arguments: { destinationNumber: "+5511999999999", text: '{"looks":"like json"}' } },
+        2,
+      ),
+    );
     await stdio.next(byId(2));
     expect(upstream.requests.map((r) => r.body)).toEqual([
       { templateId: "t1", destinationNumber: "+5511999999999", variables: { name: "Ana" } },
@@ -114,8 +147,16 @@ describe("JSON-string arguments are parsed, then validated like any other", () =
 
   it.each([
     ["a string that is not JSON", { variables: "{name: Ana}" }, "variables: expected record, received string"],
-    ["JSON of another type (an array for an object)", { variables: '["Ana"]' }, "variables: expected record, received string"],
-    ["parsed, but breaking the object's own rules", { variables: '{"name":5}' }, 'variables.name: expected string, received number'],
+    [
+      "JSON of another type (an array for an object)",
+      { variables: '["Ana"]' },
+      "variables: expected record, received string",
+    ],
+    [
+      "parsed, but breaking the object's own rules",
+      { variables: '{"name":5}' },
+      "variables.name: expected string, received number",
+    ],
   ])("%s is refused naming the field, and nothing is sent", async (_label, extra, message) => {
     const result = await call(2, "messages_send", { templateId: "t1", destinationNumber: "+5511999999999", ...extra });
     expect(result.isError).toBe(true);
@@ -134,12 +175,17 @@ describe("both eras interleaved in one stdio process", () => {
     stdio.send(modern("tools/call", callMessageGet(), 4));
     stdio.send(legacy("tools/call", callMessageGet(), 5));
     stdio.send(legacy("ping", undefined, 6));
-    const [init, modernList, legacyList, modernCall, legacyCall, ping] = await Promise.all([1, 2, 3, 4, 5, 6].map((id) => stdio.next(byId(id))));
+    const [init, modernList, legacyList, modernCall, legacyCall, ping] = await Promise.all(
+      [1, 2, 3, 4, 5, 6].map((id) => stdio.next(byId(id))),
+    );
     expect(init!.result).toMatchObject({ protocolVersion: "2025-11-25", serverInfo: SERVER_INFO });
     expect(modernList!.result).toHaveProperty("resultType", "complete");
     expect(Object.keys(legacyList!.result as object)).toEqual(["tools"]);
     expect(modernCall!.result).toMatchObject({ resultType: "complete", structuredContent: { ok: true } });
-    expect(legacyCall!.result).toEqual({ content: [{ type: "text", text: '{"ok":true}' }], structuredContent: { ok: true } });
+    expect(legacyCall!.result).toEqual({
+      content: [{ type: "text", text: '{"ok":true}' }],
+      structuredContent: { ok: true },
+    });
     expect(ping!.result).toEqual({});
   });
 });

@@ -18,7 +18,12 @@ function op(overrides: Record<string, unknown> = {}) {
     description: "Does something useful for the test.",
     "x-mcp-tool": "thing_do",
     "x-toolset": "messaging",
-    responses: { "200": { description: "ok", content: { "application/json": { schema: { type: "object", properties: { id: { type: "string" } } } } } } },
+    responses: {
+      "200": {
+        description: "ok",
+        content: { "application/json": { schema: { type: "object", properties: { id: { type: "string" } } } } },
+      },
+    },
     ...overrides,
   };
 }
@@ -34,7 +39,17 @@ describe("generator checks", () => {
       doc({
         "/v1/things/{id}": {
           put: op({
-            parameters: [{ name: "id", in: "path", required: true, description: "Thing id.", "x-mcp-name": "thingId", schema: { type: "string" } }, NUMBER_HEADER],
+            parameters: [
+              {
+                name: "id",
+                in: "path",
+                required: true,
+                description: "Thing id.",
+                "x-mcp-name": "thingId",
+                schema: { type: "string" },
+              },
+              NUMBER_HEADER,
+            ],
             requestBody: body({ label: { type: "string", description: "Label." } }, ["label"]),
           }),
         },
@@ -45,30 +60,108 @@ describe("generator checks", () => {
       { arg: "whatsappNumberId", in: "header", wire: "x-whatsapp-number-id" },
       { arg: "label", in: "body", wire: "label" },
     ]);
-    expect(tool!.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true });
+    expect(tool!.annotations).toMatchObject({
+      readOnlyHint: false,
+      destructiveHint: true,
+      idempotentHint: true,
+      openWorldHint: true,
+    });
     expect(tool!.inputSchema).toMatchObject({ required: ["thingId", "label"], additionalProperties: false });
     expect(tool!.outputSchema).toEqual({ type: "object", properties: { id: { description: "string" } } });
   });
 
   it.each<[string, Record<string, unknown>, RegExp]>([
     ["a duplicate tool name", { "/v1/a": { get: op() }, "/v1/b": { get: op() } }, /duplicate tool name thing_do/],
-    ["a tool name outside the pattern", { "/v1/a": { get: op({ "x-mcp-tool": "thing do!" }) } }, /x-mcp-tool "thing do!" is outside/],
+    [
+      "a tool name outside the pattern",
+      { "/v1/a": { get: op({ "x-mcp-tool": "thing do!" }) } },
+      /x-mcp-tool "thing do!" is outside/,
+    ],
     ["an unknown toolset", { "/v1/a": { get: op({ "x-toolset": "sms" }) } }, /x-toolset "sms" is not one of/],
     [
       "an argument in two locations",
-      { "/v1/a": { post: op({ parameters: [{ name: "label", in: "query", description: "q", schema: { type: "string" } }], requestBody: body({ label: { type: "string", description: "b" } }) }) } },
+      {
+        "/v1/a": {
+          post: op({
+            parameters: [{ name: "label", in: "query", description: "q", schema: { type: "string" } }],
+            requestBody: body({ label: { type: "string", description: "b" } }),
+          }),
+        },
+      },
       /argument "label" is used by query and body/,
     ],
-    ["a property key outside the pattern", { "/v1/a": { post: op({ requestBody: body({ "bad key": { type: "string", description: "x" } }) }) } }, /"bad key" is outside/],
-    ["a nested key outside the pattern", { "/v1/a": { post: op({ requestBody: body({ o: { type: "object", description: "x", properties: { "a/b": { type: "string" } } } }) }) } }, /property key "a\/b" is outside/],
-    ["an argument without a description", { "/v1/a": { post: op({ requestBody: body({ label: { type: "string" } }) }) } }, /argument label has no description/],
-    ["a pattern without a hint", { "/v1/a": { post: op({ requestBody: body({ p: { type: "string", pattern: "^x$", description: "x" } }) }) } }, /pattern needs an x-error-hint/],
-    ["an unknown schema keyword", { "/v1/a": { post: op({ requestBody: body({ p: { type: "string", description: "x", multipleOf: 2 } }) }) } }, /unsupported schema keyword "multipleOf"/],
-    ["a root oneOf in the body", { "/v1/a": { post: op({ requestBody: { content: { "application/json": { schema: { type: "object", properties: { a: { type: "string", description: "a" } }, oneOf: [] } } } } }) } }, /root oneOf; use x-refine/],
+    [
+      "a property key outside the pattern",
+      { "/v1/a": { post: op({ requestBody: body({ "bad key": { type: "string", description: "x" } }) }) } },
+      /"bad key" is outside/,
+    ],
+    [
+      "a nested key outside the pattern",
+      {
+        "/v1/a": {
+          post: op({
+            requestBody: body({ o: { type: "object", description: "x", properties: { "a/b": { type: "string" } } } }),
+          }),
+        },
+      },
+      /property key "a\/b" is outside/,
+    ],
+    [
+      "an argument without a description",
+      { "/v1/a": { post: op({ requestBody: body({ label: { type: "string" } }) }) } },
+      /argument label has no description/,
+    ],
+    [
+      "a pattern without a hint",
+      { "/v1/a": { post: op({ requestBody: body({ p: { type: "string", pattern: "^x$", description: "x" } }) }) } },
+      /pattern needs an x-error-hint/,
+    ],
+    [
+      "an unknown schema keyword",
+      { "/v1/a": { post: op({ requestBody: body({ p: { type: "string", description: "x", multipleOf: 2 } }) }) } },
+      /unsupported schema keyword "multipleOf"/,
+    ],
+    [
+      "a root oneOf in the body",
+      {
+        "/v1/a": {
+          post: op({
+            requestBody: {
+              content: {
+                "application/json": {
+                  schema: { type: "object", properties: { a: { type: "string", description: "a" } }, oneOf: [] },
+                },
+              },
+            },
+          }),
+        },
+      },
+      /root oneOf; use x-refine/,
+    ],
     ["a path name without a parameter", { "/v1/a/{id}": { get: op() } }, /path template names \{id\} do not match/],
-    ["a same-as naming no header", { "/v1/a": { post: op({ requestBody: body({ whatsappNumberId: { type: "string", description: "x", "x-mcp-same-as": "x-whatsapp-number-id" } }) }) } }, /x-mcp-same-as names no header parameter/],
-    ["read-only and destructive at once", { "/v1/a": { get: op({ "x-annotations": { destructiveHint: true } }) } }, /read-only tool cannot be destructive/],
-    ["an unresolved $ref", { "/v1/a": { post: op({ requestBody: body({ p: { $ref: "#/components/schemas/Missing" } }) }) } }, /unresolved \$ref/],
+    [
+      "a same-as naming no header",
+      {
+        "/v1/a": {
+          post: op({
+            requestBody: body({
+              whatsappNumberId: { type: "string", description: "x", "x-mcp-same-as": "x-whatsapp-number-id" },
+            }),
+          }),
+        },
+      },
+      /x-mcp-same-as names no header parameter/,
+    ],
+    [
+      "read-only and destructive at once",
+      { "/v1/a": { get: op({ "x-annotations": { destructiveHint: true } }) } },
+      /read-only tool cannot be destructive/,
+    ],
+    [
+      "an unresolved $ref",
+      { "/v1/a": { post: op({ requestBody: body({ p: { $ref: "#/components/schemas/Missing" } }) }) } },
+      /unresolved \$ref/,
+    ],
   ])("fails on %s", (_label, paths, message) => {
     expect(() => buildCatalogue(doc(paths))).toThrow(message);
   });
@@ -79,7 +172,9 @@ describe("generator checks", () => {
         "/v1/a": {
           post: op({
             parameters: [NUMBER_HEADER],
-            requestBody: body({ whatsappNumberId: { type: "string", description: "x", "x-mcp-same-as": "x-whatsapp-number-id" } }),
+            requestBody: body({
+              whatsappNumberId: { type: "string", description: "x", "x-mcp-same-as": "x-whatsapp-number-id" },
+            }),
           }),
         },
       }),

@@ -15,7 +15,10 @@ let server: TestHttpServer;
 let port: number;
 beforeAll(async () => {
   upstream = await FakeUpstream.start();
-  server = await startTestHttpServer({ PILOT_STATUS_API_URL: upstream.url, MCP_HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS) });
+  server = await startTestHttpServer({
+    PILOT_STATUS_API_URL: upstream.url,
+    MCP_HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS),
+  });
   port = Number(new URL(server.url).port);
 });
 afterAll(async () => {
@@ -85,7 +88,12 @@ describe("headers timeout", () => {
 
   it("keeps an idle keep-alive connection open past it, and serves the next request on it", async () => {
     const socket = await open();
-    const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "message_get", arguments: { messageId: "m_ka" } } });
+    const body = JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "tools/call",
+      params: { name: "message_get", arguments: { messageId: "m_ka" } },
+    });
     const complete = (text: string) => /\r\n\r\n/.test(text) && text.endsWith("}");
     socket.write(request(body));
     expect(await readUntil(socket, complete)).toMatch(/^HTTP\/1\.1 200 /);

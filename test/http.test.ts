@@ -1,15 +1,20 @@
 import { gzipSync } from "node:zlib";
 import request from "supertest";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { FakeUpstream } from "./helpers/upstream.js";
 import { connectClient, startTestHttpServer, type TestHttpServer } from "./helpers/http-server.js";
+import { FakeUpstream } from "./helpers/upstream.js";
 
 const RESOURCE = "https://mcp.example.test/mcp";
 const AUTH_SERVER = "https://auth.example.test";
 const METADATA_URL = "https://mcp.example.test/.well-known/oauth-protected-resource/mcp";
 const ACCEPT = "application/json, text/event-stream";
 
-const rpc = (method: string, params?: unknown, id: number | string = 1) => ({ jsonrpc: "2.0", id, method, ...(params ? { params } : {}) });
+const rpc = (method: string, params?: unknown, id: number | string = 1) => ({
+  jsonrpc: "2.0",
+  id,
+  method,
+  ...(params ? { params } : {}),
+});
 const callMessageGet = (messageId = "msg_1") => rpc("tools/call", { name: "message_get", arguments: { messageId } });
 
 let upstream: FakeUpstream;
@@ -80,7 +85,10 @@ describe("health and discovery", () => {
 
 describe("credentials", () => {
   it("challenges a request without credentials before any MCP processing", async () => {
-    for (const body of [rpc("initialize", { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "x", version: "1" } }), "{broken"]) {
+    for (const body of [
+      rpc("initialize", { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "x", version: "1" } }),
+      "{broken",
+    ]) {
       const res = await post(body, {});
       expect(res.status).toBe(401);
       expect(res.headers["www-authenticate"]).toBe(`Bearer resource_metadata="${METADATA_URL}"`);
@@ -92,7 +100,12 @@ describe("credentials", () => {
   });
 
   it("passes x-api-key and x-api-key-id through untouched, and nothing else of the caller's", async () => {
-    const client = await connectClient(server.mcpUrl, { "x-api-key": "ps_caller_key", "x-api-key-id": "k_caller", cookie: "s=1", "x-custom": "y" });
+    const client = await connectClient(server.mcpUrl, {
+      "x-api-key": "ps_caller_key",
+      "x-api-key-id": "k_caller",
+      cookie: "s=1",
+      "x-custom": "y",
+    });
     const result = await client.callTool({ name: "message_get", arguments: { messageId: "msg_9" } });
     await client.close();
     expect(result.structuredContent).toEqual({ ok: true });
@@ -131,7 +144,10 @@ describe("credentials", () => {
   });
 
   it("keeps an upstream 403 a tool error for the model to explain", async () => {
-    upstream.respond(() => ({ status: 403, body: { error: "Tenant keys cannot do this", code: "TENANT_SCOPE_NOT_ALLOWED" } }));
+    upstream.respond(() => ({
+      status: 403,
+      body: { error: "Tenant keys cannot do this", code: "TENANT_SCOPE_NOT_ALLOWED" },
+    }));
     const res = await post(callMessageGet());
     expect(res.status).toBe(200);
     expect(res.body.result.isError).toBe(true);
@@ -146,11 +162,21 @@ describe("stateless streamable HTTP", () => {
     const { tools } = await client.listTools();
     expect(tools).toHaveLength(54);
     await client.close();
-    const res = await post(rpc("initialize", { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "curl", version: "1" } }));
+    const res = await post(
+      rpc("initialize", {
+        protocolVersion: "2025-06-18",
+        capabilities: {},
+        clientInfo: { name: "curl", version: "1" },
+      }),
+    );
     expect(res.status).toBe(200);
     expect(res.headers["content-type"]).toMatch(/^application\/json/);
     expect(res.headers["mcp-session-id"]).toBeUndefined();
-    expect(res.body.result).toMatchObject({ protocolVersion: "2025-06-18", serverInfo: { name: "pilot-status-mcp" }, capabilities: { tools: {} } });
+    expect(res.body.result).toMatchObject({
+      protocolVersion: "2025-06-18",
+      serverInfo: { name: "pilot-status-mcp" },
+      capabilities: { tools: {} },
+    });
   });
 
   it("serves tools/list and tools/call without a prior initialize", async () => {
@@ -201,12 +227,21 @@ describe("stateless streamable HTTP", () => {
   });
 
   it("refuses a non-JSON content type and an unsupported protocol version", async () => {
-    const wrongType = await request(server.url).post("/mcp").set({ "content-type": "text/plain", "x-api-key": "ps_x" }).send("hi");
+    const wrongType = await request(server.url)
+      .post("/mcp")
+      .set({ "content-type": "text/plain", "x-api-key": "ps_x" })
+      .send("hi");
     expect(wrongType.status).toBe(415);
-    const lookalike = await request(server.url).post("/mcp").set({ "content-type": "application/json-patch+json", "x-api-key": "ps_x" }).send("[]");
+    const lookalike = await request(server.url)
+      .post("/mcp")
+      .set({ "content-type": "application/json-patch+json", "x-api-key": "ps_x" })
+      .send("[]");
     expect(lookalike.status).toBe(415);
     const body = JSON.stringify(rpc("ping"));
-    const utf16 = await request(server.url).post("/mcp").set({ "content-type": "application/json; charset=utf-16", "x-api-key": "ps_x" }).send(body);
+    const utf16 = await request(server.url)
+      .post("/mcp")
+      .set({ "content-type": "application/json; charset=utf-16", "x-api-key": "ps_x" })
+      .send(body);
     expect(utf16.status).toBe(415);
     expect(utf16.body.error.message).toContain("UTF-8");
     const gzipped = await request(server.url)
@@ -215,15 +250,23 @@ describe("stateless streamable HTTP", () => {
       .send(gzipSync(body));
     expect(gzipped.status).toBe(415);
     expect(gzipped.headers["accept-encoding"]).toBe("identity");
-    expect(gzipped.body).toMatchObject({ error: { message: expect.stringContaining("Content-Encoding gzip is not supported") } });
+    expect(gzipped.body).toMatchObject({
+      error: { message: expect.stringContaining("Content-Encoding gzip is not supported") },
+    });
     expect(gzipped.body).not.toHaveProperty("id");
     for (const type of ["application/json; charset=utf-8", "Application/JSON;charset=UTF-8", "application/json"]) {
-      const fine = await request(server.url).post("/mcp").set({ "content-type": type, "content-encoding": "identity", "x-api-key": "ps_x" }).send(body);
+      const fine = await request(server.url)
+        .post("/mcp")
+        .set({ "content-type": type, "content-encoding": "identity", "x-api-key": "ps_x" })
+        .send(body);
       expect(fine.status, type).toBe(200);
     }
     const wrongVersion = await post(rpc("ping"), { "x-api-key": "ps_x", "mcp-protocol-version": "1999-01-01" });
     expect(wrongVersion.status).toBe(400);
-    expect(wrongVersion.body).toMatchObject({ id: 1, error: { code: -32000, message: expect.stringContaining("1999-01-01") } });
+    expect(wrongVersion.body).toMatchObject({
+      id: 1,
+      error: { code: -32000, message: expect.stringContaining("1999-01-01") },
+    });
     await stillServing();
   });
 
@@ -259,7 +302,10 @@ describe("isolation", () => {
   it("200 concurrent calls with distinct keys each reach the API with their own caller's key", async () => {
     upstream.respond((req) => ({ status: 200, body: { id: req.path.split("/").pop() }, delayMs: Math.random() * 20 }));
     const calls = Array.from({ length: 200 }, (_, i) =>
-      post(callMessageGet(`msg_${i}`), { "x-api-key": `ps_tenant_${i}`, ...(i % 2 === 0 ? { "x-api-key-id": `k_${i}` } : {}) }),
+      post(callMessageGet(`msg_${i}`), {
+        "x-api-key": `ps_tenant_${i}`,
+        ...(i % 2 === 0 ? { "x-api-key-id": `k_${i}` } : {}),
+      }),
     );
     const responses = await Promise.all(calls);
     responses.forEach((res, i) => {
@@ -288,9 +334,15 @@ describe("the environment key as a fallback", () => {
 
   it("is used only when a request brings no credentials", async () => {
     const send = (headers: Record<string, string>) =>
-      request(fallbackServer.url).post("/mcp").set({ "content-type": "application/json", accept: ACCEPT, ...headers }).send(JSON.stringify(callMessageGet()));
+      request(fallbackServer.url)
+        .post("/mcp")
+        .set({ "content-type": "application/json", accept: ACCEPT, ...headers })
+        .send(JSON.stringify(callMessageGet()));
     expect((await send({})).status).toBe(200);
-    expect(upstream.requests.at(-1)!.headers).toMatchObject({ "x-api-key": "ps_env_fallback", "x-api-key-id": "k_env" });
+    expect(upstream.requests.at(-1)!.headers).toMatchObject({
+      "x-api-key": "ps_env_fallback",
+      "x-api-key-id": "k_env",
+    });
     expect((await send({ "x-api-key": "ps_own" })).status).toBe(200);
     expect(upstream.requests.at(-1)!.headers["x-api-key"]).toBe("ps_own");
     expect(upstream.requests.at(-1)!.headers["x-api-key-id"]).toBeUndefined();

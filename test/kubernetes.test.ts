@@ -15,7 +15,14 @@ const require = createRequire(import.meta.url);
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
 
 // deploy/kubernetes holds only plain object manifests; each kind is one of these.
-type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: any; data?: Record<string, string> };
+type K8sObject = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  // biome-ignore lint/suspicious/noExplicitAny: kubernetes-models checks the rendered types.
+  spec?: any;
+  data?: Record<string, string>;
+};
 const MODELS: Record<string, string> = {
   "apps/v1/Deployment": "kubernetes-models/apps/v1/Deployment",
   "v1/Service": "kubernetes-models/v1/Service",
@@ -51,7 +58,8 @@ const pod = deployment.spec.template.spec;
 const container = pod.containers[0];
 const configMap = one(base, "ConfigMap");
 const settings = configMap.data!;
-const portNamed = (name: string): number => container.ports.find((p: { name: string }) => p.name === name)?.containerPort;
+const portNamed = (name: string): number =>
+  container.ports.find((p: { name: string }) => p.name === name)?.containerPort;
 const preStopSeconds = (): number => {
   const command = container.lifecycle.preStop.exec.command as string[];
   expect(command[0]).toBe("sleep");
@@ -60,9 +68,23 @@ const preStopSeconds = (): number => {
 
 describe("deploy/kubernetes renders and validates", () => {
   it("has the objects of a kustomize base, each valid against the Kubernetes API schemas", () => {
-    expect(base.map((o) => o.kind).sort()).toEqual(["ConfigMap", "Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Service"]);
-    expect(withIngress.map((o) => o.kind).sort()).toEqual(["ConfigMap", "Deployment", "HorizontalPodAutoscaler", "Ingress", "PodDisruptionBudget", "Service"]);
-    for (const object of withIngress) expect(() => validate(object), `${object.kind} ${object.metadata.name}`).not.toThrow();
+    expect(base.map((o) => o.kind).sort()).toEqual([
+      "ConfigMap",
+      "Deployment",
+      "HorizontalPodAutoscaler",
+      "PodDisruptionBudget",
+      "Service",
+    ]);
+    expect(withIngress.map((o) => o.kind).sort()).toEqual([
+      "ConfigMap",
+      "Deployment",
+      "HorizontalPodAutoscaler",
+      "Ingress",
+      "PodDisruptionBudget",
+      "Service",
+    ]);
+    for (const object of withIngress)
+      expect(() => validate(object), `${object.kind} ${object.metadata.name}`).not.toThrow();
   });
 
   it("the schema check is real: a wrong type or a missing field is refused", () => {
@@ -90,7 +112,8 @@ describe("the manifests agree with the server", () => {
     expect(config.transport).toBe("http");
     expect(config.metricsPort).toBe(portNamed("metrics"));
     expect(config.port).toBe(portNamed("http"));
-    for (const secret of ["PILOT_STATUS_API_KEY", "PILOT_STATUS_API_KEY_ID"]) expect(settings).not.toHaveProperty(secret);
+    for (const secret of ["PILOT_STATUS_API_KEY", "PILOT_STATUS_API_KEY_ID"])
+      expect(settings).not.toHaveProperty(secret);
     expect(JSON.stringify(withIngress)).not.toMatch(/ps_(live|test)_/);
     // The container takes the ConfigMap kustomize generated (its name carries the content hash) and an optional Secret.
     expect(container.envFrom).toEqual([
@@ -119,14 +142,25 @@ describe("the manifests agree with the server", () => {
     // connections after a quiet second.
     expect(pod.terminationGracePeriodSeconds * 1000).toBeGreaterThan(preStopSeconds() * 1000 + graceMs + 1000);
     // The pause outlasts a readiness period, so the endpoint is gone from every balancer before SIGTERM.
-    expect(preStopSeconds()).toBeGreaterThanOrEqual(container.readinessProbe.periodSeconds * container.readinessProbe.failureThreshold);
+    expect(preStopSeconds()).toBeGreaterThanOrEqual(
+      container.readinessProbe.periodSeconds * container.readinessProbe.failureThreshold,
+    );
   });
 
   it("runs as the image's non-root user, read-only, without capabilities", () => {
     const dockerfile = readFileSync(new URL("../Dockerfile", import.meta.url), "utf8");
     expect(dockerfile).toMatch(/^USER node$/m); // uid 1000 in the official node images
-    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } });
-    expect(container.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
+    expect(pod.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      runAsUser: 1000,
+      runAsGroup: 1000,
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+    expect(container.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ["ALL"] },
+    });
     expect(pod.automountServiceAccountToken).toBe(false);
     expect(container.image).toBe(`pilot-status/mcp-server:${pkg.version}`);
     expect(container.resources.requests).toEqual({ cpu: expect.any(String), memory: expect.any(String) });
@@ -135,15 +169,23 @@ describe("the manifests agree with the server", () => {
 
   it("rolls out without losing capacity, and the Service, autoscaler and budget find the pods", () => {
     expect(deployment.spec.replicas).toBe(3);
-    expect(deployment.spec.strategy).toEqual({ type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
+    expect(deployment.spec.strategy).toEqual({
+      type: "RollingUpdate",
+      rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
+    });
     const podLabels = deployment.spec.template.metadata.labels;
-    const selects = (selector: Record<string, string>) => Object.entries(selector).every(([k, v]) => podLabels[k] === v);
+    const selects = (selector: Record<string, string>) =>
+      Object.entries(selector).every(([k, v]) => podLabels[k] === v);
     expect(selects(deployment.spec.selector.matchLabels)).toBe(true);
     const service = one(base, "Service");
     expect(selects(service.spec.selector)).toBe(true);
     for (const port of service.spec.ports) expect(portNamed(port.targetPort), port.name).toBeDefined();
     const hpa = one(base, "HorizontalPodAutoscaler");
-    expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: "apps/v1", kind: "Deployment", name: deployment.metadata.name });
+    expect(hpa.spec.scaleTargetRef).toEqual({
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      name: deployment.metadata.name,
+    });
     expect(hpa.spec.minReplicas).toBe(deployment.spec.replicas);
     expect(hpa.spec.metrics[0].resource.name).toBe("cpu");
     const pdb = one(base, "PodDisruptionBudget");
@@ -162,7 +204,9 @@ describe("the manifests agree with the server", () => {
     const annotations = ingress.metadata.annotations!;
     expect(annotations["nginx.ingress.kubernetes.io/proxy-next-upstream"]).toBe("error timeout");
     expect(JSON.stringify(annotations)).not.toContain("non_idempotent");
-    expect(Number(annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"]) * 1000).toBeGreaterThan(loadConfig(settings).timeoutMs);
+    expect(Number(annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"]) * 1000).toBeGreaterThan(
+      loadConfig(settings).timeoutMs,
+    );
     expect(new URL(settings.MCP_RESOURCE_URL!).host).toBe(rule.host);
   });
 });

@@ -1,16 +1,20 @@
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
+import { createServer } from "node:net";
 import { Writable } from "node:stream";
+import { type OAuthClientProvider, UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { UnauthorizedError, type OAuthClientProvider } from "@modelcontextprotocol/sdk/client/auth.js";
 import { StreamableHTTPClientTransport, StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from "@modelcontextprotocol/sdk/shared/auth.js";
+import type {
+  OAuthClientInformationMixed,
+  OAuthClientMetadata,
+  OAuthTokens,
+} from "@modelcontextprotocol/sdk/shared/auth.js";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createApp } from "../src/app.js";
 import { loadConfig } from "../src/config.js";
 import { createLogger } from "../src/log.js";
-import { startHttpServer, type RunningHttpServer } from "../src/transports/http/server.js";
+import { type RunningHttpServer, startHttpServer } from "../src/transports/http/server.js";
 import { FakeAuthServer, s256 } from "./helpers/auth-server.js";
 import { FakeUpstream, type RecordedRequest, type Reply } from "./helpers/upstream.js";
 
@@ -45,7 +49,9 @@ async function freeLoopbackPort(): Promise<number> {
   return port;
 }
 
-/** Like startTestHttpServer, but MCP_RESOURCE_URL is http://127.0.0.1:<its port>/mcp (retried if the port got taken). */
+/**
+ * Like startTestHttpServer, but MCP_RESOURCE_URL is http://127.0.0.1:<its port>/mcp (retried if the port got taken).
+ */
 async function startServerAtOwnUrl(env: Record<string, string>): Promise<OwnUrlServer> {
   for (let attempt = 1; ; attempt++) {
     const port = await freeLoopbackPort();
@@ -55,7 +61,8 @@ async function startServerAtOwnUrl(env: Record<string, string>): Promise<OwnUrlS
     const sink = new Writable({
       write(chunk: Buffer, _encoding, done) {
         raw += chunk.toString("utf8");
-        for (const line of chunk.toString("utf8").split("\n")) if (line.trim() !== "") logs.push(JSON.parse(line) as Record<string, unknown>);
+        for (const line of chunk.toString("utf8").split("\n"))
+          if (line.trim() !== "") logs.push(JSON.parse(line) as Record<string, unknown>);
         done();
       },
     });
@@ -148,7 +155,8 @@ class InMemoryOAuthProvider implements OAuthClientProvider {
     const res = await fetch(authorizationUrl, { redirect: "manual" });
     const body = await res.text();
     const location = res.headers.get("location");
-    if (res.status !== 302 || location === null) throw new Error(`authorization endpoint answered ${res.status}: ${body}`);
+    if (res.status !== 302 || location === null)
+      throw new Error(`authorization endpoint answered ${res.status}: ${body}`);
     const back = new URL(location);
     if (`${back.origin}${back.pathname}` !== CALLBACK) throw new Error(`redirected to ${location}, not to ${CALLBACK}`);
     if (back.searchParams.get("state") !== this.expectedState) throw new Error(`state mismatch in ${location}`);
@@ -249,7 +257,11 @@ describe("OAuth 2.1 with the SDK client", () => {
     expect(authServer.registrations).toHaveLength(1);
     const registration = authServer.registrations[0]!;
     expect(registration.error).toBeUndefined();
-    expect(registration.body).toMatchObject({ redirect_uris: [CALLBACK], token_endpoint_auth_method: "none", grant_types: ["authorization_code", "refresh_token"] });
+    expect(registration.body).toMatchObject({
+      redirect_uris: [CALLBACK],
+      token_endpoint_auth_method: "none",
+      grant_types: ["authorization_code", "refresh_token"],
+    });
     const clientId = registration.clientId!;
     expect(provider.clientInformation()).toMatchObject({ client_id: clientId, issuer: authServer.url });
 
@@ -291,7 +303,11 @@ describe("OAuth 2.1 with the SDK client", () => {
       matched: true,
     });
     const accessToken = exchange.accessToken!;
-    expect(provider.tokens()).toMatchObject({ access_token: accessToken, token_type: "Bearer", refresh_token: exchange.refreshToken });
+    expect(provider.tokens()).toMatchObject({
+      access_token: accessToken,
+      token_type: "Bearer",
+      refresh_token: exchange.refreshToken,
+    });
     expect(authServer.grantOf(accessToken)).toEqual({ clientId, resource: server.mcpUrl, scope: undefined });
 
     // 3. A new connection with the same provider: no new sign-in, and the token reaches the API untouched.
@@ -341,22 +357,42 @@ describe("OAuth 2.1 with the SDK client", () => {
     expect(authServer.tokenRequests).toHaveLength(1);
     const refresh = authServer.tokenRequests[0]!;
     expect(refresh.error).toBeUndefined();
-    expect(refresh.params).toMatchObject({ grant_type: "refresh_token", refresh_token: staleRefresh, resource: server.mcpUrl });
+    expect(refresh.params).toMatchObject({
+      grant_type: "refresh_token",
+      refresh_token: staleRefresh,
+      resource: server.mcpUrl,
+    });
     const refreshedToken = refresh.accessToken!;
     expect(provider.tokens()).toMatchObject({ access_token: refreshedToken, refresh_token: refresh.refreshToken });
 
     // The API saw the call twice: with the old token, then with the refreshed one; never an API key.
-    expect(upstream.requests.map((r) => r.headers.authorization)).toEqual([`Bearer ${staleToken}`, `Bearer ${refreshedToken}`]);
-    expect(upstream.requests.every((r) => r.path === "/v1/messages/msg_1" && r.headers["x-api-key"] === undefined)).toBe(true);
+    expect(upstream.requests.map((r) => r.headers.authorization)).toEqual([
+      `Bearer ${staleToken}`,
+      `Bearer ${refreshedToken}`,
+    ]);
+    expect(
+      upstream.requests.every((r) => r.path === "/v1/messages/msg_1" && r.headers["x-api-key"] === undefined),
+    ).toBe(true);
 
     // On the wire, the server's answer is an RFC 6750 invalid_token challenge pointing at its RFC 9728 metadata.
     const res = await fetch(server.mcpUrl, {
       method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json, text/event-stream", authorization: `Bearer ${staleToken}` },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: "message_get", arguments: { messageId: "msg_1" } } }),
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        authorization: `Bearer ${staleToken}`,
+      },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 7,
+        method: "tools/call",
+        params: { name: "message_get", arguments: { messageId: "msg_1" } },
+      }),
     });
     expect(res.status).toBe(401);
-    expect(res.headers.get("www-authenticate")).toBe(`Bearer error="invalid_token", resource_metadata="${server.metadataUrl}"`);
+    expect(res.headers.get("www-authenticate")).toBe(
+      `Bearer error="invalid_token", resource_metadata="${server.metadataUrl}"`,
+    );
     const body = (await res.json()) as { jsonrpc: string; id: unknown; error: { code: number; message: string } };
     expect(body).toMatchObject({ jsonrpc: "2.0", id: 7, error: { code: -32001 } });
     expect(JSON.stringify(body)).not.toContain(staleToken);
@@ -381,7 +417,10 @@ describe("OAuth 2.1 with the SDK client", () => {
     expect(authServer.tokenRequests.map((r) => [r.params.grant_type, r.error])).toEqual([["refresh_token", undefined]]);
     const freshToken = authServer.tokenRequests[0]!.accessToken!;
     expect(provider.tokens()!.access_token).toBe(freshToken);
-    expect(upstream.requests.map((r) => r.headers.authorization)).toEqual([`Bearer ${expiredToken}`, `Bearer ${freshToken}`]);
+    expect(upstream.requests.map((r) => r.headers.authorization)).toEqual([
+      `Bearer ${expiredToken}`,
+      `Bearer ${freshToken}`,
+    ]);
     expect(provider.authorizationUrls).toHaveLength(1);
 
     // And the next call carries the fresh token straight away.
@@ -398,7 +437,9 @@ describe("OAuth 2.1 with the SDK client", () => {
 
     // The refresh fails with invalid_grant: the SDK drops the tokens and starts a new authorization.
     await expect(callMessageGet(client)).rejects.toBeInstanceOf(UnauthorizedError);
-    expect(authServer.tokenRequests.map((r) => [r.params.grant_type, r.error])).toEqual([["refresh_token", "invalid_grant"]]);
+    expect(authServer.tokenRequests.map((r) => [r.params.grant_type, r.error])).toEqual([
+      ["refresh_token", "invalid_grant"],
+    ]);
     expect(provider.invalidations).toEqual(["tokens"]);
     expect(provider.tokens()).toBeUndefined();
     expect(provider.authorizationUrls).toHaveLength(2);
@@ -418,7 +459,12 @@ describe("OAuth 2.1 with the SDK client", () => {
     const res = await fetch(server.mcpUrl, {
       method: "POST",
       headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "message_get", arguments: { messageId: "msg_1" } } }),
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "tools/call",
+        params: { name: "message_get", arguments: { messageId: "msg_1" } },
+      }),
     });
     expect(res.status).toBe(401);
     expect(res.headers.get("www-authenticate")).toBe(`Bearer resource_metadata="${server.metadataUrl}"`);

@@ -1,14 +1,24 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { isBuiltin } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REPO_ROOT, npmEnv, run } from "./helpers/package.js";
-import { requireBuild, serverEnv } from "./helpers/stdio-server.js";
 import { freePort } from "./helpers/loopback.js";
+import { npmEnv, REPO_ROOT, run } from "./helpers/package.js";
+import { requireBuild, serverEnv } from "./helpers/stdio-server.js";
 import { FakeUpstream } from "./helpers/upstream.js";
 
 /** The packages in a node_modules folder (scoped ones by their full name), nested ones included. */
@@ -76,18 +86,30 @@ beforeAll(async () => {
   work = realpathSync(mkdtempSync(join(tmpdir(), "pilot-status-pack-")));
   const packDir = join(work, "pack");
   mkdirSync(packDir);
-  const out = await run("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", packDir], { cwd: REPO_ROOT });
+  const out = await run("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", packDir], {
+    cwd: REPO_ROOT,
+  });
   packed = (JSON.parse(out.stdout) as PackResult[])[0]!;
 
   installDir = join(work, "app");
   mkdirSync(installDir);
-  writeFileSync(join(installDir, "package.json"), JSON.stringify({ name: "pack-smoke", version: "0.0.0", private: true }));
-  await run("npm", ["install", "--omit=dev", "--no-audit", "--no-fund", "--loglevel=error", join(packDir, packed.filename)], {
-    cwd: installDir,
-    env: npmEnv(),
-    timeoutMs: TIMEOUT - 30_000,
-  });
-  upstream = await FakeUpstream.start((req) => ({ status: 200, body: { id: req.path.split("/").at(-1), status: "delivered" } }));
+  writeFileSync(
+    join(installDir, "package.json"),
+    JSON.stringify({ name: "pack-smoke", version: "0.0.0", private: true }),
+  );
+  await run(
+    "npm",
+    ["install", "--omit=dev", "--no-audit", "--no-fund", "--loglevel=error", join(packDir, packed.filename)],
+    {
+      cwd: installDir,
+      env: npmEnv(),
+      timeoutMs: TIMEOUT - 30_000,
+    },
+  );
+  upstream = await FakeUpstream.start((req) => ({
+    status: 200,
+    body: { id: req.path.split("/").at(-1), status: "delivered" },
+  }));
 }, TIMEOUT);
 
 afterAll(async () => {
@@ -99,9 +121,18 @@ describe("npm package", () => {
   it("holds only what runs: the bundles, the type declarations, openapi/, README.md, LICENSE and package.json", () => {
     const paths = packed.files.map((f) => f.path).sort();
     const shipped = (p: string) =>
-      /^dist\/(pilot-status-mcp|index)\.mjs$|^dist\/chunks\/[\w-]+\.mjs$|^dist\/.*\.d\.ts$|^openapi\//.test(p) || ["README.md", "LICENSE", "package.json"].includes(p);
+      /^dist\/(pilot-status-mcp|index)\.mjs$|^dist\/chunks\/[\w-]+\.mjs$|^dist\/.*\.d\.ts$|^openapi\//.test(p) ||
+      ["README.md", "LICENSE", "package.json"].includes(p);
     expect(paths.filter((p) => !shipped(p))).toEqual([]);
-    for (const required of ["README.md", "LICENSE", "package.json", "dist/pilot-status-mcp.mjs", "dist/index.mjs", "dist/index.d.ts", "openapi/pilot-status-v1.yaml"]) {
+    for (const required of [
+      "README.md",
+      "LICENSE",
+      "package.json",
+      "dist/pilot-status-mcp.mjs",
+      "dist/index.mjs",
+      "dist/index.d.ts",
+      "openapi/pilot-status-v1.yaml",
+    ]) {
       expect(paths).toContain(required);
     }
     expect(packed.filename).toMatch(/^pilot-status-mcp-server-\d+\.\d+\.\d+.*\.tgz$/);
@@ -111,22 +142,40 @@ describe("npm package", () => {
     expect(pkg.name).toBe("@pilot-status/mcp-server");
     expect(pkg.bin).toEqual({ "pilot-status-mcp": "dist/pilot-status-mcp.mjs" });
     expect(pkg.engines?.node).toMatch(/^>=\s*20/);
-    expect([...pkg.files].sort()).toEqual(["LICENSE", "README.md", "dist/**/*.d.ts", "dist/chunks", "dist/index.mjs", "dist/pilot-status-mcp.mjs", "openapi"]);
+    expect([...pkg.files].sort()).toEqual([
+      "LICENSE",
+      "README.md",
+      "dist/**/*.d.ts",
+      "dist/chunks",
+      "dist/index.mjs",
+      "dist/pilot-status-mcp.mjs",
+      "openapi",
+    ]);
     expect(pkg.scripts.prepack).toMatch(/\bnpm run build\b/);
-    expect(readFileSync(join(REPO_ROOT, "dist/pilot-status-mcp.mjs"), "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
+    expect(readFileSync(join(REPO_ROOT, "dist/pilot-status-mcp.mjs"), "utf8").startsWith("#!/usr/bin/env node\n")).toBe(
+      true,
+    );
   });
 
   it("points main and types at files the tarball has", () => {
     const paths = packed.files.map((f) => f.path.replace(/^\.\//, ""));
-    for (const [field, target] of [["main", pkg.main], ["types", pkg.types]] as const) {
+    for (const [field, target] of [
+      ["main", pkg.main],
+      ["types", pkg.types],
+    ] as const) {
       expect(target, `package.json "${field}" is not set`).toBeDefined();
-      expect(paths, `package.json "${field}" is ${target}, which the tarball lacks`).toContain(target!.replace(/^\.\//, ""));
+      expect(paths, `package.json "${field}" is ${target}, which the tarball lacks`).toContain(
+        target!.replace(/^\.\//, ""),
+      );
     }
   });
 
   it("installs small: at most 5 packages and 5 MB, because every dependency is bundled", () => {
     const installed = join(installDir, "node_modules", ...pkg.name.split("/"));
-    expect(JSON.parse(readFileSync(join(installed, "package.json"), "utf8"))).toMatchObject({ name: pkg.name, version: pkg.version });
+    expect(JSON.parse(readFileSync(join(installed, "package.json"), "utf8"))).toMatchObject({
+      name: pkg.name,
+      version: pkg.version,
+    });
     expect(existsSync(join(installDir, "node_modules", ".bin", "pilot-status-mcp"))).toBe(true);
     const packages = installedPackages(join(installDir, "node_modules"));
     expect(packages.length, packages.join(", ")).toBeLessThanOrEqual(5);
@@ -137,9 +186,14 @@ describe("npm package", () => {
 
   it("runs on what it ships: the bundles import nothing but Node's own modules and each other", () => {
     const dist = join(installDir, "node_modules", ...pkg.name.split("/"), "dist");
-    const files = [join(dist, "pilot-status-mcp.mjs"), join(dist, "index.mjs"), ...readdirSync(join(dist, "chunks")).map((f) => join(dist, "chunks", f))];
+    const files = [
+      join(dist, "pilot-status-mcp.mjs"),
+      join(dist, "index.mjs"),
+      ...readdirSync(join(dist, "chunks")).map((f) => join(dist, "chunks", f)),
+    ];
     // esbuild writes each import statement at the start of a line; CommonJS code inside calls require("...").
-    const statement = /^\s*(?:import|export)\s[^;]*?\bfrom\s*"([^"]+)"|^\s*import\s*"([^"]+)"|\bimport\(\s*"([^"]+)"\s*\)|\brequire\(\s*"([^"]+)"\s*\)/gm;
+    const statement =
+      /^\s*(?:import|export)\s[^;]*?\bfrom\s*"([^"]+)"|^\s*import\s*"([^"]+)"|\bimport\(\s*"([^"]+)"\s*\)|\brequire\(\s*"([^"]+)"\s*\)/gm;
     const outside = new Set<string>();
     const builtins = new Set<string>();
     for (const file of files) {
@@ -171,17 +225,34 @@ describe("npm package", () => {
       const res = await fetch(`http://127.0.0.1:${port}/mcp`, {
         method: "POST",
         headers: { "content-type": "application/json", "x-api-key": KEY },
-        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "message_get", arguments: { messageId: "over_http" } } }),
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id: 1,
+          method: "tools/call",
+          params: { name: "message_get", arguments: { messageId: "over_http" } },
+        }),
       });
-      expect(((await res.json()) as { result: { structuredContent: unknown } }).result.structuredContent).toMatchObject({ id: "over_http" });
+      expect(((await res.json()) as { result: { structuredContent: unknown } }).result.structuredContent).toMatchObject(
+        { id: "over_http" },
+      );
       expect(upstream.requests).toHaveLength(1);
     } finally {
       child.kill("SIGTERM");
       await new Promise((resolve) => child.once("exit", resolve));
       upstream.reset();
     }
-    const library = await run(process.execPath, ["--input-type=module", "-e", `const m = await import(${JSON.stringify(pkg.name)}); console.log(Object.keys(m).sort().join(","), m.TOOL_SPECS.length, m.loadConfig({}).transport)`], { cwd: installDir });
-    expect(library.stdout.trim()).toBe("ConfigError,SelectionError,TOOL_SPECS,VERSION,createApp,createRequestListener,loadConfig,selectTools,serveHttp,serveStdio,startHttpServer 54 stdio");
+    const library = await run(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `const m = await import(${JSON.stringify(pkg.name)}); console.log(Object.keys(m).sort().join(","), m.TOOL_SPECS.length, m.loadConfig({}).transport)`,
+      ],
+      { cwd: installDir },
+    );
+    expect(library.stdout.trim()).toBe(
+      "ConfigError,SelectionError,TOOL_SPECS,VERSION,createApp,createRequestListener,loadConfig,selectTools,serveHttp,serveStdio,startHttpServer 54 stdio",
+    );
   });
 
   it("serves 54 tools over stdio from the installed bin and reaches the upstream with the key", async () => {

@@ -88,9 +88,17 @@ const httpsHost = (): string => new URL(httpsUpstream.url).host; // localhost:po
 
 /** One message_get from the built bin over stdio with `env`; the result and everything the bin wrote to stderr. */
 async function callFromBin(env: Record<string, string>): Promise<{ text: string; isError: boolean; stderr: string }> {
-  const session = await startStdioServer({ PILOT_STATUS_API_KEY: KEY, PILOT_STATUS_API_URL: httpsUpstream.url, LOG_LEVEL: "debug", ...env });
+  const session = await startStdioServer({
+    PILOT_STATUS_API_KEY: KEY,
+    PILOT_STATUS_API_URL: httpsUpstream.url,
+    LOG_LEVEL: "debug",
+    ...env,
+  });
   try {
-    const result = (await session.client.callTool({ name: "message_get", arguments: { messageId: "msg_1" } })) as { content: Array<{ text: string }>; isError?: boolean };
+    const result = (await session.client.callTool({ name: "message_get", arguments: { messageId: "msg_1" } })) as {
+      content: Array<{ text: string }>;
+      isError?: boolean;
+    };
     // The call's log line may arrive on stderr a moment after its answer on stdout.
     for (const started = Date.now(); !session.stderr().includes('"msg":"tool call') && Date.now() - started < 5_000; ) {
       await new Promise((resolve) => setTimeout(resolve, 20));
@@ -127,7 +135,9 @@ describe("an HTTPS API behind a corporate proxy (built bin over stdio)", () => {
     const got = await callFromBin({ https_proxy: url.toString(), NODE_EXTRA_CA_CERTS: caFile });
     expect(got.isError, got.text).toBe(false);
     expect(authProxy.connects).toEqual([httpsHost()]);
-    expect(authProxy.authorizations[0]).toBe(`Basic ${Buffer.from(`${PROXY_USER}:${PROXY_PASSWORD}`).toString("base64")}`);
+    expect(authProxy.authorizations[0]).toBe(
+      `Basic ${Buffer.from(`${PROXY_USER}:${PROXY_PASSWORD}`).toString("base64")}`,
+    );
     expect(got.stderr).toContain('"msg":"tool call"'); // the log was on, at debug
     expect(got.stderr).not.toContain(PROXY_PASSWORD);
   });
@@ -161,7 +171,11 @@ describe("an HTTPS API behind a corporate proxy (built bin over stdio)", () => {
   });
 
   it("NO_PROXY entries that do not match leave the proxy in use", async () => {
-    const got = await callFromBin({ HTTPS_PROXY: proxy.url, NO_PROXY: "example.com,.corp.internal,localhost:1", NODE_EXTRA_CA_CERTS: caFile });
+    const got = await callFromBin({
+      HTTPS_PROXY: proxy.url,
+      NO_PROXY: "example.com,.corp.internal,localhost:1",
+      NODE_EXTRA_CA_CERTS: caFile,
+    });
     expect(got.isError, got.text).toBe(false);
     expect(proxy.connects).toEqual([httpsHost()]);
   });
@@ -174,7 +188,9 @@ describe("an HTTP API behind HTTP_PROXY (in process, the streamable HTTP transpo
     try {
       for (const server of [proxied, direct]) {
         const client = await connectClient(server.mcpUrl, { "x-api-key": KEY });
-        const result = (await client.callTool({ name: "message_get", arguments: { messageId: "msg_1" } })) as { isError?: boolean };
+        const result = (await client.callTool({ name: "message_get", arguments: { messageId: "msg_1" } })) as {
+          isError?: boolean;
+        };
         await client.close();
         expect(result.isError).toBeFalsy();
       }
@@ -189,7 +205,9 @@ describe("an HTTP API behind HTTP_PROXY (in process, the streamable HTTP transpo
 
 describe("proxy settings in config.ts", () => {
   it("takes any casing, lowercase first, and a bare host:port as http://", () => {
-    expect(loadConfig({ https_proxy: "http://low:1", HTTPS_PROXY: "http://up:2" }).proxy.httpsProxy).toBe("http://low:1");
+    expect(loadConfig({ https_proxy: "http://low:1", HTTPS_PROXY: "http://up:2" }).proxy.httpsProxy).toBe(
+      "http://low:1",
+    );
     expect(loadConfig({ Https_Proxy: "http://mixed:3" }).proxy.httpsProxy).toBe("http://mixed:3");
     expect(loadConfig({ HTTP_PROXY: "proxy.corp:3128", no_proxy: "localhost,.corp" }).proxy).toEqual({
       httpsProxy: undefined,

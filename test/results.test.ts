@@ -1,7 +1,7 @@
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { FakeUpstream, type Reply } from "./helpers/upstream.js";
 import { connectClient, startTestHttpServer, type TestHttpServer } from "./helpers/http-server.js";
+import { FakeUpstream, type Reply } from "./helpers/upstream.js";
 
 // The error table, retries, the size cap and the logs, against a loopback upstream that produces each case.
 
@@ -47,14 +47,38 @@ const getMessage = (id: string) => call("message_get", { messageId: id });
 
 describe("error table", () => {
   it.each([
-    [400, { error: "Examples missing", code: "TEMPLATE_EXAMPLES_REQUIRED", details: { missing: ["nome"] } }, [/HTTP 400 TEMPLATE_EXAMPLES_REQUIRED/, /API details \(quoted\): "\{\\"missing\\":\[\\"nome\\"\]\}"/, /Hint: Pass `examples`/]],
+    [
+      400,
+      { error: "Examples missing", code: "TEMPLATE_EXAMPLES_REQUIRED", details: { missing: ["nome"] } },
+      [
+        /HTTP 400 TEMPLATE_EXAMPLES_REQUIRED/,
+        /API details \(quoted\): "\{\\"missing\\":\[\\"nome\\"\]\}"/,
+        /Hint: Pass `examples`/,
+      ],
+    ],
     [400, { error: "bad", code: "MISSING_TEMPLATE_VARIABLES" }, [/MISSING_TEMPLATE_VARIABLES/, /variables/]],
-    [402, { error: "Paid plan needed", code: "SUBSCRIPTION_REQUIRED_FOR_MEDIA" }, [/HTTP 402/, /paid Pilot Status subscription/]],
-    [403, { error: "Number keys cannot", code: "NUMBER_SCOPE_NOT_ALLOWED" }, [/HTTP 403 NUMBER_SCOPE_NOT_ALLOWED/, /tenant-scoped key/]],
-    [403, { error: "Tenant keys cannot", code: "TENANT_SCOPE_NOT_ALLOWED" }, [/number-scoped key or pass whatsappNumberId/]],
+    [
+      402,
+      { error: "Paid plan needed", code: "SUBSCRIPTION_REQUIRED_FOR_MEDIA" },
+      [/HTTP 402/, /paid Pilot Status subscription/],
+    ],
+    [
+      403,
+      { error: "Number keys cannot", code: "NUMBER_SCOPE_NOT_ALLOWED" },
+      [/HTTP 403 NUMBER_SCOPE_NOT_ALLOWED/, /tenant-scoped key/],
+    ],
+    [
+      403,
+      { error: "Tenant keys cannot", code: "TENANT_SCOPE_NOT_ALLOWED" },
+      [/number-scoped key or pass whatsappNumberId/],
+    ],
     [403, { error: "nope" }, [/HTTP 403\./, /number-scoped or a tenant-scoped key/]],
     [404, "", [/HTTP 404\./, /Not found within this credential's scope/]],
-    [409, { error: "preview", code: "CONFIRMATION_REQUIRED" }, [/CONFIRMATION_REQUIRED/, /confirm: true only if they agree/]],
+    [
+      409,
+      { error: "preview", code: "CONFIRMATION_REQUIRED" },
+      [/CONFIRMATION_REQUIRED/, /confirm: true only if they agree/],
+    ],
     [409, { error: "not connected", code: "WHATSAPP_INSTANCE_NOT_CONNECTED" }, [/numbers_connect/]],
     [400, { error: "x", code: "NOT_SUPPORTED_FOR_META" }, [/Meta/]],
     [422, { error: "cannot process" }, [/HTTP 422/, /API message \(quoted\): "cannot process"/]],
@@ -84,12 +108,28 @@ describe("error table", () => {
   });
 
   it.each([
-    ["HTTP 500", { status: 500, body: { error: "db down: host=10.0.0.3" } }, /Pilot Status API unavailable \(HTTP 500\)/],
-    ["HTTP 503 with a code", { status: 503, body: { error: "x", code: "EVOLUTION_API_KEY_MISSING" } }, /unavailable \(HTTP 503\)/],
+    [
+      "HTTP 500",
+      { status: 500, body: { error: "db down: host=10.0.0.3" } },
+      /Pilot Status API unavailable \(HTTP 500\)/,
+    ],
+    [
+      "HTTP 503 with a code",
+      { status: 503, body: { error: "x", code: "EVOLUTION_API_KEY_MISSING" } },
+      /unavailable \(HTTP 503\)/,
+    ],
     ["a non-JSON success", { status: 200, body: "<html>proxy page</html>" }, /unavailable \(HTTP 200\)/],
     ["a reset connection", { reset: true }, /Pilot Status API unavailable: the request did not complete/],
-    ["an answer slower than the timeout", { status: 200, body: { late: true }, delayMs: TIMEOUT_MS + 500 }, /unavailable: the request did not complete/],
-    ["an 11 MB body", { status: 200, body: JSON.stringify({ blob: "x".repeat(11 * 1024 * 1024) }) }, /unavailable: the request did not complete/],
+    [
+      "an answer slower than the timeout",
+      { status: 200, body: { late: true }, delayMs: TIMEOUT_MS + 500 },
+      /unavailable: the request did not complete/,
+    ],
+    [
+      "an 11 MB body",
+      { status: 200, body: JSON.stringify({ blob: "x".repeat(11 * 1024 * 1024) }) },
+      /unavailable: the request did not complete/,
+    ],
   ] as const)("%s -> unavailable, details only in the log", async (_label, reply, pattern) => {
     replies.set("/v1/messages/send", reply as Reply);
     const started = Date.now();
@@ -162,7 +202,10 @@ describe("retries", () => {
   });
 
   it("honours Retry-After when it fits in the deadline", async () => {
-    replies.set("/v1/messages/later", [{ status: 429, headers: { "retry-after": "1" } }, { status: 200, body: { ok: 1 } }]);
+    replies.set("/v1/messages/later", [
+      { status: 429, headers: { "retry-after": "1" } },
+      { status: 200, body: { ok: 1 } },
+    ]);
     const started = Date.now();
     const { result } = await getMessage("later");
     expect(result.structuredContent).toEqual({ ok: 1 });
@@ -172,8 +215,14 @@ describe("retries", () => {
 
 describe("size cap", () => {
   it("cuts a long list so the result still validates, with a marker and a pagination hint", async () => {
-    const conversations = Array.from({ length: 300 }, (_, i) => ({ id: `conv_${i}`, lastMessagePreview: "hello there" }));
-    replies.set("/v1/conversations", { status: 200, body: { conversations, total: 300, page: 1, pageSize: 300, totalPages: 1 } });
+    const conversations = Array.from({ length: 300 }, (_, i) => ({
+      id: `conv_${i}`,
+      lastMessagePreview: "hello there",
+    }));
+    replies.set("/v1/conversations", {
+      status: 200,
+      body: { conversations, total: 300, page: 1, pageSize: 300, totalPages: 1 },
+    });
     const { result, text } = await call("conversations_list", { pageSize: 100 });
     expect(result.isError).toBeFalsy();
     const structured = result.structuredContent as { conversations: unknown[]; total: number };
@@ -182,13 +231,18 @@ describe("size cap", () => {
     expect(structured.conversations.length).toBeLessThan(300);
     expect(text.length).toBeLessThanOrEqual(5000);
     const note = (result.content as Array<{ text: string }>)[1]!.text;
-    expect(note).toMatch(new RegExp(`^\\[truncated: showing ${structured.conversations.length} of 300 items of "conversations"`));
+    expect(note).toMatch(
+      new RegExp(`^\\[truncated: showing ${structured.conversations.length} of 300 items of "conversations"`),
+    );
     expect(note).toMatch(/next page/);
     expect(JSON.parse(text)).toEqual(structured);
   });
 
   it("wrapped arrays are cut the same way", async () => {
-    replies.set("/v1/templates", { status: 200, body: Array.from({ length: 200 }, (_, i) => ({ id: `tpl_${i}`, name: `template_${i}` })) });
+    replies.set("/v1/templates", {
+      status: 200,
+      body: Array.from({ length: 200 }, (_, i) => ({ id: `tpl_${i}`, name: `template_${i}` })),
+    });
     const { result, text } = await call("templates_list", {});
     const items = (result.structuredContent as { items: unknown[] }).items;
     expect(items.length).toBeLessThan(200);
@@ -196,18 +250,29 @@ describe("size cap", () => {
   });
 
   it("says when there are more pages, in a note of its own", async () => {
-    replies.set("/v1/conversations", { status: 200, body: { conversations: [{ id: "c1" }], total: 61, page: 2, pageSize: 30, totalPages: 3 } });
+    replies.set("/v1/conversations", {
+      status: 200,
+      body: { conversations: [{ id: "c1" }], total: 61, page: 2, pageSize: 30, totalPages: 3 },
+    });
     const paged = await call("conversations_list", { page: 2 });
     expect(JSON.parse(paged.text)).toMatchObject({ page: 2 });
-    expect((paged.result.content as Array<{ text: string }>)[1]!.text).toBe("[more results: this is page 2 of 3, 61 in all; call again with page: 3]");
+    expect((paged.result.content as Array<{ text: string }>)[1]!.text).toBe(
+      "[more results: this is page 2 of 3, 61 in all; call again with page: 3]",
+    );
 
-    replies.set("/v1/conversations", { status: 200, body: { conversations: [], total: 61, page: 3, pageSize: 30, totalPages: 3 } });
+    replies.set("/v1/conversations", {
+      status: 200,
+      body: { conversations: [], total: 61, page: 3, pageSize: 30, totalPages: 3 },
+    });
     expect((await call("conversations_list", { page: 3 })).result.content).toHaveLength(1);
 
-    const calls = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `call_${i}`, createdAt: `2026-01-0${i + 1}T00:00:00Z` }));
+    const calls = (n: number) =>
+      Array.from({ length: n }, (_, i) => ({ id: `call_${i}`, createdAt: `2026-01-0${i + 1}T00:00:00Z` }));
     replies.set("/v1/calls", { status: 200, body: { calls: calls(3) } });
     const full = await call("calls_list", { limit: 3 });
-    expect((full.result.content as Array<{ text: string }>)[1]!.text).toBe('[more results may exist: call again with before: "2026-01-03T00:00:00Z"]');
+    expect((full.result.content as Array<{ text: string }>)[1]!.text).toBe(
+      '[more results may exist: call again with before: "2026-01-03T00:00:00Z"]',
+    );
     // Without a limit the API's default (25) counts: three calls are the whole list.
     expect((await call("calls_list", {})).result.content).toHaveLength(1);
   });
@@ -223,7 +288,10 @@ describe("size cap", () => {
 describe("logs", () => {
   it("one line per tool call; no key, no message text, no phone number", async () => {
     server.logs.length = 0;
-    replies.set("/v1/api-keys", { status: 200, body: [{ numberId: "num_1", key: "ps_returned_number_key_1", revealable: true }] });
+    replies.set("/v1/api-keys", {
+      status: 200,
+      body: [{ numberId: "num_1", key: "ps_returned_number_key_1", revealable: true }],
+    });
     const keys = await call("api_keys_list", {});
     // The tool exists to return keys: its result carries them unchanged (docs/decisions.md #9).
     expect(keys.text).toContain("ps_returned_number_key_1");

@@ -6,7 +6,11 @@ import { FakeUpstream } from "./helpers/upstream.js";
 
 let upstream: FakeUpstream;
 beforeAll(async () => {
-  upstream = await FakeUpstream.start((req) => ({ status: 200, body: { ok: true }, delayMs: req.path.endsWith("/slow") ? 800 : 0 }));
+  upstream = await FakeUpstream.start((req) => ({
+    status: 200,
+    body: { ok: true },
+    delayMs: req.path.endsWith("/slow") ? 800 : 0,
+  }));
 });
 afterAll(async () => upstream.close());
 
@@ -14,7 +18,13 @@ describe("HTTP shutdown", () => {
   it("on SIGTERM turns /ready to 503, stops accepting, finishes the request in flight and exits 0", async () => {
     requireBuild();
     const child = spawn(process.execPath, [CLI_PATH, "http"], {
-      env: serverEnv({ PILOT_STATUS_API_URL: upstream.url, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", MCP_SHUTDOWN_GRACE_MS: "5000" }),
+      env: serverEnv({
+        PILOT_STATUS_API_URL: upstream.url,
+        PORT: "0",
+        HOST: "127.0.0.1",
+        LOG_LEVEL: "info",
+        MCP_SHUTDOWN_GRACE_MS: "5000",
+      }),
     });
     let stderr = "";
     const url = await new Promise<string>((resolve, reject) => {
@@ -41,12 +51,18 @@ describe("HTTP shutdown", () => {
     const inFlight = fetch(`${url}/mcp`, {
       method: "POST",
       headers: { "content-type": "application/json", accept: "application/json", "x-api-key": "ps_drain" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: "message_get", arguments: { messageId: "slow" } } }),
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 7,
+        method: "tools/call",
+        params: { name: "message_get", arguments: { messageId: "slow" } },
+      }),
     });
     await new Promise((r) => setTimeout(r, 200));
     child.kill("SIGTERM");
     await new Promise((r) => setTimeout(r, 100));
-    expect(await ready()).toMatchObject({ status: 503, body: expect.stringContaining('"stopping"') }); // the drain has begun
+    // the drain has begun
+    expect(await ready()).toMatchObject({ status: 503, body: expect.stringContaining('"stopping"') });
 
     const response = await inFlight;
     expect(response.status).toBe(200);

@@ -19,11 +19,23 @@ afterAll(async () => upstream.close());
 describe("stdout closed by the client", () => {
   it("`| head -c 100` : exit 0, one debug line, no EPIPE trace", () => {
     const input = lines([INITIALIZE_2025, ...Array.from({ length: 50 }, (_, i) => legacy("tools/list", {}, i + 2))]);
-    const run = spawnSync("bash", ["-c", `node "${CLI_PATH}" stdio 2>"$ERR_FILE" | head -c 100 >/dev/null; echo "\${PIPESTATUS[0]}"; cat "$ERR_FILE"`], {
-      input,
-      env: serverEnv({ PILOT_STATUS_API_KEY: "ps_epipe", PILOT_STATUS_API_URL: upstream.url, LOG_LEVEL: "debug", ERR_FILE: `/tmp/epipe-${process.pid}.err` }),
-      encoding: "utf8",
-    });
+    const run = spawnSync(
+      "bash",
+      [
+        "-c",
+        `node "${CLI_PATH}" stdio 2>"$ERR_FILE" | head -c 100 >/dev/null; echo "\${PIPESTATUS[0]}"; cat "$ERR_FILE"`,
+      ],
+      {
+        input,
+        env: serverEnv({
+          PILOT_STATUS_API_KEY: "ps_epipe",
+          PILOT_STATUS_API_URL: upstream.url,
+          LOG_LEVEL: "debug",
+          ERR_FILE: `/tmp/epipe-${process.pid}.err`,
+        }),
+        encoding: "utf8",
+      },
+    );
     const [status, ...stderr] = run.stdout.trim().split("\n");
     expect(status).toBe("0");
     expect(stderr.join("\n")).not.toMatch(/EPIPE.*\n\s+at |Unhandled|throw er/);
@@ -46,7 +58,9 @@ describe("stdout closed by the client", () => {
     });
     let stderr = "";
     child.stderr.on("data", (c: Buffer) => (stderr += c.toString("utf8")));
-    const exited = new Promise<{ code: number | null; at: number }>((resolve) => child.once("exit", (code) => resolve({ code, at: Date.now() })));
+    const exited = new Promise<{ code: number | null; at: number }>((resolve) =>
+      child.once("exit", (code) => resolve({ code, at: Date.now() })),
+    );
     child.stdin.write(lines([INITIALIZE_2025]));
     await new Promise<void>((resolve) => child.stdout.once("data", () => resolve()));
     child.stdin.write(lines([legacy("tools/call", { name: "message_get", arguments: { messageId: "m_slow" } }, 2)]));

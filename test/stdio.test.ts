@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { CLI_PATH, requireBuild, type StdioSession, serverEnv, startStdioServer } from "./helpers/stdio-server.js";
 import { FakeUpstream } from "./helpers/upstream.js";
-import { CLI_PATH, requireBuild, serverEnv, startStdioServer, type StdioSession } from "./helpers/stdio-server.js";
 
 const KEY = "ps_live_stdio_secret_key_42";
 const fixtures = fileURLToPath(new URL("./fixtures/", import.meta.url));
@@ -17,7 +17,12 @@ interface RunResult {
 }
 
 /** Runs the built binary with raw stdin lines, the way a careless client might talk to it. */
-function runRaw(env: Record<string, string>, stdinLines: string[], args = ["stdio"], cwd = fixtures): Promise<RunResult> {
+function runRaw(
+  env: Record<string, string>,
+  stdinLines: string[],
+  args = ["stdio"],
+  cwd = fixtures,
+): Promise<RunResult> {
   requireBuild();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI_PATH, ...args], { env: serverEnv(env), cwd });
@@ -56,7 +61,10 @@ describe("stdio start-up", () => {
 
   it("is the default with no argument and with MCP_TRANSPORT=stdio", async () => {
     const init = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" });
-    for (const [env, args] of [[{}, []], [{ MCP_TRANSPORT: "stdio" }, []]] as const) {
+    for (const [env, args] of [
+      [{}, []],
+      [{ MCP_TRANSPORT: "stdio" }, []],
+    ] as const) {
       const run = await runRaw({ PILOT_STATUS_API_KEY: KEY, ...env }, [init], [...args]);
       expect(run.code).toBe(0);
       expect(JSON.parse(run.stdout)).toEqual({ jsonrpc: "2.0", id: 1, result: {} });
@@ -65,12 +73,23 @@ describe("stdio start-up", () => {
 
   it("reads a .env file in the working directory, which never overrides the real environment", async () => {
     const dir = mkdtempSync(join(tmpdir(), "pilot-status-env-"));
-    writeFileSync(join(dir, ".env"), `PILOT_STATUS_API_KEY=ps_from_dotenv_file\nPILOT_STATUS_API_URL=${upstream.url}\nPILOT_STATUS_API_KEY_ID=k_from_file\n`);
-    const call = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "templates_list", arguments: {} } });
+    writeFileSync(
+      join(dir, ".env"),
+      `PILOT_STATUS_API_KEY=ps_from_dotenv_file\nPILOT_STATUS_API_URL=${upstream.url}\nPILOT_STATUS_API_KEY_ID=k_from_file\n`,
+    );
+    const call = JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "tools/call",
+      params: { name: "templates_list", arguments: {} },
+    });
     const fromFile = await runRaw({}, [call], ["stdio"], dir);
     expect(fromFile.code).toBe(0);
     expect(fromFile.stdout).not.toContain("dotenv"); // stdout stays JSON-RPC only
-    expect(upstream.requests.at(-1)!.headers).toMatchObject({ "x-api-key": "ps_from_dotenv_file", "x-api-key-id": "k_from_file" });
+    expect(upstream.requests.at(-1)!.headers).toMatchObject({
+      "x-api-key": "ps_from_dotenv_file",
+      "x-api-key-id": "k_from_file",
+    });
     const realWins = await runRaw({ PILOT_STATUS_API_KEY: "ps_from_real_env" }, [call], ["stdio"], dir);
     expect(realWins.code).toBe(0);
     expect(upstream.requests.at(-1)!.headers["x-api-key"]).toBe("ps_from_real_env");
@@ -78,7 +97,10 @@ describe("stdio start-up", () => {
   });
 
   it("reports every invalid setting at once, in plain words", async () => {
-    const run = await runRaw({ PILOT_STATUS_API_KEY: KEY, PORT: "eighty", LOG_LEVEL: "loud", PILOT_STATUS_API_URL: "ftp://x" }, []);
+    const run = await runRaw(
+      { PILOT_STATUS_API_KEY: KEY, PORT: "eighty", LOG_LEVEL: "loud", PILOT_STATUS_API_URL: "ftp://x" },
+      [],
+    );
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("PORT must be a whole number");
     expect(run.stderr).toContain("LOG_LEVEL must be one of");
@@ -92,31 +114,52 @@ describe("stdio start-up", () => {
     const line = `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"call_settings_update","arguments":{"call_hours":${deep}}}}`;
     const run = await runRaw({ PILOT_STATUS_API_KEY: KEY, PILOT_STATUS_API_URL: upstream.url }, [line]);
     expect(run.code).toBe(0);
-    const answer = JSON.parse(run.stdout) as { id: number; result?: { isError?: boolean; content: Array<{ text: string }> } };
+    const answer = JSON.parse(run.stdout) as {
+      id: number;
+      result?: { isError?: boolean; content: Array<{ text: string }> };
+    };
     expect(answer.id).toBe(7);
     expect(answer.result?.isError).toBe(true);
-    expect(answer.result?.content[0]!.text).toContain("call_hours: must not nest objects or arrays more than 64 levels deep");
+    expect(answer.result?.content[0]?.text).toContain(
+      "call_hours: must not nest objects or arrays more than 64 levels deep",
+    );
     expect(upstream.requests).toHaveLength(0);
   });
 
   it("drops the answer to a request the client cancels, and answers the others", async () => {
     upstream.respond(() => ({ status: 200, body: { id: "msg" }, delayMs: 300 }));
     const call = (id: number, messageId: string) =>
-      JSON.stringify({ jsonrpc: "2.0", id, method: "tools/call", params: { name: "message_get", arguments: { messageId } } });
+      JSON.stringify({
+        jsonrpc: "2.0",
+        id,
+        method: "tools/call",
+        params: { name: "message_get", arguments: { messageId } },
+      });
     const run = await runRaw({ PILOT_STATUS_API_KEY: KEY, PILOT_STATUS_API_URL: upstream.url }, [
       call(5, "msg_cancelled"),
       call(6, "msg_kept"),
-      JSON.stringify({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 5, reason: "the user gave up" } }),
+      JSON.stringify({
+        jsonrpc: "2.0",
+        method: "notifications/cancelled",
+        params: { requestId: 5, reason: "the user gave up" },
+      }),
       JSON.stringify({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: "6" } }), // "6" is not 6
-      JSON.stringify({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 99 } }), // unknown: ignored
+      // unknown: ignored
+      JSON.stringify({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 99 } }),
       JSON.stringify({ jsonrpc: "2.0", id: 7, method: "ping" }),
     ]);
     expect(run.code).toBe(0);
-    const answers = run.stdout.trim().split("\n").map((line) => JSON.parse(line) as { id: number; result?: { isError?: boolean } });
+    const answers = run.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { id: number; result?: { isError?: boolean } });
     expect(answers.map((a) => a.id).sort()).toEqual([6, 7]);
     expect(answers.find((a) => a.id === 6)?.result?.isError).toBeFalsy();
     // The cancelled call is not cut off upstream (a send must not be left half-done); only its answer is dropped.
-    expect(upstream.requests.map((r) => r.path).sort()).toEqual(["/v1/messages/msg_cancelled", "/v1/messages/msg_kept"]);
+    expect(upstream.requests.map((r) => r.path).sort()).toEqual([
+      "/v1/messages/msg_cancelled",
+      "/v1/messages/msg_kept",
+    ]);
   });
 
   it("answers malformed input with JSON-RPC errors and keeps stdout pure JSON-RPC", async () => {
@@ -127,13 +170,26 @@ describe("stdio start-up", () => {
       JSON.stringify({ jsonrpc: "2.0", id: 3, method: "resources/list" }),
       JSON.stringify({ jsonrpc: "2.0", id: 4, method: "tools/call", params: { name: "no_such_tool", arguments: {} } }),
       JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }),
-      JSON.stringify({ jsonrpc: "2.0", id: 5, method: "tools/call", params: { name: "message_get", arguments: { messageId: "msg_1" } } }),
+      JSON.stringify({
+        jsonrpc: "2.0",
+        id: 5,
+        method: "tools/call",
+        params: { name: "message_get", arguments: { messageId: "msg_1" } },
+      }),
     ]);
     expect(run.code).toBe(0);
-    const messages = run.stdout.trim().split("\n").map((line) => JSON.parse(line) as { id: unknown; error?: { code: number; message: string }; result?: unknown });
+    const messages = run.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { id: unknown; error?: { code: number; message: string }; result?: unknown });
     const byId = new Map(messages.map((m) => [m.id, m]));
     // No id can be known for these two: the 2025-11-25 and 2026-07-28 schemas have such errors omit it.
-    expect(messages.filter((m) => m.id === undefined).map((m) => m.error?.code).sort()).toEqual([-32700, -32600].sort());
+    expect(
+      messages
+        .filter((m) => m.id === undefined)
+        .map((m) => m.error?.code)
+        .sort(),
+    ).toEqual([-32700, -32600].sort());
     expect(byId.get(2)?.error?.code).toBe(-32600);
     expect(byId.get(3)?.error?.code).toBe(-32601);
     expect(byId.get(4)?.error).toMatchObject({ code: -32602, message: expect.stringContaining("no_such_tool") });
@@ -166,7 +222,11 @@ describe("stdio session with the SDK client", () => {
     upstream.respond(() => ({ status: 200, body: { id: "msg_slow" }, delayMs: 400 }));
     const errors: Error[] = [];
     session.client.onerror = (error) => errors.push(error);
-    await expect(session.client.callTool({ name: "message_get", arguments: { messageId: "msg_slow" } }, undefined, { timeout: 100 })).rejects.toThrow(/timed out/i);
+    await expect(
+      session.client.callTool({ name: "message_get", arguments: { messageId: "msg_slow" } }, undefined, {
+        timeout: 100,
+      }),
+    ).rejects.toThrow(/timed out/i);
     await new Promise((resolve) => setTimeout(resolve, 600)); // past the upstream's answer
     expect(upstream.requests).toHaveLength(1);
     // Without cancellation support the late answer reaches the client as "a response for an unknown message ID".

@@ -21,7 +21,11 @@ let httpClient: Client;
 
 beforeAll(async () => {
   upstream = await FakeUpstream.start((req) => ({ status: 200, body: { echo: req.method, items: [1, 2] } }));
-  stdio = await connectInProcessStdio({ PILOT_STATUS_API_URL: upstream.url, PILOT_STATUS_API_KEY: KEY, PILOT_STATUS_API_KEY_ID: KEY_ID });
+  stdio = await connectInProcessStdio({
+    PILOT_STATUS_API_URL: upstream.url,
+    PILOT_STATUS_API_KEY: KEY,
+    PILOT_STATUS_API_KEY_ID: KEY_ID,
+  });
   http = await startTestHttpServer({ PILOT_STATUS_API_URL: upstream.url, LOG_LEVEL: "silent" });
   httpClient = await connectClient(http.mcpUrl, { "x-api-key": KEY, "x-api-key-id": KEY_ID });
 });
@@ -69,6 +73,9 @@ describe.each(TRANSPORTS)("every tool forwards exactly the documented request (%
     expect(got.headers["user-agent"]).toMatch(/^pilot-status-mcp\/\d+\.\d+\.\d+/);
     // The answer comes back as text and as structured content.
     expect(result.structuredContent).toEqual({ echo: c.expect.method, items: [1, 2] });
-    expect(JSON.parse((result.content as Array<{ text: string }>)[0]!.text)).toEqual({ echo: c.expect.method, items: [1, 2] });
+    expect(JSON.parse((result.content as Array<{ text: string }>)[0]!.text)).toEqual({
+      echo: c.expect.method,
+      items: [1, 2],
+    });
   });
 });

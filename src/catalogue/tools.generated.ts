@@ -5,130 +5,136 @@ import { httpUrl, isoDateTime, patterned } from "./schema-helpers.js";
 import type { ToolSpec } from "./types.js";
 
 // Referenced so the import list stays stable whichever helpers the current document needs.
-void httpUrl, isoDateTime, patterned;
+void [httpUrl, isoDateTime, patterned];
 
 export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "analytics_dashboard",
     title: "Get Analytics Dashboard",
-    description: "Summarizes the number's sending over the last 7, 30 or 90 days: totals sent and failed, change against the previous period, failure rate, a daily series and the status breakdown. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+    description:
+      "Summarizes the number's sending over the last 7, 30 or 90 days: totals sent and failed, change against the previous period, failure rate, a daily series and the status breakdown. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
     toolset: "account",
     method: "GET",
     path: "/v1/analytics/dashboard",
-    args: [{"arg":"period","in":"query","wire":"period"},{"arg":"timezone","in":"query","wire":"timezone"},{"arg":"whatsappNumberId","in":"header","wire":"x-whatsapp-number-id"}],
+    args: [
+      { arg: "period", in: "query", wire: "period" },
+      { arg: "timezone", in: "query", wire: "timezone" },
+      { arg: "whatsappNumberId", in: "header", wire: "x-whatsapp-number-id" },
+    ],
     hasBody: false,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "period": {
-          "type": "string",
-          "enum": [
-            "7d",
-            "30d",
-            "90d"
-          ],
-          "default": "30d",
-          "description": "Time window to summarize."
+      type: "object",
+      properties: {
+        period: {
+          type: "string",
+          enum: ["7d", "30d", "90d"],
+          default: "30d",
+          description: "Time window to summarize.",
         },
-        "timezone": {
-          "type": "string",
-          "minLength": 1,
-          "description": "IANA time zone used to cut days, for example America/Sao_Paulo; UTC when left out."
+        timezone: {
+          type: "string",
+          minLength: 1,
+          description: "IANA time zone used to cut days, for example America/Sao_Paulo; UTC when left out.",
         },
-        "whatsappNumberId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list."
-        }
+        whatsappNumberId: {
+          type: "string",
+          minLength: 1,
+          description:
+            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+        },
       },
-      "additionalProperties": false
+      additionalProperties: false,
     },
     responseSchema: {
-      "type": "object",
-      "properties": {
-        "totalSent": {
-          "type": "integer"
+      type: "object",
+      properties: {
+        totalSent: {
+          type: "integer",
         },
-        "totalFailed": {
-          "type": "integer"
+        totalFailed: {
+          type: "integer",
         },
-        "sentPercentChange": {
-          "type": [
-            "number",
-            "null"
-          ]
+        sentPercentChange: {
+          type: ["number", "null"],
         },
-        "failedPercentChange": {
-          "type": [
-            "number",
-            "null"
-          ]
+        failedPercentChange: {
+          type: ["number", "null"],
         },
-        "failureRate": {
-          "type": "number"
+        failureRate: {
+          type: "number",
         },
-        "dailyMessages": {
-          "type": "array",
-          "items": {
-            "type": "object",
-            "properties": {
-              "date": {
-                "type": "string"
+        dailyMessages: {
+          type: "array",
+          items: {
+            type: "object",
+            properties: {
+              date: {
+                type: "string",
               },
-              "count": {
-                "type": "integer"
-              }
-            }
-          }
+              count: {
+                type: "integer",
+              },
+            },
+          },
         },
-        "statusDistribution": {
-          "type": "object",
-          "properties": {
-            "queued": {
-              "type": "number"
+        statusDistribution: {
+          type: "object",
+          properties: {
+            queued: {
+              type: "number",
             },
-            "sent": {
-              "type": "number"
+            sent: {
+              type: "number",
             },
-            "failed": {
-              "type": "number"
+            failed: {
+              type: "number",
             },
-            "read": {
-              "type": "number"
-            }
-          }
-        }
-      }
+            read: {
+              type: "number",
+            },
+          },
+        },
+      },
     },
     outputSchema: {
-      "type": "object",
-      "properties": {
-        "totalSent": {
-          "description": "integer"
+      type: "object",
+      properties: {
+        totalSent: {
+          description: "integer",
         },
-        "totalFailed": {
-          "description": "integer"
+        totalFailed: {
+          description: "integer",
         },
-        "sentPercentChange": {
-          "description": "number, or null"
+        sentPercentChange: {
+          description: "number, or null",
         },
-        "failedPercentChange": {
-          "description": "number, or null"
+        failedPercentChange: {
+          description: "number, or null",
         },
-        "failureRate": {
-          "description": "number"
+        failureRate: {
+          description: "number",
         },
-        "dailyMessages": {
-          "description": "array of objects with date, count"
+        dailyMessages: {
+          description: "array of objects with date, count",
         },
-        "statusDistribution": {
-          "description": "object with queued (number), sent (number), failed (number), read (number)"
-        }
-      }
+        statusDistribution: {
+          description: "object with queued (number), sent (number), failed (number), read (number)",
+        },
+      },
     },
-    input: z.strictObject({ "period": z.enum(["7d","30d","90d"]).optional(), "timezone": z.string().min(1).optional(), "whatsappNumberId": z.string().min(1).optional() }),
+    input: z.strictObject({
+      period: z.enum(["7d", "30d", "90d"]).optional(),
+      timezone: z.string().min(1).optional(),
+      whatsappNumberId: z.string().min(1).optional(),
+    }),
     refine: undefined,
-    annotations: {"title":"Get Analytics Dashboard","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
+    annotations: {
+      title: "Get Analytics Dashboard",
+      readOnlyHint: true,
+      destructiveHint: false,
+      idempotentHint: true,
+      openWorldHint: true,
+    },
     unconfirmed: false,
     returnsSecrets: false,
     untrustedText: [],
@@ -136,64 +142,65 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "api_keys_list",
     title: "List API Keys",
-    description: "Lists the API key of every WhatsApp number in the tenant; the result contains usable secret API keys (key is the full raw key whenever revealable is true, null for legacy keys), so treat it as sensitive and do not repeat keys needlessly. Needs a tenant-scoped key; number keys are refused. Read-only.",
+    description:
+      "Lists the API key of every WhatsApp number in the tenant; the result contains usable secret API keys (key is the full raw key whenever revealable is true, null for legacy keys), so treat it as sensitive and do not repeat keys needlessly. Needs a tenant-scoped key; number keys are refused. Read-only.",
     toolset: "account",
     method: "GET",
     path: "/v1/api-keys",
     args: [],
     hasBody: false,
     inputSchema: {
-      "type": "object",
-      "properties": {},
-      "additionalProperties": false
+      type: "object",
+      properties: {},
+      additionalProperties: false,
     },
     responseSchema: {
-      "type": "array",
-      "items": {
-        "type": "object",
-        "properties": {
-          "numberId": {
-            "type": "string"
+      type: "array",
+      items: {
+        type: "object",
+        properties: {
+          numberId: {
+            type: "string",
           },
-          "number": {
-            "type": "string"
+          number: {
+            type: "string",
           },
-          "displayName": {
-            "type": [
-              "string",
-              "null"
-            ]
+          displayName: {
+            type: ["string", "null"],
           },
-          "keyId": {
-            "type": "string"
+          keyId: {
+            type: "string",
           },
-          "keyLast4": {
-            "type": "string"
+          keyLast4: {
+            type: "string",
           },
-          "key": {
-            "type": [
-              "string",
-              "null"
-            ],
-            "description": "The full secret key, usable as x-api-key; null when it cannot be revealed."
+          key: {
+            type: ["string", "null"],
+            description: "The full secret key, usable as x-api-key; null when it cannot be revealed.",
           },
-          "revealable": {
-            "type": "boolean"
-          }
-        }
-      }
+          revealable: {
+            type: "boolean",
+          },
+        },
+      },
     },
     outputSchema: {
-      "type": "object",
-      "properties": {
-        "items": {
-          "description": "array of objects with numberId, number, displayName, keyId, keyLast4, key, revealable"
-        }
-      }
+      type: "object",
+      properties: {
+        items: {
+          description: "array of objects with numberId, number, displayName, keyId, keyLast4, key, revealable",
+        },
+      },
     },
-    input: z.strictObject({  }),
+    input: z.strictObject({}),
     refine: undefined,
-    annotations: {"title":"List API Keys","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
+    annotations: {
+      title: "List API Keys",
+      readOnlyHint: true,
+      destructiveHint: false,
+      idempotentHint: true,
+      openWorldHint: true,
+    },
     unconfirmed: false,
     returnsSecrets: true,
     untrustedText: [],
@@ -201,46 +208,51 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "api_keys_regenerate_number",
     title: "Regenerate Number API Key",
-    description: "Rotates the default API key of one WhatsApp number: the old key stops working at once, breaking every integration that still uses it. The result contains the new usable secret API key, shown only this once. Needs a tenant-scoped key; per-number OAuth grants are refused.",
+    description:
+      "Rotates the default API key of one WhatsApp number: the old key stops working at once, breaking every integration that still uses it. The result contains the new usable secret API key, shown only this once. Needs a tenant-scoped key; per-number OAuth grants are refused.",
     toolset: "account",
     method: "POST",
     path: "/v1/api-keys",
-    args: [{"arg":"whatsappNumberId","in":"body","wire":"whatsappNumberId"}],
+    args: [{ arg: "whatsappNumberId", in: "body", wire: "whatsappNumberId" }],
     hasBody: true,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "whatsappNumberId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Id of the number whose key is rotated (from numbers_list or api_keys_list)."
-        }
+      type: "object",
+      properties: {
+        whatsappNumberId: {
+          type: "string",
+          minLength: 1,
+          description: "Id of the number whose key is rotated (from numbers_list or api_keys_list).",
+        },
       },
-      "required": [
-        "whatsappNumberId"
-      ],
-      "additionalProperties": false
+      required: ["whatsappNumberId"],
+      additionalProperties: false,
     },
     responseSchema: {
-      "type": "object",
-      "properties": {
-        "key": {
-          "type": "string",
-          "description": "The new secret key, usable as x-api-key."
-        }
-      }
+      type: "object",
+      properties: {
+        key: {
+          type: "string",
+          description: "The new secret key, usable as x-api-key.",
+        },
+      },
     },
     outputSchema: {
-      "type": "object",
-      "properties": {
-        "key": {
-          "description": "string. The new secret key, usable as x-api-key."
-        }
-      }
+      type: "object",
+      properties: {
+        key: {
+          description: "string. The new secret key, usable as x-api-key.",
+        },
+      },
     },
-    input: z.strictObject({ "whatsappNumberId": z.string().min(1) }),
+    input: z.strictObject({ whatsappNumberId: z.string().min(1) }),
     refine: undefined,
-    annotations: {"title":"Regenerate Number API Key","readOnlyHint":false,"destructiveHint":true,"idempotentHint":false,"openWorldHint":true},
+    annotations: {
+      title: "Regenerate Number API Key",
+      readOnlyHint: false,
+      destructiveHint: true,
+      idempotentHint: false,
+      openWorldHint: true,
+    },
     unconfirmed: false,
     returnsSecrets: true,
     untrustedText: [],
@@ -248,94 +260,100 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "billing_checkout",
     title: "Create Checkout Link",
-    description: "Creates a Stripe-hosted checkout page to top up the wallet (wallet_topup, with amount) or to save a card (add_card) and returns its URL. Nothing is charged until a person opens the page and completes it. Needs a tenant-scoped key.",
+    description:
+      "Creates a Stripe-hosted checkout page to top up the wallet (wallet_topup, with amount) or to save a card (add_card) and returns its URL. Nothing is charged until a person opens the page and completes it. Needs a tenant-scoped key.",
     toolset: "account",
     method: "POST",
     path: "/v1/billing/checkout",
-    args: [{"arg":"purpose","in":"body","wire":"purpose"},{"arg":"amount","in":"body","wire":"amount"},{"arg":"successUrl","in":"body","wire":"successUrl"},{"arg":"cancelUrl","in":"body","wire":"cancelUrl"}],
+    args: [
+      { arg: "purpose", in: "body", wire: "purpose" },
+      { arg: "amount", in: "body", wire: "amount" },
+      { arg: "successUrl", in: "body", wire: "successUrl" },
+      { arg: "cancelUrl", in: "body", wire: "cancelUrl" },
+    ],
     hasBody: true,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "purpose": {
-          "type": "string",
-          "enum": [
-            "wallet_topup",
-            "add_card"
-          ],
-          "description": "wallet_topup adds credit to the wallet; add_card only saves a payment card."
+      type: "object",
+      properties: {
+        purpose: {
+          type: "string",
+          enum: ["wallet_topup", "add_card"],
+          description: "wallet_topup adds credit to the wallet; add_card only saves a payment card.",
         },
-        "amount": {
-          "type": "number",
-          "exclusiveMinimum": 0,
-          "description": "Amount to add, in the account's currency; required when purpose is wallet_topup."
+        amount: {
+          type: "number",
+          exclusiveMinimum: 0,
+          description: "Amount to add, in the account's currency; required when purpose is wallet_topup.",
         },
-        "successUrl": {
-          "type": "string",
-          "format": "uri",
-          "description": "Where the payer lands after completing the page."
+        successUrl: {
+          type: "string",
+          format: "uri",
+          description: "Where the payer lands after completing the page.",
         },
-        "cancelUrl": {
-          "type": "string",
-          "format": "uri",
-          "description": "Where the payer lands after abandoning the page."
-        }
+        cancelUrl: {
+          type: "string",
+          format: "uri",
+          description: "Where the payer lands after abandoning the page.",
+        },
       },
-      "required": [
-        "purpose"
-      ],
-      "additionalProperties": false
+      required: ["purpose"],
+      additionalProperties: false,
     },
     responseSchema: {
-      "type": "object",
-      "properties": {
-        "url": {
-          "type": "string",
-          "description": "Stripe checkout page to open."
+      type: "object",
+      properties: {
+        url: {
+          type: "string",
+          description: "Stripe checkout page to open.",
         },
-        "purpose": {
-          "type": "string"
+        purpose: {
+          type: "string",
         },
-        "orderId": {
-          "type": "string"
+        orderId: {
+          type: "string",
         },
-        "amount": {
-          "type": [
-            "number",
-            "null"
-          ]
+        amount: {
+          type: ["number", "null"],
         },
-        "currency": {
-          "type": [
-            "string",
-            "null"
-          ]
-        }
-      }
+        currency: {
+          type: ["string", "null"],
+        },
+      },
     },
     outputSchema: {
-      "type": "object",
-      "properties": {
-        "url": {
-          "description": "string. Stripe checkout page to open."
+      type: "object",
+      properties: {
+        url: {
+          description: "string. Stripe checkout page to open.",
         },
-        "purpose": {
-          "description": "string"
+        purpose: {
+          description: "string",
         },
-        "orderId": {
-          "description": "string"
+        orderId: {
+          description: "string",
         },
-        "amount": {
-          "description": "number, or null"
+        amount: {
+          description: "number, or null",
         },
-        "currency": {
-          "description": "string, or null"
-        }
-      }
+        currency: {
+          description: "string, or null",
+        },
+      },
     },
-    input: z.strictObject({ "purpose": z.enum(["wallet_topup","add_card"]), "amount": z.number().gt(0).optional(), "successUrl": httpUrl().optional(), "cancelUrl": httpUrl().optional() }),
+    input: z.strictObject({
+      purpose: z.enum(["wallet_topup", "add_card"]),
+      amount: z.number().gt(0).optional(),
+      successUrl: httpUrl().optional(),
+      cancelUrl: httpUrl().optional(),
+    }),
     refine: "amountForTopup",
-    annotations: {"title":"Create Checkout Link","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
+    annotations: {
+      title: "Create Checkout Link",
+      readOnlyHint: false,
+      destructiveHint: false,
+      idempotentHint: false,
+      openWorldHint: true,
+    },
     unconfirmed: false,
     returnsSecrets: false,
     untrustedText: [],
@@ -343,87 +361,71 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "branding_get",
     title: "Get Branding",
-    description: "Reads the tenant's branding of the hosted connect page (logo, colors, company name, subtitle, support and redirect links, whether Pilot Status marks are hidden). Needs a tenant-scoped key; read-only.",
+    description:
+      "Reads the tenant's branding of the hosted connect page (logo, colors, company name, subtitle, support and redirect links, whether Pilot Status marks are hidden). Needs a tenant-scoped key; read-only.",
     toolset: "account",
     method: "GET",
     path: "/v1/branding",
     args: [],
     hasBody: false,
     inputSchema: {
-      "type": "object",
-      "properties": {},
-      "additionalProperties": false
+      type: "object",
+      properties: {},
+      additionalProperties: false,
     },
     responseSchema: {
-      "type": "object",
-      "properties": {
-        "branding": {
-          "type": "object",
-          "description": "Look of the hosted connect page; null fields use the defaults.",
-          "properties": {
-            "logoUrl": {
-              "type": [
-                "string",
-                "null"
-              ]
+      type: "object",
+      properties: {
+        branding: {
+          type: "object",
+          description: "Look of the hosted connect page; null fields use the defaults.",
+          properties: {
+            logoUrl: {
+              type: ["string", "null"],
             },
-            "primaryColor": {
-              "type": [
-                "string",
-                "null"
-              ]
+            primaryColor: {
+              type: ["string", "null"],
             },
-            "backgroundColor": {
-              "type": [
-                "string",
-                "null"
-              ]
+            backgroundColor: {
+              type: ["string", "null"],
             },
-            "companyName": {
-              "type": [
-                "string",
-                "null"
-              ]
+            companyName: {
+              type: ["string", "null"],
             },
-            "subtitle": {
-              "type": [
-                "string",
-                "null"
-              ]
+            subtitle: {
+              type: ["string", "null"],
             },
-            "supportUrl": {
-              "type": [
-                "string",
-                "null"
-              ]
+            supportUrl: {
+              type: ["string", "null"],
             },
-            "defaultRedirectUrl": {
-              "type": [
-                "string",
-                "null"
-              ]
+            defaultRedirectUrl: {
+              type: ["string", "null"],
             },
-            "hidePilotStatusBranding": {
-              "type": [
-                "boolean",
-                "null"
-              ]
-            }
-          }
-        }
-      }
+            hidePilotStatusBranding: {
+              type: ["boolean", "null"],
+            },
+          },
+        },
+      },
     },
     outputSchema: {
-      "type": "object",
-      "properties": {
-        "branding": {
-          "description": "object with logoUrl (string, or null), primaryColor (string, or null), backgroundColor (string, or null), companyName (string, or null), subtitle (string, or null), supportUrl (string, or null), defaultRedirectUrl (string, or null), hidePilotStatusBranding (boolean, or null). Look of the hosted connect page; null fields use the defaults."
-        }
-      }
+      type: "object",
+      properties: {
+        branding: {
+          description:
+            "object with logoUrl (string, or null), primaryColor (string, or null), backgroundColor (string, or null), companyName (string, or null), subtitle (string, or null), supportUrl (string, or null), defaultRedirectUrl (string, or null), hidePilotStatusBranding (boolean, or null). Look of the hosted connect page; null fields use the defaults.",
+        },
+      },
     },
-    input: z.strictObject({  }),
+    input: z.strictObject({}),
     refine: undefined,
-    annotations: {"title":"Get Branding","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
+    annotations: {
+      title: "Get Branding",
+      readOnlyHint: true,
+      destructiveHint: false,
+      idempotentHint: true,
+      openWorldHint: true,
+    },
     unconfirmed: false,
     returnsSecrets: false,
     untrustedText: [],
@@ -431,154 +433,138 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "branding_upsert",
     title: "Update Branding",
-    description: "Creates or changes the tenant's branding of the hosted connect page that number owners see when pairing. Only the fields given change; null resets a field to the default. Needs a tenant-scoped key.",
+    description:
+      "Creates or changes the tenant's branding of the hosted connect page that number owners see when pairing. Only the fields given change; null resets a field to the default. Needs a tenant-scoped key.",
     toolset: "account",
     method: "PUT",
     path: "/v1/branding",
-    args: [{"arg":"logoUrl","in":"body","wire":"logoUrl"},{"arg":"primaryColor","in":"body","wire":"primaryColor"},{"arg":"backgroundColor","in":"body","wire":"backgroundColor"},{"arg":"companyName","in":"body","wire":"companyName"},{"arg":"subtitle","in":"body","wire":"subtitle"},{"arg":"supportUrl","in":"body","wire":"supportUrl"},{"arg":"defaultRedirectUrl","in":"body","wire":"defaultRedirectUrl"},{"arg":"hidePilotStatusBranding","in":"body","wire":"hidePilotStatusBranding"}],
+    args: [
+      { arg: "logoUrl", in: "body", wire: "logoUrl" },
+      { arg: "primaryColor", in: "body", wire: "primaryColor" },
+      { arg: "backgroundColor", in: "body", wire: "backgroundColor" },
+      { arg: "companyName", in: "body", wire: "companyName" },
+      { arg: "subtitle", in: "body", wire: "subtitle" },
+      { arg: "supportUrl", in: "body", wire: "supportUrl" },
+      { arg: "defaultRedirectUrl", in: "body", wire: "defaultRedirectUrl" },
+      { arg: "hidePilotStatusBranding", in: "body", wire: "hidePilotStatusBranding" },
+    ],
     hasBody: true,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "logoUrl": {
-          "type": [
-            "string",
-            "null"
-          ],
-          "format": "uri",
-          "pattern": "^https://",
-          "description": "https address of the logo image; null removes it."
+      type: "object",
+      properties: {
+        logoUrl: {
+          type: ["string", "null"],
+          format: "uri",
+          pattern: "^https://",
+          description: "https address of the logo image; null removes it.",
         },
-        "primaryColor": {
-          "type": [
-            "string",
-            "null"
-          ],
-          "pattern": "^#[0-9A-Fa-f]{6}$",
-          "description": "Accent color as"
+        primaryColor: {
+          type: ["string", "null"],
+          pattern: "^#[0-9A-Fa-f]{6}$",
+          description: "Accent color as",
         },
-        "backgroundColor": {
-          "type": [
-            "string",
-            "null"
-          ],
-          "pattern": "^#[0-9A-Fa-f]{6}$",
-          "description": "Background color as"
+        backgroundColor: {
+          type: ["string", "null"],
+          pattern: "^#[0-9A-Fa-f]{6}$",
+          description: "Background color as",
         },
-        "companyName": {
-          "type": [
-            "string",
-            "null"
-          ],
-          "maxLength": 60,
-          "description": "Company name shown on the page (at most 60 characters); null removes it."
+        companyName: {
+          type: ["string", "null"],
+          maxLength: 60,
+          description: "Company name shown on the page (at most 60 characters); null removes it.",
         },
-        "subtitle": {
-          "type": [
-            "string",
-            "null"
-          ],
-          "maxLength": 120,
-          "description": "Line under the name (at most 120 characters); null removes it."
+        subtitle: {
+          type: ["string", "null"],
+          maxLength: 120,
+          description: "Line under the name (at most 120 characters); null removes it.",
         },
-        "supportUrl": {
-          "type": [
-            "string",
-            "null"
-          ],
-          "format": "uri",
-          "pattern": "^https://",
-          "description": "https link where users can get help; null removes it."
+        supportUrl: {
+          type: ["string", "null"],
+          format: "uri",
+          pattern: "^https://",
+          description: "https link where users can get help; null removes it.",
         },
-        "defaultRedirectUrl": {
-          "type": [
-            "string",
-            "null"
-          ],
-          "format": "uri",
-          "pattern": "^https://",
-          "description": "https address users go to after pairing; null removes it."
+        defaultRedirectUrl: {
+          type: ["string", "null"],
+          format: "uri",
+          pattern: "^https://",
+          description: "https address users go to after pairing; null removes it.",
         },
-        "hidePilotStatusBranding": {
-          "type": [
-            "boolean",
-            "null"
-          ],
-          "description": "True hides the Pilot Status marks on the page."
-        }
+        hidePilotStatusBranding: {
+          type: ["boolean", "null"],
+          description: "True hides the Pilot Status marks on the page.",
+        },
       },
-      "additionalProperties": false
+      additionalProperties: false,
     },
     responseSchema: {
-      "type": "object",
-      "properties": {
-        "branding": {
-          "type": "object",
-          "description": "Look of the hosted connect page; null fields use the defaults.",
-          "properties": {
-            "logoUrl": {
-              "type": [
-                "string",
-                "null"
-              ]
+      type: "object",
+      properties: {
+        branding: {
+          type: "object",
+          description: "Look of the hosted connect page; null fields use the defaults.",
+          properties: {
+            logoUrl: {
+              type: ["string", "null"],
             },
-            "primaryColor": {
-              "type": [
-                "string",
-                "null"
-              ]
+            primaryColor: {
+              type: ["string", "null"],
             },
-            "backgroundColor": {
-              "type": [
-                "string",
-                "null"
-              ]
+            backgroundColor: {
+              type: ["string", "null"],
             },
-            "companyName": {
-              "type": [
-                "string",
-                "null"
-              ]
+            companyName: {
+              type: ["string", "null"],
             },
-            "subtitle": {
-              "type": [
-                "string",
-                "null"
-              ]
+            subtitle: {
+              type: ["string", "null"],
             },
-            "supportUrl": {
-              "type": [
-                "string",
-                "null"
-              ]
+            supportUrl: {
+              type: ["string", "null"],
             },
-            "defaultRedirectUrl": {
-              "type": [
-                "string",
-                "null"
-              ]
+            defaultRedirectUrl: {
+              type: ["string", "null"],
             },
-            "hidePilotStatusBranding": {
-              "type": [
-                "boolean",
-                "null"
-              ]
-            }
-          }
-        }
-      }
+            hidePilotStatusBranding: {
+              type: ["boolean", "null"],
+            },
+          },
+        },
+      },
     },
     outputSchema: {
-      "type": "object",
-      "properties": {
-        "branding": {
-          "description": "object with logoUrl (string, or null), primaryColor (string, or null), backgroundColor (string, or null), companyName (string, or null), subtitle (string, or null), supportUrl (string, or null), defaultRedirectUrl (string, or null), hidePilotStatusBranding (boolean, or null). Look of the hosted connect page; null fields use the defaults."
-        }
-      }
+      type: "object",
+      properties: {
+        branding: {
+          description:
+            "object with logoUrl (string, or null), primaryColor (string, or null), backgroundColor (string, or null), companyName (string, or null), subtitle (string, or null), supportUrl (string, or null), defaultRedirectUrl (string, or null), hidePilotStatusBranding (boolean, or null). Look of the hosted connect page; null fields use the defaults.",
+        },
+      },
     },
-    input: z.strictObject({ "logoUrl": httpUrl().regex(new RegExp("^https://"), { message: "must be an https:// URL" }).nullable().optional(), "primaryColor": patterned("^#[0-9A-Fa-f]{6}$", "a #RRGGBB color").nullable().optional(), "backgroundColor": patterned("^#[0-9A-Fa-f]{6}$", "a #RRGGBB color").nullable().optional(), "companyName": z.string().max(60).nullable().optional(), "subtitle": z.string().max(120).nullable().optional(), "supportUrl": httpUrl().regex(new RegExp("^https://"), { message: "must be an https:// URL" }).nullable().optional(), "defaultRedirectUrl": httpUrl().regex(new RegExp("^https://"), { message: "must be an https:// URL" }).nullable().optional(), "hidePilotStatusBranding": z.boolean().nullable().optional() }),
+    input: z.strictObject({
+      logoUrl: httpUrl().regex(new RegExp("^https://"), { message: "must be an https:// URL" }).nullable().optional(),
+      primaryColor: patterned("^#[0-9A-Fa-f]{6}$", "a #RRGGBB color").nullable().optional(),
+      backgroundColor: patterned("^#[0-9A-Fa-f]{6}$", "a #RRGGBB color").nullable().optional(),
+      companyName: z.string().max(60).nullable().optional(),
+      subtitle: z.string().max(120).nullable().optional(),
+      supportUrl: httpUrl()
+        .regex(new RegExp("^https://"), { message: "must be an https:// URL" })
+        .nullable()
+        .optional(),
+      defaultRedirectUrl: httpUrl()
+        .regex(new RegExp("^https://"), { message: "must be an https:// URL" })
+        .nullable()
+        .optional(),
+      hidePilotStatusBranding: z.boolean().nullable().optional(),
+    }),
     refine: undefined,
-    annotations: {"title":"Update Branding","readOnlyHint":false,"destructiveHint":true,"idempotentHint":true,"openWorldHint":true},
+    annotations: {
+      title: "Update Branding",
+      readOnlyHint: false,
+      destructiveHint: true,
+      idempotentHint: true,
+      openWorldHint: true,
+    },
     unconfirmed: false,
     returnsSecrets: false,
     untrustedText: [],
@@ -586,69 +572,84 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "call_accept",
     title: "Accept Call",
-    description: "Answers a ringing incoming call, really connecting the caller to the business. On Meta numbers pass the business-side SDP answer. Needs a number-scoped key or whatsappNumberId with a tenant key or grant; end it later with call_terminate.",
+    description:
+      "Answers a ringing incoming call, really connecting the caller to the business. On Meta numbers pass the business-side SDP answer. Needs a number-scoped key or whatsappNumberId with a tenant key or grant; end it later with call_terminate.",
     toolset: "calls",
     method: "POST",
     path: "/v1/calls/{callId}/accept",
-    args: [{"arg":"callId","in":"path","wire":"callId"},{"arg":"whatsappNumberId","in":"header","wire":"x-whatsapp-number-id"},{"arg":"sdp","in":"body","wire":"sdp"}],
+    args: [
+      { arg: "callId", in: "path", wire: "callId" },
+      { arg: "whatsappNumberId", in: "header", wire: "x-whatsapp-number-id" },
+      { arg: "sdp", in: "body", wire: "sdp" },
+    ],
     hasBody: true,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "callId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "The call's Pilot Status id (starts with call_) or the provider's call id (starts with wacid)."
+      type: "object",
+      properties: {
+        callId: {
+          type: "string",
+          minLength: 1,
+          description: "The call's Pilot Status id (starts with call_) or the provider's call id (starts with wacid).",
         },
-        "whatsappNumberId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list."
+        whatsappNumberId: {
+          type: "string",
+          minLength: 1,
+          description:
+            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
         },
-        "sdp": {
-          "type": "string",
-          "minLength": 1,
-          "description": "WebRTC SDP answer of the business side; required on Meta numbers, leave out on unofficial numbers."
-        }
+        sdp: {
+          type: "string",
+          minLength: 1,
+          description:
+            "WebRTC SDP answer of the business side; required on Meta numbers, leave out on unofficial numbers.",
+        },
       },
-      "required": [
-        "callId"
-      ],
-      "additionalProperties": false
+      required: ["callId"],
+      additionalProperties: false,
     },
     responseSchema: {
-      "type": "object",
-      "description": "Outcome of an action on a call.",
-      "properties": {
-        "success": {
-          "type": "boolean"
+      type: "object",
+      description: "Outcome of an action on a call.",
+      properties: {
+        success: {
+          type: "boolean",
         },
-        "id": {
-          "type": "string"
+        id: {
+          type: "string",
         },
-        "status": {
-          "type": "string"
-        }
-      }
+        status: {
+          type: "string",
+        },
+      },
     },
     outputSchema: {
-      "type": "object",
-      "description": "Outcome of an action on a call.",
-      "properties": {
-        "success": {
-          "description": "boolean"
+      type: "object",
+      description: "Outcome of an action on a call.",
+      properties: {
+        success: {
+          description: "boolean",
         },
-        "id": {
-          "description": "string"
+        id: {
+          description: "string",
         },
-        "status": {
-          "description": "string"
-        }
-      }
+        status: {
+          description: "string",
+        },
+      },
     },
-    input: z.strictObject({ "callId": z.string().min(1), "whatsappNumberId": z.string().min(1).optional(), "sdp": z.string().min(1).optional() }),
+    input: z.strictObject({
+      callId: z.string().min(1),
+      whatsappNumberId: z.string().min(1).optional(),
+      sdp: z.string().min(1).optional(),
+    }),
     refine: undefined,
-    annotations: {"title":"Accept Call","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
+    annotations: {
+      title: "Accept Call",
+      readOnlyHint: false,
+      destructiveHint: false,
+      idempotentHint: false,
+      openWorldHint: true,
+    },
     unconfirmed: false,
     returnsSecrets: false,
     untrustedText: [],
@@ -656,164 +657,151 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "call_get",
     title: "Get Call",
-    description: "Returns one call with its direction, status, peer, timestamps and duration; includeSdp adds the SDP offer and answer on Meta numbers. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+    description:
+      "Returns one call with its direction, status, peer, timestamps and duration; includeSdp adds the SDP offer and answer on Meta numbers. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
     toolset: "calls",
     method: "GET",
     path: "/v1/calls/{callId}",
-    args: [{"arg":"callId","in":"path","wire":"callId"},{"arg":"includeSdp","in":"query","wire":"includeSdp","trueValue":"1"},{"arg":"whatsappNumberId","in":"header","wire":"x-whatsapp-number-id"}],
+    args: [
+      { arg: "callId", in: "path", wire: "callId" },
+      { arg: "includeSdp", in: "query", wire: "includeSdp", trueValue: "1" },
+      { arg: "whatsappNumberId", in: "header", wire: "x-whatsapp-number-id" },
+    ],
     hasBody: false,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "callId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "The call's Pilot Status id (starts with call_) or the provider's call id (starts with wacid)."
+      type: "object",
+      properties: {
+        callId: {
+          type: "string",
+          minLength: 1,
+          description: "The call's Pilot Status id (starts with call_) or the provider's call id (starts with wacid).",
         },
-        "includeSdp": {
-          "type": "boolean",
-          "description": "True also returns sdpOffer and sdpAnswer (Meta numbers only)."
+        includeSdp: {
+          type: "boolean",
+          description: "True also returns sdpOffer and sdpAnswer (Meta numbers only).",
         },
-        "whatsappNumberId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list."
-        }
+        whatsappNumberId: {
+          type: "string",
+          minLength: 1,
+          description:
+            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+        },
       },
-      "required": [
-        "callId"
-      ],
-      "additionalProperties": false
+      required: ["callId"],
+      additionalProperties: false,
     },
     responseSchema: {
-      "type": "object",
-      "description": "A voice call.",
-      "properties": {
-        "id": {
-          "type": "string"
+      type: "object",
+      description: "A voice call.",
+      properties: {
+        id: {
+          type: "string",
         },
-        "externalCallId": {
-          "type": [
-            "string",
-            "null"
-          ]
+        externalCallId: {
+          type: ["string", "null"],
         },
-        "direction": {
-          "type": "string",
-          "enum": [
-            "INBOUND",
-            "OUTBOUND"
-          ]
+        direction: {
+          type: "string",
+          enum: ["INBOUND", "OUTBOUND"],
         },
-        "status": {
-          "type": "string",
-          "description": "Values seen: INITIATED, RINGING, ACCEPTED, COMPLETED, FAILED, REJECTED."
+        status: {
+          type: "string",
+          description: "Values seen: INITIATED, RINGING, ACCEPTED, COMPLETED, FAILED, REJECTED.",
         },
-        "peerNumber": {
-          "type": [
-            "string",
-            "null"
-          ]
+        peerNumber: {
+          type: ["string", "null"],
         },
-        "durationSeconds": {
-          "type": [
-            "integer",
-            "null"
-          ]
+        durationSeconds: {
+          type: ["integer", "null"],
         },
-        "sdpOffer": {
-          "type": [
-            "string",
-            "null"
-          ],
-          "description": "Only with includeSdp on call_get (Meta)."
+        sdpOffer: {
+          type: ["string", "null"],
+          description: "Only with includeSdp on call_get (Meta).",
         },
-        "sdpAnswer": {
-          "type": [
-            "string",
-            "null"
-          ],
-          "description": "Only with includeSdp on call_get (Meta)."
+        sdpAnswer: {
+          type: ["string", "null"],
+          description: "Only with includeSdp on call_get (Meta).",
         },
-        "startedAt": {
-          "type": [
-            "string",
-            "null"
-          ],
-          "format": "date-time"
+        startedAt: {
+          type: ["string", "null"],
+          format: "date-time",
         },
-        "connectedAt": {
-          "type": [
-            "string",
-            "null"
-          ],
-          "format": "date-time"
+        connectedAt: {
+          type: ["string", "null"],
+          format: "date-time",
         },
-        "endedAt": {
-          "type": [
-            "string",
-            "null"
-          ],
-          "format": "date-time"
+        endedAt: {
+          type: ["string", "null"],
+          format: "date-time",
         },
-        "createdAt": {
-          "type": "string",
-          "format": "date-time"
+        createdAt: {
+          type: "string",
+          format: "date-time",
         },
-        "updatedAt": {
-          "type": "string",
-          "format": "date-time"
-        }
-      }
+        updatedAt: {
+          type: "string",
+          format: "date-time",
+        },
+      },
     },
     outputSchema: {
-      "type": "object",
-      "description": "A voice call.",
-      "properties": {
-        "id": {
-          "description": "string"
+      type: "object",
+      description: "A voice call.",
+      properties: {
+        id: {
+          description: "string",
         },
-        "externalCallId": {
-          "description": "string, or null"
+        externalCallId: {
+          description: "string, or null",
         },
-        "direction": {
-          "description": "one of \"INBOUND\", \"OUTBOUND\""
+        direction: {
+          description: 'one of "INBOUND", "OUTBOUND"',
         },
-        "status": {
-          "description": "string. Values seen: INITIATED, RINGING, ACCEPTED, COMPLETED, FAILED, REJECTED."
+        status: {
+          description: "string. Values seen: INITIATED, RINGING, ACCEPTED, COMPLETED, FAILED, REJECTED.",
         },
-        "peerNumber": {
-          "description": "string, or null"
+        peerNumber: {
+          description: "string, or null",
         },
-        "durationSeconds": {
-          "description": "integer, or null"
+        durationSeconds: {
+          description: "integer, or null",
         },
-        "sdpOffer": {
-          "description": "string, or null. Only with includeSdp on call_get (Meta)."
+        sdpOffer: {
+          description: "string, or null. Only with includeSdp on call_get (Meta).",
         },
-        "sdpAnswer": {
-          "description": "string, or null. Only with includeSdp on call_get (Meta)."
+        sdpAnswer: {
+          description: "string, or null. Only with includeSdp on call_get (Meta).",
         },
-        "startedAt": {
-          "description": "string (date-time), or null"
+        startedAt: {
+          description: "string (date-time), or null",
         },
-        "connectedAt": {
-          "description": "string (date-time), or null"
+        connectedAt: {
+          description: "string (date-time), or null",
         },
-        "endedAt": {
-          "description": "string (date-time), or null"
+        endedAt: {
+          description: "string (date-time), or null",
         },
-        "createdAt": {
-          "description": "string (date-time)"
+        createdAt: {
+          description: "string (date-time)",
         },
-        "updatedAt": {
-          "description": "string (date-time)"
-        }
-      }
+        updatedAt: {
+          description: "string (date-time)",
+        },
+      },
     },
-    input: z.strictObject({ "callId": z.string().min(1), "includeSdp": z.boolean().optional(), "whatsappNumberId": z.string().min(1).optional() }),
+    input: z.strictObject({
+      callId: z.string().min(1),
+      includeSdp: z.boolean().optional(),
+      whatsappNumberId: z.string().min(1).optional(),
+    }),
     refine: undefined,
-    annotations: {"title":"Get Call","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
+    annotations: {
+      title: "Get Call",
+      readOnlyHint: true,
+      destructiveHint: false,
+      idempotentHint: true,
+      openWorldHint: true,
+    },
     unconfirmed: false,
     returnsSecrets: false,
     untrustedText: [],
@@ -821,81 +809,97 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "call_initiate",
     title: "Start Call",
-    description: "Places a real WhatsApp voice call from the business number to a user; on Meta numbers answered minutes are billed by Meta to the business account. The user must have granted call permission first (check with call_permission_get, ask with call_permission_request). Needs a number-scoped key or whatsappNumberId with a tenant key or grant; follow the call with call_get.",
+    description:
+      "Places a real WhatsApp voice call from the business number to a user; on Meta numbers answered minutes are billed by Meta to the business account. The user must have granted call permission first (check with call_permission_get, ask with call_permission_request). Needs a number-scoped key or whatsappNumberId with a tenant key or grant; follow the call with call_get.",
     toolset: "calls",
     method: "POST",
     path: "/v1/calls",
-    args: [{"arg":"whatsappNumberId","in":"header","wire":"x-whatsapp-number-id"},{"arg":"to","in":"body","wire":"to"},{"arg":"sdp","in":"body","wire":"sdp"},{"arg":"sdpType","in":"body","wire":"sdpType"},{"arg":"bizOpaqueCallbackData","in":"body","wire":"bizOpaqueCallbackData"}],
+    args: [
+      { arg: "whatsappNumberId", in: "header", wire: "x-whatsapp-number-id" },
+      { arg: "to", in: "body", wire: "to" },
+      { arg: "sdp", in: "body", wire: "sdp" },
+      { arg: "sdpType", in: "body", wire: "sdpType" },
+      { arg: "bizOpaqueCallbackData", in: "body", wire: "bizOpaqueCallbackData" },
+    ],
     hasBody: true,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "whatsappNumberId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list."
+      type: "object",
+      properties: {
+        whatsappNumberId: {
+          type: "string",
+          minLength: 1,
+          description:
+            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
         },
-        "to": {
-          "type": "string",
-          "pattern": "^\\+?[1-9]\\d{7,14}$",
-          "description": "Phone of the user to call, in E.164 form."
+        to: {
+          type: "string",
+          pattern: "^\\+?[1-9]\\d{7,14}$",
+          description: "Phone of the user to call, in E.164 form.",
         },
-        "sdp": {
-          "type": "string",
-          "minLength": 1,
-          "description": "WebRTC SDP offer (with a=setup:active); required on Meta numbers, leave out on unofficial numbers."
+        sdp: {
+          type: "string",
+          minLength: 1,
+          description:
+            "WebRTC SDP offer (with a=setup:active); required on Meta numbers, leave out on unofficial numbers.",
         },
-        "sdpType": {
-          "type": "string",
-          "const": "offer",
-          "default": "offer",
-          "description": "Kind of SDP sent; always offer."
+        sdpType: {
+          type: "string",
+          const: "offer",
+          default: "offer",
+          description: "Kind of SDP sent; always offer.",
         },
-        "bizOpaqueCallbackData": {
-          "type": "string",
-          "description": "Your own tracking text, returned in the call's terminate event."
-        }
+        bizOpaqueCallbackData: {
+          type: "string",
+          description: "Your own tracking text, returned in the call's terminate event.",
+        },
       },
-      "required": [
-        "to"
-      ],
-      "additionalProperties": false
+      required: ["to"],
+      additionalProperties: false,
     },
     responseSchema: {
-      "type": "object",
-      "properties": {
-        "id": {
-          "type": "string"
+      type: "object",
+      properties: {
+        id: {
+          type: "string",
         },
-        "externalCallId": {
-          "type": [
-            "string",
-            "null"
-          ]
+        externalCallId: {
+          type: ["string", "null"],
         },
-        "status": {
-          "type": "string",
-          "description": "INITIATED at this point."
-        }
-      }
+        status: {
+          type: "string",
+          description: "INITIATED at this point.",
+        },
+      },
     },
     outputSchema: {
-      "type": "object",
-      "properties": {
-        "id": {
-          "description": "string"
+      type: "object",
+      properties: {
+        id: {
+          description: "string",
         },
-        "externalCallId": {
-          "description": "string, or null"
+        externalCallId: {
+          description: "string, or null",
         },
-        "status": {
-          "description": "string. INITIATED at this point."
-        }
-      }
+        status: {
+          description: "string. INITIATED at this point.",
+        },
+      },
     },
-    input: z.strictObject({ "whatsappNumberId": z.string().min(1).optional(), "to": patterned("^\\+?[1-9]\\d{7,14}$", "an E.164 phone number such as +5511999999999"), "sdp": z.string().min(1).optional(), "sdpType": z.literal("offer").optional(), "bizOpaqueCallbackData": z.string().optional() }),
+    input: z.strictObject({
+      whatsappNumberId: z.string().min(1).optional(),
+      to: patterned("^\\+?[1-9]\\d{7,14}$", "an E.164 phone number such as +5511999999999"),
+      sdp: z.string().min(1).optional(),
+      sdpType: z.literal("offer").optional(),
+      bizOpaqueCallbackData: z.string().optional(),
+    }),
     refine: undefined,
-    annotations: {"title":"Start Call","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
+    annotations: {
+      title: "Start Call",
+      readOnlyHint: false,
+      destructiveHint: false,
+      idempotentHint: false,
+      openWorldHint: true,
+    },
     unconfirmed: false,
     returnsSecrets: false,
     untrustedText: [],
@@ -903,102 +907,108 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "call_permission_get",
     title: "Get Call Permission",
-    description: "Tells whether the business may call a given user (no permission, temporary or permanent, with expiry) and which call actions are allowed now within Meta's limits. Use it before call_initiate; if there is no permission, ask with call_permission_request. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+    description:
+      "Tells whether the business may call a given user (no permission, temporary or permanent, with expiry) and which call actions are allowed now within Meta's limits. Use it before call_initiate; if there is no permission, ask with call_permission_request. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
     toolset: "calls",
     method: "GET",
     path: "/v1/calls/permissions",
-    args: [{"arg":"to","in":"query","wire":"to"},{"arg":"whatsappNumberId","in":"header","wire":"x-whatsapp-number-id"}],
+    args: [
+      { arg: "to", in: "query", wire: "to" },
+      { arg: "whatsappNumberId", in: "header", wire: "x-whatsapp-number-id" },
+    ],
     hasBody: false,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "to": {
-          "type": "string",
-          "pattern": "^\\+?[1-9]\\d{7,14}$",
-          "description": "Phone of the user, in E.164 form."
+      type: "object",
+      properties: {
+        to: {
+          type: "string",
+          pattern: "^\\+?[1-9]\\d{7,14}$",
+          description: "Phone of the user, in E.164 form.",
         },
-        "whatsappNumberId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list."
-        }
+        whatsappNumberId: {
+          type: "string",
+          minLength: 1,
+          description:
+            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+        },
       },
-      "required": [
-        "to"
-      ],
-      "additionalProperties": false
+      required: ["to"],
+      additionalProperties: false,
     },
     responseSchema: {
-      "type": "object",
-      "properties": {
-        "permission": {
-          "type": "object",
-          "properties": {
-            "status": {
-              "type": "string",
-              "enum": [
-                "no_permission",
-                "temporary",
-                "permanent"
-              ]
+      type: "object",
+      properties: {
+        permission: {
+          type: "object",
+          properties: {
+            status: {
+              type: "string",
+              enum: ["no_permission", "temporary", "permanent"],
             },
-            "expiration_time": {
-              "type": [
-                "integer",
-                "null"
-              ],
-              "description": "When a temporary permission ends (Unix seconds)."
-            }
-          }
+            expiration_time: {
+              type: ["integer", "null"],
+              description: "When a temporary permission ends (Unix seconds).",
+            },
+          },
         },
-        "actions": {
-          "type": "array",
-          "items": {
-            "type": "object",
-            "properties": {
-              "action_name": {
-                "type": "string",
-                "description": "send_call_permission_request or start_call."
+        actions: {
+          type: "array",
+          items: {
+            type: "object",
+            properties: {
+              action_name: {
+                type: "string",
+                description: "send_call_permission_request or start_call.",
               },
-              "can_perform_action": {
-                "type": "boolean"
+              can_perform_action: {
+                type: "boolean",
               },
-              "limits": {
-                "type": "array",
-                "items": {
-                  "type": "object",
-                  "properties": {
-                    "time_period": {
-                      "type": "string"
+              limits: {
+                type: "array",
+                items: {
+                  type: "object",
+                  properties: {
+                    time_period: {
+                      type: "string",
                     },
-                    "max_allowed": {
-                      "type": "integer"
+                    max_allowed: {
+                      type: "integer",
                     },
-                    "current_usage": {
-                      "type": "integer"
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
-      }
+                    current_usage: {
+                      type: "integer",
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
     },
     outputSchema: {
-      "type": "object",
-      "properties": {
-        "permission": {
-          "description": "object with status (one of \"no_permission\", \"temporary\", \"permanent\"), expiration_time (integer, or null)"
+      type: "object",
+      properties: {
+        permission: {
+          description:
+            'object with status (one of "no_permission", "temporary", "permanent"), expiration_time (integer, or null)',
         },
-        "actions": {
-          "description": "array of objects with action_name, can_perform_action, limits"
-        }
-      }
+        actions: {
+          description: "array of objects with action_name, can_perform_action, limits",
+        },
+      },
     },
-    input: z.strictObject({ "to": patterned("^\\+?[1-9]\\d{7,14}$", "an E.164 phone number such as +5511999999999"), "whatsappNumberId": z.string().min(1).optional() }),
+    input: z.strictObject({
+      to: patterned("^\\+?[1-9]\\d{7,14}$", "an E.164 phone number such as +5511999999999"),
+      whatsappNumberId: z.string().min(1).optional(),
+    }),
     refine: undefined,
-    annotations: {"title":"Get Call Permission","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
+    annotations: {
+      title: "Get Call Permission",
+      readOnlyHint: true,
+      destructiveHint: false,
+      idempotentHint: true,
+      openWorldHint: true,
+    },
     unconfirmed: false,
     returnsSecrets: false,
     untrustedText: [],
@@ -1006,54 +1016,68 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "call_permission_request",
     title: "Request Call Permission",
-    description: "Really sends the user a WhatsApp message asking permission for the business to call them; only possible inside the 24-hour service window and subject to Meta's request limits. The answer arrives later as the call.permission_updated webhook event, or check it with call_permission_get. Needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+    description:
+      "Really sends the user a WhatsApp message asking permission for the business to call them; only possible inside the 24-hour service window and subject to Meta's request limits. The answer arrives later as the call.permission_updated webhook event, or check it with call_permission_get. Needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
     toolset: "calls",
     method: "POST",
     path: "/v1/calls/permissions/request",
-    args: [{"arg":"whatsappNumberId","in":"header","wire":"x-whatsapp-number-id"},{"arg":"to","in":"body","wire":"to"},{"arg":"text","in":"body","wire":"text"}],
+    args: [
+      { arg: "whatsappNumberId", in: "header", wire: "x-whatsapp-number-id" },
+      { arg: "to", in: "body", wire: "to" },
+      { arg: "text", in: "body", wire: "text" },
+    ],
     hasBody: true,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "whatsappNumberId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list."
+      type: "object",
+      properties: {
+        whatsappNumberId: {
+          type: "string",
+          minLength: 1,
+          description:
+            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
         },
-        "to": {
-          "type": "string",
-          "pattern": "^\\+?[1-9]\\d{7,14}$",
-          "description": "Phone of the user to ask, in E.164 form."
+        to: {
+          type: "string",
+          pattern: "^\\+?[1-9]\\d{7,14}$",
+          description: "Phone of the user to ask, in E.164 form.",
         },
-        "text": {
-          "type": "string",
-          "description": "Optional reason shown to the user with the request."
-        }
+        text: {
+          type: "string",
+          description: "Optional reason shown to the user with the request.",
+        },
       },
-      "required": [
-        "to"
-      ],
-      "additionalProperties": false
+      required: ["to"],
+      additionalProperties: false,
     },
     responseSchema: {
-      "type": "object",
-      "properties": {
-        "messageId": {
-          "type": "string"
-        }
-      }
+      type: "object",
+      properties: {
+        messageId: {
+          type: "string",
+        },
+      },
     },
     outputSchema: {
-      "type": "object",
-      "properties": {
-        "messageId": {
-          "description": "string"
-        }
-      }
+      type: "object",
+      properties: {
+        messageId: {
+          description: "string",
+        },
+      },
     },
-    input: z.strictObject({ "whatsappNumberId": z.string().min(1).optional(), "to": patterned("^\\+?[1-9]\\d{7,14}$", "an E.164 phone number such as +5511999999999"), "text": z.string().optional() }),
+    input: z.strictObject({
+      whatsappNumberId: z.string().min(1).optional(),
+      to: patterned("^\\+?[1-9]\\d{7,14}$", "an E.164 phone number such as +5511999999999"),
+      text: z.string().optional(),
+    }),
     refine: undefined,
-    annotations: {"title":"Request Call Permission","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
+    annotations: {
+      title: "Request Call Permission",
+      readOnlyHint: false,
+      destructiveHint: false,
+      idempotentHint: false,
+      openWorldHint: true,
+    },
     unconfirmed: false,
     returnsSecrets: false,
     untrustedText: [],
@@ -1061,64 +1085,73 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "call_reject",
     title: "Reject Call",
-    description: "Declines a ringing incoming call; the caller sees it refused. Needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+    description:
+      "Declines a ringing incoming call; the caller sees it refused. Needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
     toolset: "calls",
     method: "POST",
     path: "/v1/calls/{callId}/reject",
-    args: [{"arg":"callId","in":"path","wire":"callId"},{"arg":"whatsappNumberId","in":"header","wire":"x-whatsapp-number-id"}],
+    args: [
+      { arg: "callId", in: "path", wire: "callId" },
+      { arg: "whatsappNumberId", in: "header", wire: "x-whatsapp-number-id" },
+    ],
     hasBody: false,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "callId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "The call's Pilot Status id (starts with call_) or the provider's call id (starts with wacid)."
+      type: "object",
+      properties: {
+        callId: {
+          type: "string",
+          minLength: 1,
+          description: "The call's Pilot Status id (starts with call_) or the provider's call id (starts with wacid).",
         },
-        "whatsappNumberId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list."
-        }
+        whatsappNumberId: {
+          type: "string",
+          minLength: 1,
+          description:
+            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+        },
       },
-      "required": [
-        "callId"
-      ],
-      "additionalProperties": false
+      required: ["callId"],
+      additionalProperties: false,
     },
     responseSchema: {
-      "type": "object",
-      "description": "Outcome of an action on a call.",
-      "properties": {
-        "success": {
-          "type": "boolean"
+      type: "object",
+      description: "Outcome of an action on a call.",
+      properties: {
+        success: {
+          type: "boolean",
         },
-        "id": {
-          "type": "string"
+        id: {
+          type: "string",
         },
-        "status": {
-          "type": "string"
-        }
-      }
+        status: {
+          type: "string",
+        },
+      },
     },
     outputSchema: {
-      "type": "object",
-      "description": "Outcome of an action on a call.",
-      "properties": {
-        "success": {
-          "description": "boolean"
+      type: "object",
+      description: "Outcome of an action on a call.",
+      properties: {
+        success: {
+          description: "boolean",
         },
-        "id": {
-          "description": "string"
+        id: {
+          description: "string",
         },
-        "status": {
-          "description": "string"
-        }
-      }
+        status: {
+          description: "string",
+        },
+      },
     },
-    input: z.strictObject({ "callId": z.string().min(1), "whatsappNumberId": z.string().min(1).optional() }),
+    input: z.strictObject({ callId: z.string().min(1), whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
-    annotations: {"title":"Reject Call","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
+    annotations: {
+      title: "Reject Call",
+      readOnlyHint: false,
+      destructiveHint: false,
+      idempotentHint: false,
+      openWorldHint: true,
+    },
     unconfirmed: false,
     returnsSecrets: false,
     untrustedText: [],
@@ -1126,44 +1159,54 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "call_settings_get",
     title: "Get Call Settings",
-    description: "Reads the number's WhatsApp calling configuration as Meta reports it (calling on or off, call icon, callback permission, business hours); SIP credentials are never returned. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+    description:
+      "Reads the number's WhatsApp calling configuration as Meta reports it (calling on or off, call icon, callback permission, business hours); SIP credentials are never returned. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
     toolset: "calls",
     method: "GET",
     path: "/v1/calls/settings",
-    args: [{"arg":"whatsappNumberId","in":"header","wire":"x-whatsapp-number-id"}],
+    args: [{ arg: "whatsappNumberId", in: "header", wire: "x-whatsapp-number-id" }],
     hasBody: false,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "whatsappNumberId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list."
-        }
+      type: "object",
+      properties: {
+        whatsappNumberId: {
+          type: "string",
+          minLength: 1,
+          description:
+            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+        },
       },
-      "additionalProperties": false
+      additionalProperties: false,
     },
     responseSchema: {
-      "type": "object",
-      "properties": {
-        "calling": {
-          "type": "object",
-          "additionalProperties": true,
-          "description": "Meta's calling object (status, call_icon_visibility, callback_permission_status, call_hours, ...)."
-        }
-      }
+      type: "object",
+      properties: {
+        calling: {
+          type: "object",
+          additionalProperties: true,
+          description:
+            "Meta's calling object (status, call_icon_visibility, callback_permission_status, call_hours, ...).",
+        },
+      },
     },
     outputSchema: {
-      "type": "object",
-      "properties": {
-        "calling": {
-          "description": "object. Meta's calling object (status, call_icon_visibility, callback_permission_status, call_hours, ...)."
-        }
-      }
+      type: "object",
+      properties: {
+        calling: {
+          description:
+            "object. Meta's calling object (status, call_icon_visibility, callback_permission_status, call_hours, ...).",
+        },
+      },
     },
-    input: z.strictObject({ "whatsappNumberId": z.string().min(1).optional() }),
+    input: z.strictObject({ whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
-    annotations: {"title":"Get Call Settings","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
+    annotations: {
+      title: "Get Call Settings",
+      readOnlyHint: true,
+      destructiveHint: false,
+      idempotentHint: true,
+      openWorldHint: true,
+    },
     unconfirmed: false,
     returnsSecrets: false,
     untrustedText: [],
@@ -1171,67 +1214,89 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "call_settings_update",
     title: "Update Call Settings",
-    description: "Changes the number's calling configuration at Meta (enable or disable calling, call icon, callback permission, business hours, voicemail); only the fields given change, but call_hours replaces the whole stored object and SIP settings are refused. Numbers below the 2,000-per-day messaging tier cannot enable calling. Needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+    description:
+      "Changes the number's calling configuration at Meta (enable or disable calling, call icon, callback permission, business hours, voicemail); only the fields given change, but call_hours replaces the whole stored object and SIP settings are refused. Numbers below the 2,000-per-day messaging tier cannot enable calling. Needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
     toolset: "calls",
     method: "PUT",
     path: "/v1/calls/settings",
-    args: [{"arg":"whatsappNumberId","in":"header","wire":"x-whatsapp-number-id"},{"arg":"status","in":"body","wire":"status"},{"arg":"call_icon_visibility","in":"body","wire":"call_icon_visibility"},{"arg":"callback_permission_status","in":"body","wire":"callback_permission_status"},{"arg":"call_hours","in":"body","wire":"call_hours"},{"arg":"voicemail","in":"body","wire":"voicemail"}],
+    args: [
+      { arg: "whatsappNumberId", in: "header", wire: "x-whatsapp-number-id" },
+      { arg: "status", in: "body", wire: "status" },
+      { arg: "call_icon_visibility", in: "body", wire: "call_icon_visibility" },
+      { arg: "callback_permission_status", in: "body", wire: "callback_permission_status" },
+      { arg: "call_hours", in: "body", wire: "call_hours" },
+      { arg: "voicemail", in: "body", wire: "voicemail" },
+    ],
     hasBody: true,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "whatsappNumberId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list."
+      type: "object",
+      properties: {
+        whatsappNumberId: {
+          type: "string",
+          minLength: 1,
+          description:
+            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
         },
-        "status": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Calling on or off, for example ENABLED or DISABLED."
+        status: {
+          type: "string",
+          minLength: 1,
+          description: "Calling on or off, for example ENABLED or DISABLED.",
         },
-        "call_icon_visibility": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Whether the call button shows in the chat, for example DEFAULT."
+        call_icon_visibility: {
+          type: "string",
+          minLength: 1,
+          description: "Whether the call button shows in the chat, for example DEFAULT.",
         },
-        "callback_permission_status": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Whether users are asked for callback permission, for example ENABLED."
+        callback_permission_status: {
+          type: "string",
+          minLength: 1,
+          description: "Whether users are asked for callback permission, for example ENABLED.",
         },
-        "call_hours": {
-          "type": "object",
-          "additionalProperties": true,
-          "description": "Business calling hours in Meta's format; replaces the stored object entirely."
+        call_hours: {
+          type: "object",
+          additionalProperties: true,
+          description: "Business calling hours in Meta's format; replaces the stored object entirely.",
         },
-        "voicemail": {
-          "type": "object",
-          "additionalProperties": true,
-          "description": "Voicemail settings in Meta's format."
-        }
+        voicemail: {
+          type: "object",
+          additionalProperties: true,
+          description: "Voicemail settings in Meta's format.",
+        },
       },
-      "additionalProperties": false
+      additionalProperties: false,
     },
     responseSchema: {
-      "type": "object",
-      "properties": {
-        "success": {
-          "type": "boolean"
-        }
-      }
+      type: "object",
+      properties: {
+        success: {
+          type: "boolean",
+        },
+      },
     },
     outputSchema: {
-      "type": "object",
-      "properties": {
-        "success": {
-          "description": "boolean"
-        }
-      }
+      type: "object",
+      properties: {
+        success: {
+          description: "boolean",
+        },
+      },
     },
-    input: z.strictObject({ "whatsappNumberId": z.string().min(1).optional(), "status": z.string().min(1).optional(), "call_icon_visibility": z.string().min(1).optional(), "callback_permission_status": z.string().min(1).optional(), "call_hours": z.looseObject({  }).optional(), "voicemail": z.looseObject({  }).optional() }),
+    input: z.strictObject({
+      whatsappNumberId: z.string().min(1).optional(),
+      status: z.string().min(1).optional(),
+      call_icon_visibility: z.string().min(1).optional(),
+      callback_permission_status: z.string().min(1).optional(),
+      call_hours: z.looseObject({}).optional(),
+      voicemail: z.looseObject({}).optional(),
+    }),
     refine: undefined,
-    annotations: {"title":"Update Call Settings","readOnlyHint":false,"destructiveHint":true,"idempotentHint":true,"openWorldHint":true},
+    annotations: {
+      title: "Update Call Settings",
+      readOnlyHint: false,
+      destructiveHint: true,
+      idempotentHint: true,
+      openWorldHint: true,
+    },
     unconfirmed: false,
     returnsSecrets: false,
     untrustedText: [],
@@ -1239,64 +1304,73 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "call_terminate",
     title: "End Call",
-    description: "Hangs up a call in progress for both sides. Needs a number-scoped key or whatsappNumberId with a tenant key or grant; the final duration shows in call_get.",
+    description:
+      "Hangs up a call in progress for both sides. Needs a number-scoped key or whatsappNumberId with a tenant key or grant; the final duration shows in call_get.",
     toolset: "calls",
     method: "POST",
     path: "/v1/calls/{callId}/terminate",
-    args: [{"arg":"callId","in":"path","wire":"callId"},{"arg":"whatsappNumberId","in":"header","wire":"x-whatsapp-number-id"}],
+    args: [
+      { arg: "callId", in: "path", wire: "callId" },
+      { arg: "whatsappNumberId", in: "header", wire: "x-whatsapp-number-id" },
+    ],
     hasBody: false,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "callId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "The call's Pilot Status id (starts with call_) or the provider's call id (starts with wacid)."
+      type: "object",
+      properties: {
+        callId: {
+          type: "string",
+          minLength: 1,
+          description: "The call's Pilot Status id (starts with call_) or the provider's call id (starts with wacid).",
         },
-        "whatsappNumberId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list."
-        }
+        whatsappNumberId: {
+          type: "string",
+          minLength: 1,
+          description:
+            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+        },
       },
-      "required": [
-        "callId"
-      ],
-      "additionalProperties": false
+      required: ["callId"],
+      additionalProperties: false,
     },
     responseSchema: {
-      "type": "object",
-      "description": "Outcome of an action on a call.",
-      "properties": {
-        "success": {
-          "type": "boolean"
+      type: "object",
+      description: "Outcome of an action on a call.",
+      properties: {
+        success: {
+          type: "boolean",
         },
-        "id": {
-          "type": "string"
+        id: {
+          type: "string",
         },
-        "status": {
-          "type": "string"
-        }
-      }
+        status: {
+          type: "string",
+        },
+      },
     },
     outputSchema: {
-      "type": "object",
-      "description": "Outcome of an action on a call.",
-      "properties": {
-        "success": {
-          "description": "boolean"
+      type: "object",
+      description: "Outcome of an action on a call.",
+      properties: {
+        success: {
+          description: "boolean",
         },
-        "id": {
-          "description": "string"
+        id: {
+          description: "string",
         },
-        "status": {
-          "description": "string"
-        }
-      }
+        status: {
+          description: "string",
+        },
+      },
     },
-    input: z.strictObject({ "callId": z.string().min(1), "whatsappNumberId": z.string().min(1).optional() }),
+    input: z.strictObject({ callId: z.string().min(1), whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
-    annotations: {"title":"End Call","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
+    annotations: {
+      title: "End Call",
+      readOnlyHint: false,
+      destructiveHint: false,
+      idempotentHint: false,
+      openWorldHint: true,
+    },
     unconfirmed: false,
     returnsSecrets: false,
     untrustedText: [],
@@ -1304,135 +1378,125 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "calls_list",
     title: "List Calls",
-    description: "Lists the number's incoming and outgoing calls, newest first, without SDP data. To page back, pass the createdAt of the last call as before. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+    description:
+      "Lists the number's incoming and outgoing calls, newest first, without SDP data. To page back, pass the createdAt of the last call as before. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
     toolset: "calls",
     method: "GET",
     path: "/v1/calls",
-    args: [{"arg":"limit","in":"query","wire":"limit"},{"arg":"before","in":"query","wire":"before"},{"arg":"whatsappNumberId","in":"header","wire":"x-whatsapp-number-id"}],
+    args: [
+      { arg: "limit", in: "query", wire: "limit" },
+      { arg: "before", in: "query", wire: "before" },
+      { arg: "whatsappNumberId", in: "header", wire: "x-whatsapp-number-id" },
+    ],
     hasBody: false,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "limit": {
-          "type": "integer",
-          "minimum": 1,
-          "maximum": 100,
-          "default": 25,
-          "description": "How many calls to return (1 to 100)."
+      type: "object",
+      properties: {
+        limit: {
+          type: "integer",
+          minimum: 1,
+          maximum: 100,
+          default: 25,
+          description: "How many calls to return (1 to 100).",
         },
-        "before": {
-          "type": "string",
-          "format": "date-time",
-          "description": "Only calls created strictly before this instant (ISO 8601 date-time); use it to page back."
+        before: {
+          type: "string",
+          format: "date-time",
+          description: "Only calls created strictly before this instant (ISO 8601 date-time); use it to page back.",
         },
-        "whatsappNumberId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list."
-        }
+        whatsappNumberId: {
+          type: "string",
+          minLength: 1,
+          description:
+            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+        },
       },
-      "additionalProperties": false
+      additionalProperties: false,
     },
     responseSchema: {
-      "type": "object",
-      "properties": {
-        "calls": {
-          "type": "array",
-          "items": {
-            "type": "object",
-            "description": "A voice call.",
-            "properties": {
-              "id": {
-                "type": "string"
+      type: "object",
+      properties: {
+        calls: {
+          type: "array",
+          items: {
+            type: "object",
+            description: "A voice call.",
+            properties: {
+              id: {
+                type: "string",
               },
-              "externalCallId": {
-                "type": [
-                  "string",
-                  "null"
-                ]
+              externalCallId: {
+                type: ["string", "null"],
               },
-              "direction": {
-                "type": "string",
-                "enum": [
-                  "INBOUND",
-                  "OUTBOUND"
-                ]
+              direction: {
+                type: "string",
+                enum: ["INBOUND", "OUTBOUND"],
               },
-              "status": {
-                "type": "string",
-                "description": "Values seen: INITIATED, RINGING, ACCEPTED, COMPLETED, FAILED, REJECTED."
+              status: {
+                type: "string",
+                description: "Values seen: INITIATED, RINGING, ACCEPTED, COMPLETED, FAILED, REJECTED.",
               },
-              "peerNumber": {
-                "type": [
-                  "string",
-                  "null"
-                ]
+              peerNumber: {
+                type: ["string", "null"],
               },
-              "durationSeconds": {
-                "type": [
-                  "integer",
-                  "null"
-                ]
+              durationSeconds: {
+                type: ["integer", "null"],
               },
-              "sdpOffer": {
-                "type": [
-                  "string",
-                  "null"
-                ],
-                "description": "Only with includeSdp on call_get (Meta)."
+              sdpOffer: {
+                type: ["string", "null"],
+                description: "Only with includeSdp on call_get (Meta).",
               },
-              "sdpAnswer": {
-                "type": [
-                  "string",
-                  "null"
-                ],
-                "description": "Only with includeSdp on call_get (Meta)."
+              sdpAnswer: {
+                type: ["string", "null"],
+                description: "Only with includeSdp on call_get (Meta).",
               },
-              "startedAt": {
-                "type": [
-                  "string",
-                  "null"
-                ],
-                "format": "date-time"
+              startedAt: {
+                type: ["string", "null"],
+                format: "date-time",
               },
-              "connectedAt": {
-                "type": [
-                  "string",
-                  "null"
-                ],
-                "format": "date-time"
+              connectedAt: {
+                type: ["string", "null"],
+                format: "date-time",
               },
-              "endedAt": {
-                "type": [
-                  "string",
-                  "null"
-                ],
-                "format": "date-time"
+              endedAt: {
+                type: ["string", "null"],
+                format: "date-time",
               },
-              "createdAt": {
-                "type": "string",
-                "format": "date-time"
+              createdAt: {
+                type: "string",
+                format: "date-time",
               },
-              "updatedAt": {
-                "type": "string",
-                "format": "date-time"
-              }
-            }
-          }
-        }
-      }
+              updatedAt: {
+                type: "string",
+                format: "date-time",
+              },
+            },
+          },
+        },
+      },
     },
     outputSchema: {
-      "type": "object",
-      "properties": {
-        "calls": {
-          "description": "array of objects with id, externalCallId, direction, status, peerNumber, durationSeconds, sdpOffer, sdpAnswer, startedAt, connectedAt, endedAt, createdAt, updatedAt"
-        }
-      }
+      type: "object",
+      properties: {
+        calls: {
+          description:
+            "array of objects with id, externalCallId, direction, status, peerNumber, durationSeconds, sdpOffer, sdpAnswer, startedAt, connectedAt, endedAt, createdAt, updatedAt",
+        },
+      },
     },
-    input: z.strictObject({ "limit": z.number().int().min(1).max(100).optional(), "before": isoDateTime().optional(), "whatsappNumberId": z.string().min(1).optional() }),
+    input: z.strictObject({
+      limit: z.number().int().min(1).max(100).optional(),
+      before: isoDateTime().optional(),
+      whatsappNumberId: z.string().min(1).optional(),
+    }),
     refine: undefined,
-    annotations: {"title":"List Calls","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
+    annotations: {
+      title: "List Calls",
+      readOnlyHint: true,
+      destructiveHint: false,
+      idempotentHint: true,
+      openWorldHint: true,
+    },
     unconfirmed: false,
     returnsSecrets: false,
     untrustedText: [],
@@ -1440,232 +1504,244 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "conversations_list",
     title: "List Conversations",
-    description: "Lists the number's chats (direct, group and channel) ordered by latest activity, with unread counts and a preview, optionally limited to a date range on the last message. Use a contact's userId (BSUID) as destinationNumber in messages_send when it has no phone. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+    description:
+      "Lists the number's chats (direct, group and channel) ordered by latest activity, with unread counts and a preview, optionally limited to a date range on the last message. Use a contact's userId (BSUID) as destinationNumber in messages_send when it has no phone. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
     toolset: "messaging",
     method: "GET",
     path: "/v1/conversations",
-    args: [{"arg":"startDate","in":"query","wire":"startDate"},{"arg":"endDate","in":"query","wire":"endDate"},{"arg":"page","in":"query","wire":"page"},{"arg":"pageSize","in":"query","wire":"pageSize"},{"arg":"whatsappNumberId","in":"header","wire":"x-whatsapp-number-id"}],
+    args: [
+      { arg: "startDate", in: "query", wire: "startDate" },
+      { arg: "endDate", in: "query", wire: "endDate" },
+      { arg: "page", in: "query", wire: "page" },
+      { arg: "pageSize", in: "query", wire: "pageSize" },
+      { arg: "whatsappNumberId", in: "header", wire: "x-whatsapp-number-id" },
+    ],
     hasBody: false,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "startDate": {
-          "type": "string",
-          "format": "date-time",
-          "description": "Earliest instant to include (ISO 8601 date-time). Must not be later than endDate."
+      type: "object",
+      properties: {
+        startDate: {
+          type: "string",
+          format: "date-time",
+          description: "Earliest instant to include (ISO 8601 date-time). Must not be later than endDate.",
         },
-        "endDate": {
-          "type": "string",
-          "format": "date-time",
-          "description": "Latest instant to include (ISO 8601 date-time). Must not be earlier than startDate."
+        endDate: {
+          type: "string",
+          format: "date-time",
+          description: "Latest instant to include (ISO 8601 date-time). Must not be earlier than startDate.",
         },
-        "page": {
-          "type": "integer",
-          "minimum": 1,
-          "default": 1,
-          "description": "Page to return, counting from 1."
+        page: {
+          type: "integer",
+          minimum: 1,
+          default: 1,
+          description: "Page to return, counting from 1.",
         },
-        "pageSize": {
-          "type": "integer",
-          "minimum": 1,
-          "maximum": 100,
-          "default": 30,
-          "description": "How many items each page holds (1 to 100)."
+        pageSize: {
+          type: "integer",
+          minimum: 1,
+          maximum: 100,
+          default: 30,
+          description: "How many items each page holds (1 to 100).",
         },
-        "whatsappNumberId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list."
-        }
+        whatsappNumberId: {
+          type: "string",
+          minLength: 1,
+          description:
+            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+        },
       },
-      "additionalProperties": false
+      additionalProperties: false,
     },
     responseSchema: {
-      "type": "object",
-      "properties": {
-        "conversations": {
-          "type": "array",
-          "items": {
-            "type": "object",
-            "description": "One chat of the number.",
-            "properties": {
-              "id": {
-                "type": "string"
+      type: "object",
+      properties: {
+        conversations: {
+          type: "array",
+          items: {
+            type: "object",
+            description: "One chat of the number.",
+            properties: {
+              id: {
+                type: "string",
               },
-              "type": {
-                "type": "string",
-                "enum": [
-                  "DIRECT",
-                  "GROUP",
-                  "NEWSLETTER"
-                ]
+              type: {
+                type: "string",
+                enum: ["DIRECT", "GROUP", "NEWSLETTER"],
               },
-              "from": {
-                "type": [
-                  "string",
-                  "null"
-                ],
-                "description": "Contact phone in E.164; null for groups, channels and contacts known only by username."
+              from: {
+                type: ["string", "null"],
+                description: "Contact phone in E.164; null for groups, channels and contacts known only by username.",
               },
-              "fromName": {
-                "type": [
-                  "string",
-                  "null"
-                ]
+              fromName: {
+                type: ["string", "null"],
               },
-              "userId": {
-                "type": [
-                  "string",
-                  "null"
-                ],
-                "description": "Durable contact id (BSUID); can be used as destinationNumber in messages_send."
+              userId: {
+                type: ["string", "null"],
+                description: "Durable contact id (BSUID); can be used as destinationNumber in messages_send.",
               },
-              "username": {
-                "type": [
-                  "string",
-                  "null"
-                ],
-                "description": "WhatsApp username of the contact, when known."
+              username: {
+                type: ["string", "null"],
+                description: "WhatsApp username of the contact, when known.",
               },
-              "unreadCount": {
-                "type": "integer"
+              unreadCount: {
+                type: "integer",
               },
-              "lastMessageAt": {
-                "type": [
-                  "string",
-                  "null"
-                ],
-                "format": "date-time"
+              lastMessageAt: {
+                type: ["string", "null"],
+                format: "date-time",
               },
-              "lastMessagePreview": {
-                "type": [
-                  "string",
-                  "null"
-                ]
+              lastMessagePreview: {
+                type: ["string", "null"],
               },
-              "createdAt": {
-                "type": "string",
-                "format": "date-time"
-              }
-            }
-          }
+              createdAt: {
+                type: "string",
+                format: "date-time",
+              },
+            },
+          },
         },
-        "total": {
-          "type": "integer"
+        total: {
+          type: "integer",
         },
-        "page": {
-          "type": "integer"
+        page: {
+          type: "integer",
         },
-        "pageSize": {
-          "type": "integer"
+        pageSize: {
+          type: "integer",
         },
-        "totalPages": {
-          "type": "integer"
+        totalPages: {
+          type: "integer",
         },
-        "notice": {
-          "type": "string",
-          "description": "PII_RELAY_ONLY when the number stores no message content."
-        }
-      }
+        notice: {
+          type: "string",
+          description: "PII_RELAY_ONLY when the number stores no message content.",
+        },
+      },
     },
     outputSchema: {
-      "type": "object",
-      "properties": {
-        "conversations": {
-          "description": "array of objects with id, type, from, fromName, userId, username, unreadCount, lastMessageAt, lastMessagePreview, createdAt"
+      type: "object",
+      properties: {
+        conversations: {
+          description:
+            "array of objects with id, type, from, fromName, userId, username, unreadCount, lastMessageAt, lastMessagePreview, createdAt",
         },
-        "total": {
-          "description": "integer"
+        total: {
+          description: "integer",
         },
-        "page": {
-          "description": "integer"
+        page: {
+          description: "integer",
         },
-        "pageSize": {
-          "description": "integer"
+        pageSize: {
+          description: "integer",
         },
-        "totalPages": {
-          "description": "integer"
+        totalPages: {
+          description: "integer",
         },
-        "notice": {
-          "description": "string. PII_RELAY_ONLY when the number stores no message content."
-        }
-      }
+        notice: {
+          description: "string. PII_RELAY_ONLY when the number stores no message content.",
+        },
+      },
     },
-    input: z.strictObject({ "startDate": isoDateTime().optional(), "endDate": isoDateTime().optional(), "page": z.number().int().min(1).optional(), "pageSize": z.number().int().min(1).max(100).optional(), "whatsappNumberId": z.string().min(1).optional() }),
+    input: z.strictObject({
+      startDate: isoDateTime().optional(),
+      endDate: isoDateTime().optional(),
+      page: z.number().int().min(1).optional(),
+      pageSize: z.number().int().min(1).max(100).optional(),
+      whatsappNumberId: z.string().min(1).optional(),
+    }),
     refine: undefined,
-    annotations: {"title":"List Conversations","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
+    annotations: {
+      title: "List Conversations",
+      readOnlyHint: true,
+      destructiveHint: false,
+      idempotentHint: true,
+      openWorldHint: true,
+    },
     unconfirmed: false,
     returnsSecrets: false,
-    untrustedText: [["conversations","*","fromName"],["conversations","*","username"],["conversations","*","lastMessagePreview"]],
+    untrustedText: [
+      ["conversations", "*", "fromName"],
+      ["conversations", "*", "username"],
+      ["conversations", "*", "lastMessagePreview"],
+    ],
   },
   {
     name: "group_info",
     title: "Get Group Info",
-    description: "Returns a group's subject and its participants with their roles (member or admin). Use it before changing participants or admins. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+    description:
+      "Returns a group's subject and its participants with their roles (member or admin). Use it before changing participants or admins. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
     toolset: "groups",
     method: "GET",
     path: "/v1/groups/{groupId}",
-    args: [{"arg":"groupId","in":"path","wire":"groupId"},{"arg":"whatsappNumberId","in":"header","wire":"x-whatsapp-number-id"}],
+    args: [
+      { arg: "groupId", in: "path", wire: "groupId" },
+      { arg: "whatsappNumberId", in: "header", wire: "x-whatsapp-number-id" },
+    ],
     hasBody: false,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "groupId": {
-          "type": "string",
-          "minLength": 1,
-          "pattern": "^[^\\s/]+@g\\.us$",
-          "description": "JID of the group, ending in @g.us, as returned by groups_list or groups_create."
+      type: "object",
+      properties: {
+        groupId: {
+          type: "string",
+          minLength: 1,
+          pattern: "^[^\\s/]+@g\\.us$",
+          description: "JID of the group, ending in @g.us, as returned by groups_list or groups_create.",
         },
-        "whatsappNumberId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list."
-        }
+        whatsappNumberId: {
+          type: "string",
+          minLength: 1,
+          description:
+            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+        },
       },
-      "required": [
-        "groupId"
-      ],
-      "additionalProperties": false
+      required: ["groupId"],
+      additionalProperties: false,
     },
     responseSchema: {
-      "type": "object",
-      "properties": {
-        "id": {
-          "type": "string"
+      type: "object",
+      properties: {
+        id: {
+          type: "string",
         },
-        "subject": {
-          "type": [
-            "string",
-            "null"
-          ]
+        subject: {
+          type: ["string", "null"],
         },
-        "participants": {
-          "type": "array",
-          "description": "Members with their roles (item shape not confirmed upstream).",
-          "items": {
-            "type": "object",
-            "additionalProperties": true
-          }
-        }
-      }
+        participants: {
+          type: "array",
+          description: "Members with their roles (item shape not confirmed upstream).",
+          items: {
+            type: "object",
+            additionalProperties: true,
+          },
+        },
+      },
     },
     outputSchema: {
-      "type": "object",
-      "properties": {
-        "id": {
-          "description": "string"
+      type: "object",
+      properties: {
+        id: {
+          description: "string",
         },
-        "subject": {
-          "description": "string, or null"
+        subject: {
+          description: "string, or null",
         },
-        "participants": {
-          "description": "array of object. Members with their roles (item shape not confirmed upstream)."
-        }
-      }
+        participants: {
+          description: "array of object. Members with their roles (item shape not confirmed upstream).",
+        },
+      },
     },
-    input: z.strictObject({ "groupId": patterned("^[^\\s/]+@g\\.us$", "a group JID ending in @g.us").min(1), "whatsappNumberId": z.string().min(1).optional() }),
+    input: z.strictObject({
+      groupId: patterned("^[^\\s/]+@g\\.us$", "a group JID ending in @g.us").min(1),
+      whatsappNumberId: z.string().min(1).optional(),
+    }),
     refine: undefined,
-    annotations: {"title":"Get Group Info","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
+    annotations: {
+      title: "Get Group Info",
+      readOnlyHint: true,
+      destructiveHint: false,
+      idempotentHint: true,
+      openWorldHint: true,
+    },
     unconfirmed: false,
     returnsSecrets: false,
     untrustedText: [["subject"]],
@@ -1673,37 +1749,49 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "group_invite",
     title: "Get Group Invite Link",
-    description: "Fetches the invite code or link of a WhatsApp group so it can be shared; anyone holding the link can ask to join. Needs a number-scoped key or whatsappNumberId with a tenant key or grant, and usually admin rights in the group.",
+    description:
+      "Fetches the invite code or link of a WhatsApp group so it can be shared; anyone holding the link can ask to join. Needs a number-scoped key or whatsappNumberId with a tenant key or grant, and usually admin rights in the group.",
     toolset: "groups",
     method: "GET",
     path: "/v1/groups/{groupId}/invite",
-    args: [{"arg":"groupId","in":"path","wire":"groupId"},{"arg":"whatsappNumberId","in":"header","wire":"x-whatsapp-number-id"}],
+    args: [
+      { arg: "groupId", in: "path", wire: "groupId" },
+      { arg: "whatsappNumberId", in: "header", wire: "x-whatsapp-number-id" },
+    ],
     hasBody: false,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "groupId": {
-          "type": "string",
-          "minLength": 1,
-          "pattern": "^[^\\s/]+@g\\.us$",
-          "description": "JID of the group, ending in @g.us, as returned by groups_list or groups_create."
+      type: "object",
+      properties: {
+        groupId: {
+          type: "string",
+          minLength: 1,
+          pattern: "^[^\\s/]+@g\\.us$",
+          description: "JID of the group, ending in @g.us, as returned by groups_list or groups_create.",
         },
-        "whatsappNumberId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list."
-        }
+        whatsappNumberId: {
+          type: "string",
+          minLength: 1,
+          description:
+            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+        },
       },
-      "required": [
-        "groupId"
-      ],
-      "additionalProperties": false
+      required: ["groupId"],
+      additionalProperties: false,
     },
     responseSchema: undefined,
     outputSchema: undefined,
-    input: z.strictObject({ "groupId": patterned("^[^\\s/]+@g\\.us$", "a group JID ending in @g.us").min(1), "whatsappNumberId": z.string().min(1).optional() }),
+    input: z.strictObject({
+      groupId: patterned("^[^\\s/]+@g\\.us$", "a group JID ending in @g.us").min(1),
+      whatsappNumberId: z.string().min(1).optional(),
+    }),
     refine: undefined,
-    annotations: {"title":"Get Group Invite Link","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
+    annotations: {
+      title: "Get Group Invite Link",
+      readOnlyHint: true,
+      destructiveHint: false,
+      idempotentHint: true,
+      openWorldHint: true,
+    },
     unconfirmed: true,
     returnsSecrets: false,
     untrustedText: [],
@@ -1711,48 +1799,64 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "group_participants_add",
     title: "Add Group Participants",
-    description: "Really adds people to a WhatsApp group; they are notified and see the group immediately. The number normally needs to be a group admin. Needs a number-scoped key or whatsappNumberId with a tenant key or grant; check the result with group_info.",
+    description:
+      "Really adds people to a WhatsApp group; they are notified and see the group immediately. The number normally needs to be a group admin. Needs a number-scoped key or whatsappNumberId with a tenant key or grant; check the result with group_info.",
     toolset: "groups",
     method: "POST",
     path: "/v1/groups/{groupId}/participants",
-    args: [{"arg":"groupId","in":"path","wire":"groupId"},{"arg":"whatsappNumberId","in":"header","wire":"x-whatsapp-number-id"},{"arg":"participants","in":"body","wire":"participants"}],
+    args: [
+      { arg: "groupId", in: "path", wire: "groupId" },
+      { arg: "whatsappNumberId", in: "header", wire: "x-whatsapp-number-id" },
+      { arg: "participants", in: "body", wire: "participants" },
+    ],
     hasBody: true,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "groupId": {
-          "type": "string",
-          "minLength": 1,
-          "pattern": "^[^\\s/]+@g\\.us$",
-          "description": "JID of the group, ending in @g.us, as returned by groups_list or groups_create."
+      type: "object",
+      properties: {
+        groupId: {
+          type: "string",
+          minLength: 1,
+          pattern: "^[^\\s/]+@g\\.us$",
+          description: "JID of the group, ending in @g.us, as returned by groups_list or groups_create.",
         },
-        "whatsappNumberId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list."
+        whatsappNumberId: {
+          type: "string",
+          minLength: 1,
+          description:
+            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
         },
-        "participants": {
-          "type": "array",
-          "description": "People to add, as E.164 digits without the plus sign (at least one).",
-          "minItems": 1,
-          "maxItems": 256,
-          "items": {
-            "type": "string",
-            "pattern": "^[1-9]\\d{7,14}$"
-          }
-        }
+        participants: {
+          type: "array",
+          description: "People to add, as E.164 digits without the plus sign (at least one).",
+          minItems: 1,
+          maxItems: 256,
+          items: {
+            type: "string",
+            pattern: "^[1-9]\\d{7,14}$",
+          },
+        },
       },
-      "required": [
-        "groupId",
-        "participants"
-      ],
-      "additionalProperties": false
+      required: ["groupId", "participants"],
+      additionalProperties: false,
     },
     responseSchema: undefined,
     outputSchema: undefined,
-    input: z.strictObject({ "groupId": patterned("^[^\\s/]+@g\\.us$", "a group JID ending in @g.us").min(1), "whatsappNumberId": z.string().min(1).optional(), "participants": z.array(patterned("^[1-9]\\d{7,14}$", "E.164 digits without +, such as 5511999999999")).min(1).max(256) }),
+    input: z.strictObject({
+      groupId: patterned("^[^\\s/]+@g\\.us$", "a group JID ending in @g.us").min(1),
+      whatsappNumberId: z.string().min(1).optional(),
+      participants: z
+        .array(patterned("^[1-9]\\d{7,14}$", "E.164 digits without +, such as 5511999999999"))
+        .min(1)
+        .max(256),
+    }),
     refine: undefined,
-    annotations: {"title":"Add Group Participants","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
+    annotations: {
+      title: "Add Group Participants",
+      readOnlyHint: false,
+      destructiveHint: false,
+      idempotentHint: false,
+      openWorldHint: true,
+    },
     unconfirmed: false,
     returnsSecrets: false,
     untrustedText: [],
@@ -1760,48 +1864,64 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "group_participants_demote",
     title: "Demote Group Admins",
-    description: "Takes admin rights away from members of a WhatsApp group; they stay in the group as ordinary members. The number must itself be an admin. Needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+    description:
+      "Takes admin rights away from members of a WhatsApp group; they stay in the group as ordinary members. The number must itself be an admin. Needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
     toolset: "groups",
     method: "POST",
     path: "/v1/groups/{groupId}/participants/demote",
-    args: [{"arg":"groupId","in":"path","wire":"groupId"},{"arg":"whatsappNumberId","in":"header","wire":"x-whatsapp-number-id"},{"arg":"participants","in":"body","wire":"participants"}],
+    args: [
+      { arg: "groupId", in: "path", wire: "groupId" },
+      { arg: "whatsappNumberId", in: "header", wire: "x-whatsapp-number-id" },
+      { arg: "participants", in: "body", wire: "participants" },
+    ],
     hasBody: true,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "groupId": {
-          "type": "string",
-          "minLength": 1,
-          "pattern": "^[^\\s/]+@g\\.us$",
-          "description": "JID of the group, ending in @g.us, as returned by groups_list or groups_create."
+      type: "object",
+      properties: {
+        groupId: {
+          type: "string",
+          minLength: 1,
+          pattern: "^[^\\s/]+@g\\.us$",
+          description: "JID of the group, ending in @g.us, as returned by groups_list or groups_create.",
         },
-        "whatsappNumberId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list."
+        whatsappNumberId: {
+          type: "string",
+          minLength: 1,
+          description:
+            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
         },
-        "participants": {
-          "type": "array",
-          "description": "Admins to turn back into ordinary members, as E.164 digits without the plus sign.",
-          "minItems": 1,
-          "maxItems": 256,
-          "items": {
-            "type": "string",
-            "pattern": "^[1-9]\\d{7,14}$"
-          }
-        }
+        participants: {
+          type: "array",
+          description: "Admins to turn back into ordinary members, as E.164 digits without the plus sign.",
+          minItems: 1,
+          maxItems: 256,
+          items: {
+            type: "string",
+            pattern: "^[1-9]\\d{7,14}$",
+          },
+        },
       },
-      "required": [
-        "groupId",
-        "participants"
-      ],
-      "additionalProperties": false
+      required: ["groupId", "participants"],
+      additionalProperties: false,
     },
     responseSchema: undefined,
     outputSchema: undefined,
-    input: z.strictObject({ "groupId": patterned("^[^\\s/]+@g\\.us$", "a group JID ending in @g.us").min(1), "whatsappNumberId": z.string().min(1).optional(), "participants": z.array(patterned("^[1-9]\\d{7,14}$", "E.164 digits without +, such as 5511999999999")).min(1).max(256) }),
+    input: z.strictObject({
+      groupId: patterned("^[^\\s/]+@g\\.us$", "a group JID ending in @g.us").min(1),
+      whatsappNumberId: z.string().min(1).optional(),
+      participants: z
+        .array(patterned("^[1-9]\\d{7,14}$", "E.164 digits without +, such as 5511999999999"))
+        .min(1)
+        .max(256),
+    }),
     refine: undefined,
-    annotations: {"title":"Demote Group Admins","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
+    annotations: {
+      title: "Demote Group Admins",
+      readOnlyHint: false,
+      destructiveHint: false,
+      idempotentHint: false,
+      openWorldHint: true,
+    },
     unconfirmed: true,
     returnsSecrets: false,
     untrustedText: [],
@@ -1809,48 +1929,64 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "group_participants_promote",
     title: "Promote Group Participants",
-    description: "Makes existing members of a WhatsApp group admins, a change every member sees. The number must itself be an admin. Needs a number-scoped key or whatsappNumberId with a tenant key or grant; confirm with group_info.",
+    description:
+      "Makes existing members of a WhatsApp group admins, a change every member sees. The number must itself be an admin. Needs a number-scoped key or whatsappNumberId with a tenant key or grant; confirm with group_info.",
     toolset: "groups",
     method: "POST",
     path: "/v1/groups/{groupId}/participants/promote",
-    args: [{"arg":"groupId","in":"path","wire":"groupId"},{"arg":"whatsappNumberId","in":"header","wire":"x-whatsapp-number-id"},{"arg":"participants","in":"body","wire":"participants"}],
+    args: [
+      { arg: "groupId", in: "path", wire: "groupId" },
+      { arg: "whatsappNumberId", in: "header", wire: "x-whatsapp-number-id" },
+      { arg: "participants", in: "body", wire: "participants" },
+    ],
     hasBody: true,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "groupId": {
-          "type": "string",
-          "minLength": 1,
-          "pattern": "^[^\\s/]+@g\\.us$",
-          "description": "JID of the group, ending in @g.us, as returned by groups_list or groups_create."
+      type: "object",
+      properties: {
+        groupId: {
+          type: "string",
+          minLength: 1,
+          pattern: "^[^\\s/]+@g\\.us$",
+          description: "JID of the group, ending in @g.us, as returned by groups_list or groups_create.",
         },
-        "whatsappNumberId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list."
+        whatsappNumberId: {
+          type: "string",
+          minLength: 1,
+          description:
+            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
         },
-        "participants": {
-          "type": "array",
-          "description": "Members to make admins, as E.164 digits without the plus sign (at least one).",
-          "minItems": 1,
-          "maxItems": 256,
-          "items": {
-            "type": "string",
-            "pattern": "^[1-9]\\d{7,14}$"
-          }
-        }
+        participants: {
+          type: "array",
+          description: "Members to make admins, as E.164 digits without the plus sign (at least one).",
+          minItems: 1,
+          maxItems: 256,
+          items: {
+            type: "string",
+            pattern: "^[1-9]\\d{7,14}$",
+          },
+        },
       },
-      "required": [
-        "groupId",
-        "participants"
-      ],
-      "additionalProperties": false
+      required: ["groupId", "participants"],
+      additionalProperties: false,
     },
     responseSchema: undefined,
     outputSchema: undefined,
-    input: z.strictObject({ "groupId": patterned("^[^\\s/]+@g\\.us$", "a group JID ending in @g.us").min(1), "whatsappNumberId": z.string().min(1).optional(), "participants": z.array(patterned("^[1-9]\\d{7,14}$", "E.164 digits without +, such as 5511999999999")).min(1).max(256) }),
+    input: z.strictObject({
+      groupId: patterned("^[^\\s/]+@g\\.us$", "a group JID ending in @g.us").min(1),
+      whatsappNumberId: z.string().min(1).optional(),
+      participants: z
+        .array(patterned("^[1-9]\\d{7,14}$", "E.164 digits without +, such as 5511999999999"))
+        .min(1)
+        .max(256),
+    }),
     refine: undefined,
-    annotations: {"title":"Promote Group Participants","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
+    annotations: {
+      title: "Promote Group Participants",
+      readOnlyHint: false,
+      destructiveHint: false,
+      idempotentHint: false,
+      openWorldHint: true,
+    },
     unconfirmed: true,
     returnsSecrets: false,
     untrustedText: [],
@@ -1858,48 +1994,64 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "group_participants_remove",
     title: "Remove Group Participants",
-    description: "Really removes people from a WhatsApp group; the only way back is adding them again. The number normally needs to be a group admin. Needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+    description:
+      "Really removes people from a WhatsApp group; the only way back is adding them again. The number normally needs to be a group admin. Needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
     toolset: "groups",
     method: "DELETE",
     path: "/v1/groups/{groupId}/participants",
-    args: [{"arg":"groupId","in":"path","wire":"groupId"},{"arg":"whatsappNumberId","in":"header","wire":"x-whatsapp-number-id"},{"arg":"participants","in":"body","wire":"participants"}],
+    args: [
+      { arg: "groupId", in: "path", wire: "groupId" },
+      { arg: "whatsappNumberId", in: "header", wire: "x-whatsapp-number-id" },
+      { arg: "participants", in: "body", wire: "participants" },
+    ],
     hasBody: true,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "groupId": {
-          "type": "string",
-          "minLength": 1,
-          "pattern": "^[^\\s/]+@g\\.us$",
-          "description": "JID of the group, ending in @g.us, as returned by groups_list or groups_create."
+      type: "object",
+      properties: {
+        groupId: {
+          type: "string",
+          minLength: 1,
+          pattern: "^[^\\s/]+@g\\.us$",
+          description: "JID of the group, ending in @g.us, as returned by groups_list or groups_create.",
         },
-        "whatsappNumberId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list."
+        whatsappNumberId: {
+          type: "string",
+          minLength: 1,
+          description:
+            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
         },
-        "participants": {
-          "type": "array",
-          "description": "People to remove, as E.164 digits without the plus sign (at least one).",
-          "minItems": 1,
-          "maxItems": 256,
-          "items": {
-            "type": "string",
-            "pattern": "^[1-9]\\d{7,14}$"
-          }
-        }
+        participants: {
+          type: "array",
+          description: "People to remove, as E.164 digits without the plus sign (at least one).",
+          minItems: 1,
+          maxItems: 256,
+          items: {
+            type: "string",
+            pattern: "^[1-9]\\d{7,14}$",
+          },
+        },
       },
-      "required": [
-        "groupId",
-        "participants"
-      ],
-      "additionalProperties": false
+      required: ["groupId", "participants"],
+      additionalProperties: false,
     },
     responseSchema: undefined,
     outputSchema: undefined,
-    input: z.strictObject({ "groupId": patterned("^[^\\s/]+@g\\.us$", "a group JID ending in @g.us").min(1), "whatsappNumberId": z.string().min(1).optional(), "participants": z.array(patterned("^[1-9]\\d{7,14}$", "E.164 digits without +, such as 5511999999999")).min(1).max(256) }),
+    input: z.strictObject({
+      groupId: patterned("^[^\\s/]+@g\\.us$", "a group JID ending in @g.us").min(1),
+      whatsappNumberId: z.string().min(1).optional(),
+      participants: z
+        .array(patterned("^[1-9]\\d{7,14}$", "E.164 digits without +, such as 5511999999999"))
+        .min(1)
+        .max(256),
+    }),
     refine: undefined,
-    annotations: {"title":"Remove Group Participants","readOnlyHint":false,"destructiveHint":true,"idempotentHint":true,"openWorldHint":true},
+    annotations: {
+      title: "Remove Group Participants",
+      readOnlyHint: false,
+      destructiveHint: true,
+      idempotentHint: true,
+      openWorldHint: true,
+    },
     unconfirmed: true,
     returnsSecrets: false,
     untrustedText: [],
@@ -1907,48 +2059,63 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "group_pin",
     title: "Pin Group Message",
-    description: "Pins a message at the top of a WhatsApp group for every member, optionally for a limited time. Needs a number-scoped key or whatsappNumberId with a tenant key or grant; the message id comes from messages_group or messages_send.",
+    description:
+      "Pins a message at the top of a WhatsApp group for every member, optionally for a limited time. Needs a number-scoped key or whatsappNumberId with a tenant key or grant; the message id comes from messages_group or messages_send.",
     toolset: "groups",
     method: "POST",
     path: "/v1/groups/{groupId}/pin",
-    args: [{"arg":"groupId","in":"path","wire":"groupId"},{"arg":"whatsappNumberId","in":"header","wire":"x-whatsapp-number-id"},{"arg":"messageId","in":"body","wire":"messageId"},{"arg":"duration","in":"body","wire":"duration"}],
+    args: [
+      { arg: "groupId", in: "path", wire: "groupId" },
+      { arg: "whatsappNumberId", in: "header", wire: "x-whatsapp-number-id" },
+      { arg: "messageId", in: "body", wire: "messageId" },
+      { arg: "duration", in: "body", wire: "duration" },
+    ],
     hasBody: true,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "groupId": {
-          "type": "string",
-          "minLength": 1,
-          "pattern": "^[^\\s/]+@g\\.us$",
-          "description": "JID of the group, ending in @g.us, as returned by groups_list or groups_create."
+      type: "object",
+      properties: {
+        groupId: {
+          type: "string",
+          minLength: 1,
+          pattern: "^[^\\s/]+@g\\.us$",
+          description: "JID of the group, ending in @g.us, as returned by groups_list or groups_create.",
         },
-        "whatsappNumberId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list."
+        whatsappNumberId: {
+          type: "string",
+          minLength: 1,
+          description:
+            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
         },
-        "messageId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Id of the group message to pin (field name not confirmed upstream)."
+        messageId: {
+          type: "string",
+          minLength: 1,
+          description: "Id of the group message to pin (field name not confirmed upstream).",
         },
-        "duration": {
-          "type": "integer",
-          "minimum": 1,
-          "description": "How long the message stays pinned, in seconds (field name and unit not confirmed upstream)."
-        }
+        duration: {
+          type: "integer",
+          minimum: 1,
+          description: "How long the message stays pinned, in seconds (field name and unit not confirmed upstream).",
+        },
       },
-      "required": [
-        "groupId",
-        "messageId"
-      ],
-      "additionalProperties": false
+      required: ["groupId", "messageId"],
+      additionalProperties: false,
     },
     responseSchema: undefined,
     outputSchema: undefined,
-    input: z.strictObject({ "groupId": patterned("^[^\\s/]+@g\\.us$", "a group JID ending in @g.us").min(1), "whatsappNumberId": z.string().min(1).optional(), "messageId": z.string().min(1), "duration": z.number().int().min(1).optional() }),
+    input: z.strictObject({
+      groupId: patterned("^[^\\s/]+@g\\.us$", "a group JID ending in @g.us").min(1),
+      whatsappNumberId: z.string().min(1).optional(),
+      messageId: z.string().min(1),
+      duration: z.number().int().min(1).optional(),
+    }),
     refine: undefined,
-    annotations: {"title":"Pin Group Message","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
+    annotations: {
+      title: "Pin Group Message",
+      readOnlyHint: false,
+      destructiveHint: false,
+      idempotentHint: false,
+      openWorldHint: true,
+    },
     unconfirmed: true,
     returnsSecrets: false,
     untrustedText: [],
@@ -1956,84 +2123,101 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "groups_create",
     title: "Create Group",
-    description: "Really creates a new WhatsApp group owned by the number and adds the given people, who see it at once. Needs a connected number and a number-scoped key (or whatsappNumberId with a tenant key or grant). Use the returned JID with messages_send (groupId) or the group_* tools.",
+    description:
+      "Really creates a new WhatsApp group owned by the number and adds the given people, who see it at once. Needs a connected number and a number-scoped key (or whatsappNumberId with a tenant key or grant). Use the returned JID with messages_send (groupId) or the group_* tools.",
     toolset: "groups",
     method: "POST",
     path: "/v1/groups",
-    args: [{"arg":"whatsappNumberId","in":"header","wire":"x-whatsapp-number-id"},{"arg":"subject","in":"body","wire":"subject"},{"arg":"participants","in":"body","wire":"participants"}],
+    args: [
+      { arg: "whatsappNumberId", in: "header", wire: "x-whatsapp-number-id" },
+      { arg: "subject", in: "body", wire: "subject" },
+      { arg: "participants", in: "body", wire: "participants" },
+    ],
     hasBody: true,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "whatsappNumberId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list."
+      type: "object",
+      properties: {
+        whatsappNumberId: {
+          type: "string",
+          minLength: 1,
+          description:
+            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
         },
-        "subject": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Name of the new group."
+        subject: {
+          type: "string",
+          minLength: 1,
+          description: "Name of the new group.",
         },
-        "participants": {
-          "type": "array",
-          "maxItems": 256,
-          "description": "People to add at creation, as E.164 digits without the plus sign.",
-          "items": {
-            "type": "string",
-            "pattern": "^[1-9]\\d{7,14}$"
-          }
-        }
+        participants: {
+          type: "array",
+          maxItems: 256,
+          description: "People to add at creation, as E.164 digits without the plus sign.",
+          items: {
+            type: "string",
+            pattern: "^[1-9]\\d{7,14}$",
+          },
+        },
       },
-      "required": [
-        "subject"
-      ],
-      "additionalProperties": false
+      required: ["subject"],
+      additionalProperties: false,
     },
     responseSchema: {
-      "type": "object",
-      "properties": {
-        "id": {
-          "type": "string",
-          "description": "Group JID ending in @g.us."
+      type: "object",
+      properties: {
+        id: {
+          type: "string",
+          description: "Group JID ending in @g.us.",
         },
-        "subject": {
-          "type": "string"
+        subject: {
+          type: "string",
         },
-        "participants": {
-          "type": "array",
-          "description": "The members of the new group.",
-          "items": {
-            "anyOf": [
+        participants: {
+          type: "array",
+          description: "The members of the new group.",
+          items: {
+            anyOf: [
               {
-                "type": "string"
+                type: "string",
               },
               {
-                "type": "object",
-                "additionalProperties": true
-              }
-            ]
-          }
-        }
-      }
+                type: "object",
+                additionalProperties: true,
+              },
+            ],
+          },
+        },
+      },
     },
     outputSchema: {
-      "type": "object",
-      "properties": {
-        "id": {
-          "description": "string. Group JID ending in @g.us."
+      type: "object",
+      properties: {
+        id: {
+          description: "string. Group JID ending in @g.us.",
         },
-        "subject": {
-          "description": "string"
+        subject: {
+          description: "string",
         },
-        "participants": {
-          "description": "array of string or object. The members of the new group."
-        }
-      }
+        participants: {
+          description: "array of string or object. The members of the new group.",
+        },
+      },
     },
-    input: z.strictObject({ "whatsappNumberId": z.string().min(1).optional(), "subject": z.string().min(1), "participants": z.array(patterned("^[1-9]\\d{7,14}$", "E.164 digits without +, such as 5511999999999")).max(256).optional() }),
+    input: z.strictObject({
+      whatsappNumberId: z.string().min(1).optional(),
+      subject: z.string().min(1),
+      participants: z
+        .array(patterned("^[1-9]\\d{7,14}$", "E.164 digits without +, such as 5511999999999"))
+        .max(256)
+        .optional(),
+    }),
     refine: undefined,
-    annotations: {"title":"Create Group","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
+    annotations: {
+      title: "Create Group",
+      readOnlyHint: false,
+      destructiveHint: false,
+      idempotentHint: false,
+      openWorldHint: true,
+    },
     unconfirmed: false,
     returnsSecrets: false,
     untrustedText: [],
@@ -2041,136 +2225,152 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "groups_list",
     title: "List Groups",
-    description: "Lists the WhatsApp groups the number belongs to, with their JIDs (@g.us) and names, for use with group_info or messages_send. The number must be connected; Meta numbers only if approved as Official Business Accounts. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+    description:
+      "Lists the WhatsApp groups the number belongs to, with their JIDs (@g.us) and names, for use with group_info or messages_send. The number must be connected; Meta numbers only if approved as Official Business Accounts. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
     toolset: "groups",
     method: "GET",
     path: "/v1/groups",
-    args: [{"arg":"whatsappNumberId","in":"header","wire":"x-whatsapp-number-id"}],
+    args: [{ arg: "whatsappNumberId", in: "header", wire: "x-whatsapp-number-id" }],
     hasBody: false,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "whatsappNumberId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list."
-        }
+      type: "object",
+      properties: {
+        whatsappNumberId: {
+          type: "string",
+          minLength: 1,
+          description:
+            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+        },
       },
-      "additionalProperties": false
+      additionalProperties: false,
     },
     responseSchema: {
-      "type": "object",
-      "properties": {
-        "groups": {
-          "type": "array",
-          "items": {
-            "type": "object",
-            "properties": {
-              "id": {
-                "type": "string",
-                "description": "Group JID ending in @g.us."
+      type: "object",
+      properties: {
+        groups: {
+          type: "array",
+          items: {
+            type: "object",
+            properties: {
+              id: {
+                type: "string",
+                description: "Group JID ending in @g.us.",
               },
-              "name": {
-                "type": [
-                  "string",
-                  "null"
-                ]
-              }
-            }
-          }
-        }
-      }
+              name: {
+                type: ["string", "null"],
+              },
+            },
+          },
+        },
+      },
     },
     outputSchema: {
-      "type": "object",
-      "properties": {
-        "groups": {
-          "description": "array of objects with id, name"
-        }
-      }
+      type: "object",
+      properties: {
+        groups: {
+          description: "array of objects with id, name",
+        },
+      },
     },
-    input: z.strictObject({ "whatsappNumberId": z.string().min(1).optional() }),
+    input: z.strictObject({ whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
-    annotations: {"title":"List Groups","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
+    annotations: {
+      title: "List Groups",
+      readOnlyHint: true,
+      destructiveHint: false,
+      idempotentHint: true,
+      openWorldHint: true,
+    },
     unconfirmed: false,
     returnsSecrets: false,
-    untrustedText: [["groups","*","name"]],
+    untrustedText: [["groups", "*", "name"]],
   },
   {
     name: "media_get",
     title: "Download Received Media",
-    description: "Downloads a file received on an official (Meta) number and returns it as a base64 data URI with its MIME type. Use the media.id from messages_unread, messages_group or a webhook event, soon after receipt since Meta's links expire within minutes; Evolution numbers give a direct media.url instead. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+    description:
+      "Downloads a file received on an official (Meta) number and returns it as a base64 data URI with its MIME type. Use the media.id from messages_unread, messages_group or a webhook event, soon after receipt since Meta's links expire within minutes; Evolution numbers give a direct media.url instead. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
     toolset: "messaging",
     method: "GET",
     path: "/v1/media/{mediaId}",
-    args: [{"arg":"mediaId","in":"path","wire":"mediaId"},{"arg":"phoneNumberId","in":"query","wire":"phoneNumberId"},{"arg":"whatsappNumberId","in":"header","wire":"x-whatsapp-number-id"}],
+    args: [
+      { arg: "mediaId", in: "path", wire: "mediaId" },
+      { arg: "phoneNumberId", in: "query", wire: "phoneNumberId" },
+      { arg: "whatsappNumberId", in: "header", wire: "x-whatsapp-number-id" },
+    ],
     hasBody: false,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "mediaId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Meta media id of a received file: the media.id of an item from messages_unread or messages_group, or the id carried by a webhook event."
+      type: "object",
+      properties: {
+        mediaId: {
+          type: "string",
+          minLength: 1,
+          description:
+            "Meta media id of a received file: the media.id of an item from messages_unread or messages_group, or the id carried by a webhook event.",
         },
-        "phoneNumberId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "The Meta phone-number id of the business number that received the file."
+        phoneNumberId: {
+          type: "string",
+          minLength: 1,
+          description: "The Meta phone-number id of the business number that received the file.",
         },
-        "whatsappNumberId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list."
-        }
+        whatsappNumberId: {
+          type: "string",
+          minLength: 1,
+          description:
+            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+        },
       },
-      "required": [
-        "mediaId",
-        "phoneNumberId"
-      ],
-      "additionalProperties": false
+      required: ["mediaId", "phoneNumberId"],
+      additionalProperties: false,
     },
     responseSchema: {
-      "type": "object",
-      "properties": {
-        "base64": {
-          "type": "string",
-          "description": "The whole file as a data URI."
+      type: "object",
+      properties: {
+        base64: {
+          type: "string",
+          description: "The whole file as a data URI.",
         },
-        "mimeType": {
-          "type": "string"
+        mimeType: {
+          type: "string",
         },
-        "fileName": {
-          "type": [
-            "string",
-            "null"
-          ]
+        fileName: {
+          type: ["string", "null"],
         },
-        "mediaId": {
-          "type": "string"
-        }
-      }
+        mediaId: {
+          type: "string",
+        },
+      },
     },
     outputSchema: {
-      "type": "object",
-      "properties": {
-        "base64": {
-          "description": "string. The whole file as a data URI."
+      type: "object",
+      properties: {
+        base64: {
+          description: "string. The whole file as a data URI.",
         },
-        "mimeType": {
-          "description": "string"
+        mimeType: {
+          description: "string",
         },
-        "fileName": {
-          "description": "string, or null"
+        fileName: {
+          description: "string, or null",
         },
-        "mediaId": {
-          "description": "string"
-        }
-      }
+        mediaId: {
+          description: "string",
+        },
+      },
     },
-    input: z.strictObject({ "mediaId": z.string().min(1), "phoneNumberId": z.string().min(1), "whatsappNumberId": z.string().min(1).optional() }),
+    input: z.strictObject({
+      mediaId: z.string().min(1),
+      phoneNumberId: z.string().min(1),
+      whatsappNumberId: z.string().min(1).optional(),
+    }),
     refine: undefined,
-    annotations: {"title":"Download Received Media","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
+    annotations: {
+      title: "Download Received Media",
+      readOnlyHint: true,
+      destructiveHint: false,
+      idempotentHint: true,
+      openWorldHint: true,
+    },
     unconfirmed: false,
     returnsSecrets: false,
     untrustedText: [["fileName"]],
@@ -2178,152 +2378,132 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "message_get",
     title: "Get Message Status",
-    description: "Reads the current delivery state of one sent message (queued, sent, delivered, read, failed or canceled) with its timestamps and any error. Look it up by the id or correlationId returned by messages_send, or by the provider's wamid. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+    description:
+      "Reads the current delivery state of one sent message (queued, sent, delivered, read, failed or canceled) with its timestamps and any error. Look it up by the id or correlationId returned by messages_send, or by the provider's wamid. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
     toolset: "messaging",
     method: "GET",
     path: "/v1/messages/{messageId}",
-    args: [{"arg":"messageId","in":"path","wire":"messageId"},{"arg":"whatsappNumberId","in":"header","wire":"x-whatsapp-number-id"}],
+    args: [
+      { arg: "messageId", in: "path", wire: "messageId" },
+      { arg: "whatsappNumberId", in: "header", wire: "x-whatsapp-number-id" },
+    ],
     hasBody: false,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "messageId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "The message to look up: the id returned by messages_send, its correlationId, or the provider's message id (wamid)."
+      type: "object",
+      properties: {
+        messageId: {
+          type: "string",
+          minLength: 1,
+          description:
+            "The message to look up: the id returned by messages_send, its correlationId, or the provider's message id (wamid).",
         },
-        "whatsappNumberId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list."
-        }
+        whatsappNumberId: {
+          type: "string",
+          minLength: 1,
+          description:
+            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+        },
       },
-      "required": [
-        "messageId"
-      ],
-      "additionalProperties": false
+      required: ["messageId"],
+      additionalProperties: false,
     },
     responseSchema: {
-      "type": "object",
-      "description": "Delivery state of one sent message.",
-      "properties": {
-        "id": {
-          "type": "string"
+      type: "object",
+      description: "Delivery state of one sent message.",
+      properties: {
+        id: {
+          type: "string",
         },
-        "status": {
-          "type": "string",
-          "enum": [
-            "QUEUED",
-            "SENT",
-            "DELIVERED",
-            "READ",
-            "FAILED",
-            "CANCELED"
-          ],
-          "description": "READ is only reached when the recipient has read receipts enabled."
+        status: {
+          type: "string",
+          enum: ["QUEUED", "SENT", "DELIVERED", "READ", "FAILED", "CANCELED"],
+          description: "READ is only reached when the recipient has read receipts enabled.",
         },
-        "correlationId": {
-          "type": [
-            "string",
-            "null"
-          ]
+        correlationId: {
+          type: ["string", "null"],
         },
-        "destinationNumber": {
-          "type": [
-            "string",
-            "null"
-          ]
+        destinationNumber: {
+          type: ["string", "null"],
         },
-        "template": {
-          "type": [
-            "string",
-            "null"
-          ],
-          "description": "Template used, if any."
+        template: {
+          type: ["string", "null"],
+          description: "Template used, if any.",
         },
-        "createdAt": {
-          "type": "string",
-          "format": "date-time"
+        createdAt: {
+          type: "string",
+          format: "date-time",
         },
-        "sentAt": {
-          "type": [
-            "string",
-            "null"
-          ],
-          "format": "date-time"
+        sentAt: {
+          type: ["string", "null"],
+          format: "date-time",
         },
-        "deliveredAt": {
-          "type": [
-            "string",
-            "null"
-          ],
-          "format": "date-time"
+        deliveredAt: {
+          type: ["string", "null"],
+          format: "date-time",
         },
-        "readAt": {
-          "type": [
-            "string",
-            "null"
-          ],
-          "format": "date-time"
+        readAt: {
+          type: ["string", "null"],
+          format: "date-time",
         },
-        "externalMessageId": {
-          "type": [
-            "string",
-            "null"
-          ],
-          "description": "Provider message id (wamid) once sent."
+        externalMessageId: {
+          type: ["string", "null"],
+          description: "Provider message id (wamid) once sent.",
         },
-        "errorMessage": {
-          "type": [
-            "string",
-            "null"
-          ],
-          "description": "Why the message failed, when it did."
-        }
-      }
+        errorMessage: {
+          type: ["string", "null"],
+          description: "Why the message failed, when it did.",
+        },
+      },
     },
     outputSchema: {
-      "type": "object",
-      "description": "Delivery state of one sent message.",
-      "properties": {
-        "id": {
-          "description": "string"
+      type: "object",
+      description: "Delivery state of one sent message.",
+      properties: {
+        id: {
+          description: "string",
         },
-        "status": {
-          "description": "one of \"QUEUED\", \"SENT\", \"DELIVERED\", \"READ\", \"FAILED\", \"CANCELED\". READ is only reached when the recipient has read receipts enabled."
+        status: {
+          description:
+            'one of "QUEUED", "SENT", "DELIVERED", "READ", "FAILED", "CANCELED". READ is only reached when the recipient has read receipts enabled.',
         },
-        "correlationId": {
-          "description": "string, or null"
+        correlationId: {
+          description: "string, or null",
         },
-        "destinationNumber": {
-          "description": "string, or null"
+        destinationNumber: {
+          description: "string, or null",
         },
-        "template": {
-          "description": "string, or null. Template used, if any."
+        template: {
+          description: "string, or null. Template used, if any.",
         },
-        "createdAt": {
-          "description": "string (date-time)"
+        createdAt: {
+          description: "string (date-time)",
         },
-        "sentAt": {
-          "description": "string (date-time), or null"
+        sentAt: {
+          description: "string (date-time), or null",
         },
-        "deliveredAt": {
-          "description": "string (date-time), or null"
+        deliveredAt: {
+          description: "string (date-time), or null",
         },
-        "readAt": {
-          "description": "string (date-time), or null"
+        readAt: {
+          description: "string (date-time), or null",
         },
-        "externalMessageId": {
-          "description": "string, or null. Provider message id (wamid) once sent."
+        externalMessageId: {
+          description: "string, or null. Provider message id (wamid) once sent.",
         },
-        "errorMessage": {
-          "description": "string, or null. Why the message failed, when it did."
-        }
-      }
+        errorMessage: {
+          description: "string, or null. Why the message failed, when it did.",
+        },
+      },
     },
-    input: z.strictObject({ "messageId": z.string().min(1), "whatsappNumberId": z.string().min(1).optional() }),
+    input: z.strictObject({ messageId: z.string().min(1), whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
-    annotations: {"title":"Get Message Status","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
+    annotations: {
+      title: "Get Message Status",
+      readOnlyHint: true,
+      destructiveHint: false,
+      idempotentHint: true,
+      openWorldHint: true,
+    },
     unconfirmed: false,
     returnsSecrets: false,
     untrustedText: [],
@@ -2331,91 +2511,104 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "messages_cancel",
     title: "Cancel Scheduled Messages",
-    description: "Stops messages that are still waiting for a future send time, so they are never sent; their records stay, marked CANCELED. Messages already sent or not scheduled cannot be recalled. Needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+    description:
+      "Stops messages that are still waiting for a future send time, so they are never sent; their records stay, marked CANCELED. Messages already sent or not scheduled cannot be recalled. Needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
     toolset: "messaging",
     method: "DELETE",
     path: "/v1/messages/cancel",
-    args: [{"arg":"whatsappNumberId","in":"header","wire":"x-whatsapp-number-id"},{"arg":"messageIds","in":"body","wire":"messageIds"}],
+    args: [
+      { arg: "whatsappNumberId", in: "header", wire: "x-whatsapp-number-id" },
+      { arg: "messageIds", in: "body", wire: "messageIds" },
+    ],
     hasBody: true,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "whatsappNumberId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list."
+      type: "object",
+      properties: {
+        whatsappNumberId: {
+          type: "string",
+          minLength: 1,
+          description:
+            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
         },
-        "messageIds": {
-          "type": "array",
-          "minItems": 1,
-          "maxItems": 100,
-          "description": "Ids of the scheduled messages to cancel (1 to 100), as returned by messages_send.",
-          "items": {
-            "type": "string",
-            "minLength": 1
-          }
-        }
+        messageIds: {
+          type: "array",
+          minItems: 1,
+          maxItems: 100,
+          description: "Ids of the scheduled messages to cancel (1 to 100), as returned by messages_send.",
+          items: {
+            type: "string",
+            minLength: 1,
+          },
+        },
       },
-      "required": [
-        "messageIds"
-      ],
-      "additionalProperties": false
+      required: ["messageIds"],
+      additionalProperties: false,
     },
     responseSchema: {
-      "type": "object",
-      "properties": {
-        "cancelled": {
-          "description": "Messages cancelled; a count in one documented shape, a list of ids in the other.",
-          "anyOf": [
+      type: "object",
+      properties: {
+        cancelled: {
+          description: "Messages cancelled; a count in one documented shape, a list of ids in the other.",
+          anyOf: [
             {
-              "type": "integer"
+              type: "integer",
             },
             {
-              "type": "array",
-              "items": {
-                "type": "string"
-              }
-            }
-          ]
-        },
-        "notFound": {
-          "type": "integer",
-          "description": "How many ids matched no message."
-        },
-        "failed": {
-          "type": "array",
-          "description": "Ids that could not be cancelled, each with the reason.",
-          "items": {
-            "type": "object",
-            "properties": {
-              "id": {
-                "type": "string"
+              type: "array",
+              items: {
+                type: "string",
               },
-              "reason": {
-                "type": "string"
-              }
-            }
-          }
-        }
-      }
+            },
+          ],
+        },
+        notFound: {
+          type: "integer",
+          description: "How many ids matched no message.",
+        },
+        failed: {
+          type: "array",
+          description: "Ids that could not be cancelled, each with the reason.",
+          items: {
+            type: "object",
+            properties: {
+              id: {
+                type: "string",
+              },
+              reason: {
+                type: "string",
+              },
+            },
+          },
+        },
+      },
     },
     outputSchema: {
-      "type": "object",
-      "properties": {
-        "cancelled": {
-          "description": "integer or array of string. Messages cancelled; a count in one documented shape, a list of ids in the other."
+      type: "object",
+      properties: {
+        cancelled: {
+          description:
+            "integer or array of string. Messages cancelled; a count in one documented shape, a list of ids in the other.",
         },
-        "notFound": {
-          "description": "integer. How many ids matched no message."
+        notFound: {
+          description: "integer. How many ids matched no message.",
         },
-        "failed": {
-          "description": "array of objects with id, reason. Ids that could not be cancelled, each with the reason."
-        }
-      }
+        failed: {
+          description: "array of objects with id, reason. Ids that could not be cancelled, each with the reason.",
+        },
+      },
     },
-    input: z.strictObject({ "whatsappNumberId": z.string().min(1).optional(), "messageIds": z.array(z.string().min(1)).min(1).max(100) }),
+    input: z.strictObject({
+      whatsappNumberId: z.string().min(1).optional(),
+      messageIds: z.array(z.string().min(1)).min(1).max(100),
+    }),
     refine: undefined,
-    annotations: {"title":"Cancel Scheduled Messages","readOnlyHint":false,"destructiveHint":true,"idempotentHint":true,"openWorldHint":true},
+    annotations: {
+      title: "Cancel Scheduled Messages",
+      readOnlyHint: false,
+      destructiveHint: true,
+      idempotentHint: true,
+      openWorldHint: true,
+    },
     unconfirmed: false,
     returnsSecrets: false,
     untrustedText: [],
@@ -2423,367 +2616,407 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "messages_group",
     title: "List Group Messages",
-    description: "Lists messages from the number's group chats, newest first, one page at a time, optionally between two dates. It only reads; to post in a group use messages_send with groupId. Content may be hidden by the number's privacy mode. Needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+    description:
+      "Lists messages from the number's group chats, newest first, one page at a time, optionally between two dates. It only reads; to post in a group use messages_send with groupId. Content may be hidden by the number's privacy mode. Needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
     toolset: "messaging",
     method: "GET",
     path: "/v1/messages/group",
-    args: [{"arg":"startDate","in":"query","wire":"startDate"},{"arg":"endDate","in":"query","wire":"endDate"},{"arg":"page","in":"query","wire":"page"},{"arg":"pageSize","in":"query","wire":"pageSize"},{"arg":"whatsappNumberId","in":"header","wire":"x-whatsapp-number-id"}],
+    args: [
+      { arg: "startDate", in: "query", wire: "startDate" },
+      { arg: "endDate", in: "query", wire: "endDate" },
+      { arg: "page", in: "query", wire: "page" },
+      { arg: "pageSize", in: "query", wire: "pageSize" },
+      { arg: "whatsappNumberId", in: "header", wire: "x-whatsapp-number-id" },
+    ],
     hasBody: false,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "startDate": {
-          "type": "string",
-          "format": "date-time",
-          "description": "Earliest instant to include (ISO 8601 date-time). Must not be later than endDate."
+      type: "object",
+      properties: {
+        startDate: {
+          type: "string",
+          format: "date-time",
+          description: "Earliest instant to include (ISO 8601 date-time). Must not be later than endDate.",
         },
-        "endDate": {
-          "type": "string",
-          "format": "date-time",
-          "description": "Latest instant to include (ISO 8601 date-time). Must not be earlier than startDate."
+        endDate: {
+          type: "string",
+          format: "date-time",
+          description: "Latest instant to include (ISO 8601 date-time). Must not be earlier than startDate.",
         },
-        "page": {
-          "type": "integer",
-          "minimum": 1,
-          "default": 1,
-          "description": "Page to return, counting from 1."
+        page: {
+          type: "integer",
+          minimum: 1,
+          default: 1,
+          description: "Page to return, counting from 1.",
         },
-        "pageSize": {
-          "type": "integer",
-          "minimum": 1,
-          "maximum": 100,
-          "default": 30,
-          "description": "How many items each page holds (1 to 100)."
+        pageSize: {
+          type: "integer",
+          minimum: 1,
+          maximum: 100,
+          default: 30,
+          description: "How many items each page holds (1 to 100).",
         },
-        "whatsappNumberId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list."
-        }
+        whatsappNumberId: {
+          type: "string",
+          minLength: 1,
+          description:
+            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+        },
       },
-      "additionalProperties": false
+      additionalProperties: false,
     },
     responseSchema: {
-      "type": "object",
-      "properties": {
-        "messages": {
-          "type": "array",
-          "items": {
-            "type": "object",
-            "description": "A message of one of the number's group conversations. Sender and group field names are not confirmed.",
-            "properties": {
-              "id": {
-                "type": "string"
+      type: "object",
+      properties: {
+        messages: {
+          type: "array",
+          items: {
+            type: "object",
+            description:
+              "A message of one of the number's group conversations. Sender and group field names are not confirmed.",
+            properties: {
+              id: {
+                type: "string",
               },
-              "conversationId": {
-                "type": "string"
+              conversationId: {
+                type: "string",
               },
-              "direction": {
-                "type": "string",
-                "enum": [
-                  "INBOUND",
-                  "OUTBOUND"
-                ]
+              direction: {
+                type: "string",
+                enum: ["INBOUND", "OUTBOUND"],
               },
-              "type": {
-                "type": "string",
-                "description": "Message kind: text, image, audio, video, document, location, contacts, sticker or reaction."
+              type: {
+                type: "string",
+                description:
+                  "Message kind: text, image, audio, video, document, location, contacts, sticker or reaction.",
               },
-              "content": {
-                "type": [
-                  "string",
-                  "null"
-                ],
-                "description": "Text or caption; null when redacted."
+              content: {
+                type: ["string", "null"],
+                description: "Text or caption; null when redacted.",
               },
-              "from": {
-                "type": [
-                  "string",
-                  "null"
-                ],
-                "description": "Sender phone in E.164."
+              from: {
+                type: ["string", "null"],
+                description: "Sender phone in E.164.",
               },
-              "fromName": {
-                "type": [
-                  "string",
-                  "null"
-                ],
-                "description": "Sender display name."
+              fromName: {
+                type: ["string", "null"],
+                description: "Sender display name.",
               },
-              "groupId": {
-                "type": [
-                  "string",
-                  "null"
-                ],
-                "description": "JID of the group (@g.us)."
+              groupId: {
+                type: ["string", "null"],
+                description: "JID of the group (@g.us).",
               },
-              "groupName": {
-                "type": [
-                  "string",
-                  "null"
-                ],
-                "description": "Name of the group."
+              groupName: {
+                type: ["string", "null"],
+                description: "Name of the group.",
               },
-              "media": {
-                "type": [
-                  "object",
-                  "null"
-                ],
-                "description": "Attached file of a received message, or null when there is none.",
-                "properties": {
-                  "provider": {
-                    "type": "string",
-                    "enum": [
-                      "META",
-                      "EVO",
-                      "EVO_GO"
-                    ],
-                    "description": "Provider that carried the file."
+              media: {
+                type: ["object", "null"],
+                description: "Attached file of a received message, or null when there is none.",
+                properties: {
+                  provider: {
+                    type: "string",
+                    enum: ["META", "EVO", "EVO_GO"],
+                    description: "Provider that carried the file.",
                   },
-                  "id": {
-                    "type": [
-                      "string",
-                      "null"
-                    ],
-                    "description": "Meta media id; pass it to media_get to download the file (Meta numbers)."
+                  id: {
+                    type: ["string", "null"],
+                    description: "Meta media id; pass it to media_get to download the file (Meta numbers).",
                   },
-                  "url": {
-                    "type": [
-                      "string",
-                      "null"
-                    ],
-                    "description": "Direct download URL (Evolution numbers); use it as is."
+                  url: {
+                    type: ["string", "null"],
+                    description: "Direct download URL (Evolution numbers); use it as is.",
                   },
-                  "mimeType": {
-                    "type": [
-                      "string",
-                      "null"
-                    ],
-                    "description": "MIME type of the file."
+                  mimeType: {
+                    type: ["string", "null"],
+                    description: "MIME type of the file.",
                   },
-                  "fileName": {
-                    "type": [
-                      "string",
-                      "null"
-                    ],
-                    "description": "Original file name when known."
-                  }
-                }
+                  fileName: {
+                    type: ["string", "null"],
+                    description: "Original file name when known.",
+                  },
+                },
               },
-              "redacted": {
-                "type": "boolean",
-                "description": "True when content was removed because of the number's retention setting."
+              redacted: {
+                type: "boolean",
+                description: "True when content was removed because of the number's retention setting.",
               },
-              "createdAt": {
-                "type": "string",
-                "format": "date-time"
-              }
-            }
-          }
+              createdAt: {
+                type: "string",
+                format: "date-time",
+              },
+            },
+          },
         },
-        "total": {
-          "type": "integer"
+        total: {
+          type: "integer",
         },
-        "page": {
-          "type": "integer"
+        page: {
+          type: "integer",
         },
-        "pageSize": {
-          "type": "integer"
+        pageSize: {
+          type: "integer",
         },
-        "totalPages": {
-          "type": "integer"
+        totalPages: {
+          type: "integer",
         },
-        "notice": {
-          "type": "string",
-          "description": "PII_RELAY_ONLY when the number stores no message content."
-        }
-      }
+        notice: {
+          type: "string",
+          description: "PII_RELAY_ONLY when the number stores no message content.",
+        },
+      },
     },
     outputSchema: {
-      "type": "object",
-      "properties": {
-        "messages": {
-          "description": "array of objects with id, conversationId, direction, type, content, from, fromName, groupId, groupName, media, redacted, createdAt"
+      type: "object",
+      properties: {
+        messages: {
+          description:
+            "array of objects with id, conversationId, direction, type, content, from, fromName, groupId, groupName, media, redacted, createdAt",
         },
-        "total": {
-          "description": "integer"
+        total: {
+          description: "integer",
         },
-        "page": {
-          "description": "integer"
+        page: {
+          description: "integer",
         },
-        "pageSize": {
-          "description": "integer"
+        pageSize: {
+          description: "integer",
         },
-        "totalPages": {
-          "description": "integer"
+        totalPages: {
+          description: "integer",
         },
-        "notice": {
-          "description": "string. PII_RELAY_ONLY when the number stores no message content."
-        }
-      }
+        notice: {
+          description: "string. PII_RELAY_ONLY when the number stores no message content.",
+        },
+      },
     },
-    input: z.strictObject({ "startDate": isoDateTime().optional(), "endDate": isoDateTime().optional(), "page": z.number().int().min(1).optional(), "pageSize": z.number().int().min(1).max(100).optional(), "whatsappNumberId": z.string().min(1).optional() }),
+    input: z.strictObject({
+      startDate: isoDateTime().optional(),
+      endDate: isoDateTime().optional(),
+      page: z.number().int().min(1).optional(),
+      pageSize: z.number().int().min(1).max(100).optional(),
+      whatsappNumberId: z.string().min(1).optional(),
+    }),
     refine: undefined,
-    annotations: {"title":"List Group Messages","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
+    annotations: {
+      title: "List Group Messages",
+      readOnlyHint: true,
+      destructiveHint: false,
+      idempotentHint: true,
+      openWorldHint: true,
+    },
     unconfirmed: false,
     returnsSecrets: false,
-    untrustedText: [["messages","*","content"],["messages","*","fromName"],["messages","*","groupName"],["messages","*","media","fileName"]],
+    untrustedText: [
+      ["messages", "*", "content"],
+      ["messages", "*", "fromName"],
+      ["messages", "*", "groupName"],
+      ["messages", "*", "media", "fileName"],
+    ],
   },
   {
     name: "messages_send",
     title: "Send WhatsApp Message",
-    description: "Really sends a WhatsApp message from the number to a person, a group or a channel: it is queued at once (202) and delivered asynchronously, and on official (Meta) numbers it may be billed by Meta. Give exactly one destination (destinationNumber, groupId or newsletterId) and exactly one content mode: templateId with optional variables, free text, or media plus mediaType (media may also accompany templateId to replace the template's media header; caption only with media, variables only with templateId). Needs a number-scoped key, or a tenant key or OAuth grant plus whatsappNumberId. Keep the returned id and call message_get to follow delivery.",
+    description:
+      "Really sends a WhatsApp message from the number to a person, a group or a channel: it is queued at once (202) and delivered asynchronously, and on official (Meta) numbers it may be billed by Meta. Give exactly one destination (destinationNumber, groupId or newsletterId) and exactly one content mode: templateId with optional variables, free text, or media plus mediaType (media may also accompany templateId to replace the template's media header; caption only with media, variables only with templateId). Needs a number-scoped key, or a tenant key or OAuth grant plus whatsappNumberId. Keep the returned id and call message_get to follow delivery.",
     toolset: "messaging",
     method: "POST",
     path: "/v1/messages/send",
-    args: [{"arg":"whatsappNumberId","in":"header","wire":"x-whatsapp-number-id"},{"arg":"destinationNumber","in":"body","wire":"destinationNumber"},{"arg":"groupId","in":"body","wire":"groupId"},{"arg":"newsletterId","in":"body","wire":"newsletterId"},{"arg":"templateId","in":"body","wire":"templateId"},{"arg":"variables","in":"body","wire":"variables"},{"arg":"text","in":"body","wire":"text"},{"arg":"media","in":"body","wire":"media"},{"arg":"mediaType","in":"body","wire":"mediaType"},{"arg":"caption","in":"body","wire":"caption"},{"arg":"buttons","in":"body","wire":"buttons"},{"arg":"header","in":"body","wire":"header"},{"arg":"footer","in":"body","wire":"footer"},{"arg":"deliverAt","in":"body","wire":"deliverAt"},{"arg":"markRead","in":"body","wire":"markRead"}],
+    args: [
+      { arg: "whatsappNumberId", in: "header", wire: "x-whatsapp-number-id" },
+      { arg: "destinationNumber", in: "body", wire: "destinationNumber" },
+      { arg: "groupId", in: "body", wire: "groupId" },
+      { arg: "newsletterId", in: "body", wire: "newsletterId" },
+      { arg: "templateId", in: "body", wire: "templateId" },
+      { arg: "variables", in: "body", wire: "variables" },
+      { arg: "text", in: "body", wire: "text" },
+      { arg: "media", in: "body", wire: "media" },
+      { arg: "mediaType", in: "body", wire: "mediaType" },
+      { arg: "caption", in: "body", wire: "caption" },
+      { arg: "buttons", in: "body", wire: "buttons" },
+      { arg: "header", in: "body", wire: "header" },
+      { arg: "footer", in: "body", wire: "footer" },
+      { arg: "deliverAt", in: "body", wire: "deliverAt" },
+      { arg: "markRead", in: "body", wire: "markRead" },
+    ],
     hasBody: true,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "whatsappNumberId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list."
+      type: "object",
+      properties: {
+        whatsappNumberId: {
+          type: "string",
+          minLength: 1,
+          description:
+            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
         },
-        "destinationNumber": {
-          "type": "string",
-          "pattern": "^(\\+?[1-9]\\d{7,14}|[A-Z]{2}\\.\\d{6,})$",
-          "description": "Person to message: a phone in E.164 form (the + is optional) or the contact's BSUID (the userId from conversations_list) for contacts known only by username. Use exactly one of destinationNumber, groupId, newsletterId. Authentication templates need a phone, not a BSUID."
+        destinationNumber: {
+          type: "string",
+          pattern: "^(\\+?[1-9]\\d{7,14}|[A-Z]{2}\\.\\d{6,})$",
+          description:
+            "Person to message: a phone in E.164 form (the + is optional) or the contact's BSUID (the userId from conversations_list) for contacts known only by username. Use exactly one of destinationNumber, groupId, newsletterId. Authentication templates need a phone, not a BSUID.",
         },
-        "groupId": {
-          "type": "string",
-          "pattern": "^[^\\s/]+@g\\.us$",
-          "description": "Group to post in, as a JID ending in @g.us (from groups_list). Use instead of destinationNumber or newsletterId."
+        groupId: {
+          type: "string",
+          pattern: "^[^\\s/]+@g\\.us$",
+          description:
+            "Group to post in, as a JID ending in @g.us (from groups_list). Use instead of destinationNumber or newsletterId.",
         },
-        "newsletterId": {
-          "type": "string",
-          "pattern": "^[^\\s/]+@newsletter$",
-          "description": "Channel to post in, as a JID ending in @newsletter (from newsletters_list). Not available on official (Meta) numbers. Use instead of destinationNumber or groupId."
+        newsletterId: {
+          type: "string",
+          pattern: "^[^\\s/]+@newsletter$",
+          description:
+            "Channel to post in, as a JID ending in @newsletter (from newsletters_list). Not available on official (Meta) numbers. Use instead of destinationNumber or groupId.",
         },
-        "templateId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Template mode: id or name of a template (see templates_list). Cannot be combined with text. On Meta numbers only approved templates (sendable true) go out; outside the 24-hour service window a template is the only option."
+        templateId: {
+          type: "string",
+          minLength: 1,
+          description:
+            "Template mode: id or name of a template (see templates_list). Cannot be combined with text. On Meta numbers only approved templates (sendable true) go out; outside the 24-hour service window a template is the only option.",
         },
-        "variables": {
-          "type": "object",
-          "additionalProperties": {
-            "type": "string"
+        variables: {
+          type: "object",
+          additionalProperties: {
+            type: "string",
           },
-          "default": {},
-          "description": "Only with templateId: a value for each of the template's named variables, keyed by name (for example {\"nome\": \"Ana\"}). A missing variable fails with MISSING_TEMPLATE_VARIABLES."
+          default: {},
+          description:
+            'Only with templateId: a value for each of the template\'s named variables, keyed by name (for example {"nome": "Ana"}). A missing variable fails with MISSING_TEMPLATE_VARIABLES.',
         },
-        "text": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Free-text mode: the message text. Cannot be combined with templateId or media. On Meta numbers it is only delivered inside the 24-hour window after the contact's last message, otherwise it fails later with META_OUTSIDE_24H_WINDOW."
+        text: {
+          type: "string",
+          minLength: 1,
+          description:
+            "Free-text mode: the message text. Cannot be combined with templateId or media. On Meta numbers it is only delivered inside the 24-hour window after the contact's last message, otherwise it fails later with META_OUTSIDE_24H_WINDOW.",
         },
-        "media": {
-          "type": "string",
-          "pattern": "^(https?://|data:)",
-          "description": "Media mode: a public http(s) URL of the file (the safe choice) or a data:<mime>;base64,... URI, which not every provider accepts. Requires mediaType and cannot be combined with text. Together with templateId it replaces the template's media header. Needs a paid plan."
+        media: {
+          type: "string",
+          pattern: "^(https?://|data:)",
+          description:
+            "Media mode: a public http(s) URL of the file (the safe choice) or a data:<mime>;base64,... URI, which not every provider accepts. Requires mediaType and cannot be combined with text. Together with templateId it replaces the template's media header. Needs a paid plan.",
         },
-        "mediaType": {
-          "type": "string",
-          "enum": [
-            "image",
-            "video",
-            "document",
-            "audio"
-          ],
-          "description": "Kind of file in media; required when media is given and not allowed without it. audio arrives as a voice note."
+        mediaType: {
+          type: "string",
+          enum: ["image", "video", "document", "audio"],
+          description:
+            "Kind of file in media; required when media is given and not allowed without it. audio arrives as a voice note.",
         },
-        "caption": {
-          "type": "string",
-          "description": "Text shown with an image, video or document sent as media; only with media, never for audio."
+        caption: {
+          type: "string",
+          description: "Text shown with an image, video or document sent as media; only with media, never for audio.",
         },
-        "buttons": {
-          "type": "array",
-          "maxItems": 3,
-          "description": "Up to 3 buttons attached to a free-text message (field name and item shape are not confirmed upstream).",
-          "items": {
-            "type": "object",
-            "additionalProperties": true
-          }
+        buttons: {
+          type: "array",
+          maxItems: 3,
+          description:
+            "Up to 3 buttons attached to a free-text message (field name and item shape are not confirmed upstream).",
+          items: {
+            type: "object",
+            additionalProperties: true,
+          },
         },
-        "header": {
-          "type": "string",
-          "description": "Header line for a free-text message that carries buttons (field not confirmed upstream)."
+        header: {
+          type: "string",
+          description: "Header line for a free-text message that carries buttons (field not confirmed upstream).",
         },
-        "footer": {
-          "type": "string",
-          "description": "Footer line for a free-text message that carries buttons (field not confirmed upstream)."
+        footer: {
+          type: "string",
+          description: "Footer line for a free-text message that carries buttons (field not confirmed upstream).",
         },
-        "deliverAt": {
-          "type": "string",
-          "format": "date-time",
-          "description": "Future instant (ISO 8601) at which to send instead of now; until then messages_cancel can stop it (field format not confirmed upstream)."
+        deliverAt: {
+          type: "string",
+          format: "date-time",
+          description:
+            "Future instant (ISO 8601) at which to send instead of now; until then messages_cancel can stop it (field format not confirmed upstream).",
         },
-        "markRead": {
-          "type": "boolean",
-          "description": "On Meta numbers a reply normally marks the chat as read; false replies without doing so (placement not confirmed upstream)."
-        }
+        markRead: {
+          type: "boolean",
+          description:
+            "On Meta numbers a reply normally marks the chat as read; false replies without doing so (placement not confirmed upstream).",
+        },
       },
-      "additionalProperties": false
+      additionalProperties: false,
     },
     responseSchema: {
-      "type": "object",
-      "description": "Receipt of a message accepted into the send queue.",
-      "properties": {
-        "id": {
-          "type": "string",
-          "description": "Internal message id; the same value appears as internalMessageId in message webhooks."
+      type: "object",
+      description: "Receipt of a message accepted into the send queue.",
+      properties: {
+        id: {
+          type: "string",
+          description: "Internal message id; the same value appears as internalMessageId in message webhooks.",
         },
-        "correlationId": {
-          "type": "string",
-          "description": "Correlation id, also accepted by message_get."
+        correlationId: {
+          type: "string",
+          description: "Correlation id, also accepted by message_get.",
         },
-        "status": {
-          "type": "string",
-          "description": "Always QUEUED at this point."
+        status: {
+          type: "string",
+          description: "Always QUEUED at this point.",
         },
-        "createdAt": {
-          "type": "string",
-          "format": "date-time"
+        createdAt: {
+          type: "string",
+          format: "date-time",
         },
-        "origin": {
-          "type": "string",
-          "description": "Display name of the sending number."
+        origin: {
+          type: "string",
+          description: "Display name of the sending number.",
         },
-        "sourceNumber": {
-          "type": "string",
-          "description": "Phone number the message is sent from."
-        }
-      }
+        sourceNumber: {
+          type: "string",
+          description: "Phone number the message is sent from.",
+        },
+      },
     },
     outputSchema: {
-      "type": "object",
-      "description": "Receipt of a message accepted into the send queue.",
-      "properties": {
-        "id": {
-          "description": "string. Internal message id; the same value appears as internalMessageId in message webhooks."
+      type: "object",
+      description: "Receipt of a message accepted into the send queue.",
+      properties: {
+        id: {
+          description: "string. Internal message id; the same value appears as internalMessageId in message webhooks.",
         },
-        "correlationId": {
-          "description": "string. Correlation id, also accepted by message_get."
+        correlationId: {
+          description: "string. Correlation id, also accepted by message_get.",
         },
-        "status": {
-          "description": "string. Always QUEUED at this point."
+        status: {
+          description: "string. Always QUEUED at this point.",
         },
-        "createdAt": {
-          "description": "string (date-time)"
+        createdAt: {
+          description: "string (date-time)",
         },
-        "origin": {
-          "description": "string. Display name of the sending number."
+        origin: {
+          description: "string. Display name of the sending number.",
         },
-        "sourceNumber": {
-          "description": "string. Phone number the message is sent from."
-        }
-      }
+        sourceNumber: {
+          description: "string. Phone number the message is sent from.",
+        },
+      },
     },
-    input: z.strictObject({ "whatsappNumberId": z.string().min(1).optional(), "destinationNumber": patterned("^(\\+?[1-9]\\d{7,14}|[A-Z]{2}\\.\\d{6,})$", "an E.164 phone number such as +5511999999999 (the + is optional) or a BSUID such as BR.13491208655302741918").optional(), "groupId": patterned("^[^\\s/]+@g\\.us$", "a group JID ending in @g.us").optional(), "newsletterId": patterned("^[^\\s/]+@newsletter$", "a channel JID ending in @newsletter").optional(), "templateId": z.string().min(1).optional(), "variables": z.record(z.string(), z.string()).optional(), "text": z.string().min(1).optional(), "media": patterned("^(https?://|data:)", "a public http(s) URL, or a data:<mime>;base64,... URI").optional(), "mediaType": z.enum(["image","video","document","audio"]).optional(), "caption": z.string().optional(), "buttons": z.array(z.looseObject({  })).max(3).optional(), "header": z.string().optional(), "footer": z.string().optional(), "deliverAt": isoDateTime().optional(), "markRead": z.boolean().optional() }),
+    input: z.strictObject({
+      whatsappNumberId: z.string().min(1).optional(),
+      destinationNumber: patterned(
+        "^(\\+?[1-9]\\d{7,14}|[A-Z]{2}\\.\\d{6,})$",
+        "an E.164 phone number such as +5511999999999 (the + is optional) or a BSUID such as BR.13491208655302741918",
+      ).optional(),
+      groupId: patterned("^[^\\s/]+@g\\.us$", "a group JID ending in @g.us").optional(),
+      newsletterId: patterned("^[^\\s/]+@newsletter$", "a channel JID ending in @newsletter").optional(),
+      templateId: z.string().min(1).optional(),
+      variables: z.record(z.string(), z.string()).optional(),
+      text: z.string().min(1).optional(),
+      media: patterned("^(https?://|data:)", "a public http(s) URL, or a data:<mime>;base64,... URI").optional(),
+      mediaType: z.enum(["image", "video", "document", "audio"]).optional(),
+      caption: z.string().optional(),
+      buttons: z.array(z.looseObject({})).max(3).optional(),
+      header: z.string().optional(),
+      footer: z.string().optional(),
+      deliverAt: isoDateTime().optional(),
+      markRead: z.boolean().optional(),
+    }),
     refine: "sendDestinationAndMode",
-    annotations: {"title":"Send WhatsApp Message","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
+    annotations: {
+      title: "Send WhatsApp Message",
+      readOnlyHint: false,
+      destructiveHint: false,
+      idempotentHint: false,
+      openWorldHint: true,
+    },
     unconfirmed: false,
     returnsSecrets: false,
     untrustedText: [],
@@ -2791,397 +3024,401 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "messages_unread",
     title: "List Unread Messages",
-    description: "Lists received messages not yet read, newest first, one page at a time; total is the sum of the conversations' unread counters. It does not mark anything as read. For media on Meta numbers pass media.id to media_get; on other numbers use media.url. Needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+    description:
+      "Lists received messages not yet read, newest first, one page at a time; total is the sum of the conversations' unread counters. It does not mark anything as read. For media on Meta numbers pass media.id to media_get; on other numbers use media.url. Needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
     toolset: "messaging",
     method: "GET",
     path: "/v1/messages/unread",
-    args: [{"arg":"page","in":"query","wire":"page"},{"arg":"pageSize","in":"query","wire":"pageSize"},{"arg":"whatsappNumberId","in":"header","wire":"x-whatsapp-number-id"}],
+    args: [
+      { arg: "page", in: "query", wire: "page" },
+      { arg: "pageSize", in: "query", wire: "pageSize" },
+      { arg: "whatsappNumberId", in: "header", wire: "x-whatsapp-number-id" },
+    ],
     hasBody: false,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "page": {
-          "type": "integer",
-          "minimum": 1,
-          "default": 1,
-          "description": "Page to return, counting from 1."
+      type: "object",
+      properties: {
+        page: {
+          type: "integer",
+          minimum: 1,
+          default: 1,
+          description: "Page to return, counting from 1.",
         },
-        "pageSize": {
-          "type": "integer",
-          "minimum": 1,
-          "maximum": 100,
-          "default": 30,
-          "description": "How many items each page holds (1 to 100)."
+        pageSize: {
+          type: "integer",
+          minimum: 1,
+          maximum: 100,
+          default: 30,
+          description: "How many items each page holds (1 to 100).",
         },
-        "whatsappNumberId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list."
-        }
+        whatsappNumberId: {
+          type: "string",
+          minLength: 1,
+          description:
+            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+        },
       },
-      "additionalProperties": false
+      additionalProperties: false,
     },
     responseSchema: {
-      "type": "object",
-      "properties": {
-        "messages": {
-          "type": "array",
-          "items": {
-            "type": "object",
-            "description": "A received (unread) message.",
-            "properties": {
-              "id": {
-                "type": "string"
+      type: "object",
+      properties: {
+        messages: {
+          type: "array",
+          items: {
+            type: "object",
+            description: "A received (unread) message.",
+            properties: {
+              id: {
+                type: "string",
               },
-              "conversationId": {
-                "type": "string"
+              conversationId: {
+                type: "string",
               },
-              "conversationUnreadCount": {
-                "type": "integer",
-                "description": "Unread counter of the conversation this message belongs to."
+              conversationUnreadCount: {
+                type: "integer",
+                description: "Unread counter of the conversation this message belongs to.",
               },
-              "direction": {
-                "type": "string",
-                "enum": [
-                  "INBOUND",
-                  "OUTBOUND"
-                ]
+              direction: {
+                type: "string",
+                enum: ["INBOUND", "OUTBOUND"],
               },
-              "type": {
-                "type": "string",
-                "description": "Message kind: text, image, audio, video, document, location, contacts, sticker or reaction."
+              type: {
+                type: "string",
+                description:
+                  "Message kind: text, image, audio, video, document, location, contacts, sticker or reaction.",
               },
-              "content": {
-                "type": [
-                  "string",
-                  "null"
-                ],
-                "description": "Text or caption; null when redacted by the privacy mode."
+              content: {
+                type: ["string", "null"],
+                description: "Text or caption; null when redacted by the privacy mode.",
               },
-              "from": {
-                "type": [
-                  "string",
-                  "null"
-                ],
-                "description": "Sender phone in E.164."
+              from: {
+                type: ["string", "null"],
+                description: "Sender phone in E.164.",
               },
-              "fromName": {
-                "type": [
-                  "string",
-                  "null"
-                ],
-                "description": "Sender display name."
+              fromName: {
+                type: ["string", "null"],
+                description: "Sender display name.",
               },
-              "media": {
-                "type": [
-                  "object",
-                  "null"
-                ],
-                "description": "Attached file of a received message, or null when there is none.",
-                "properties": {
-                  "provider": {
-                    "type": "string",
-                    "enum": [
-                      "META",
-                      "EVO",
-                      "EVO_GO"
-                    ],
-                    "description": "Provider that carried the file."
+              media: {
+                type: ["object", "null"],
+                description: "Attached file of a received message, or null when there is none.",
+                properties: {
+                  provider: {
+                    type: "string",
+                    enum: ["META", "EVO", "EVO_GO"],
+                    description: "Provider that carried the file.",
                   },
-                  "id": {
-                    "type": [
-                      "string",
-                      "null"
-                    ],
-                    "description": "Meta media id; pass it to media_get to download the file (Meta numbers)."
+                  id: {
+                    type: ["string", "null"],
+                    description: "Meta media id; pass it to media_get to download the file (Meta numbers).",
                   },
-                  "url": {
-                    "type": [
-                      "string",
-                      "null"
-                    ],
-                    "description": "Direct download URL (Evolution numbers); use it as is."
+                  url: {
+                    type: ["string", "null"],
+                    description: "Direct download URL (Evolution numbers); use it as is.",
                   },
-                  "mimeType": {
-                    "type": [
-                      "string",
-                      "null"
-                    ],
-                    "description": "MIME type of the file."
+                  mimeType: {
+                    type: ["string", "null"],
+                    description: "MIME type of the file.",
                   },
-                  "fileName": {
-                    "type": [
-                      "string",
-                      "null"
-                    ],
-                    "description": "Original file name when known."
-                  }
-                }
+                  fileName: {
+                    type: ["string", "null"],
+                    description: "Original file name when known.",
+                  },
+                },
               },
-              "readAt": {
-                "type": [
-                  "string",
-                  "null"
-                ],
-                "format": "date-time"
+              readAt: {
+                type: ["string", "null"],
+                format: "date-time",
               },
-              "redacted": {
-                "type": "boolean",
-                "description": "True when content, sender and media were removed because of the number's retention setting."
+              redacted: {
+                type: "boolean",
+                description:
+                  "True when content, sender and media were removed because of the number's retention setting.",
               },
-              "createdAt": {
-                "type": "string",
-                "format": "date-time"
-              }
-            }
-          }
+              createdAt: {
+                type: "string",
+                format: "date-time",
+              },
+            },
+          },
         },
-        "total": {
-          "type": "integer"
+        total: {
+          type: "integer",
         },
-        "page": {
-          "type": "integer"
+        page: {
+          type: "integer",
         },
-        "pageSize": {
-          "type": "integer"
+        pageSize: {
+          type: "integer",
         },
-        "totalPages": {
-          "type": "integer"
+        totalPages: {
+          type: "integer",
         },
-        "notice": {
-          "type": "string",
-          "description": "PII_RELAY_ONLY when the number stores no message content."
-        }
-      }
+        notice: {
+          type: "string",
+          description: "PII_RELAY_ONLY when the number stores no message content.",
+        },
+      },
     },
     outputSchema: {
-      "type": "object",
-      "properties": {
-        "messages": {
-          "description": "array of objects with id, conversationId, conversationUnreadCount, direction, type, content, from, fromName, media, readAt, redacted, createdAt"
+      type: "object",
+      properties: {
+        messages: {
+          description:
+            "array of objects with id, conversationId, conversationUnreadCount, direction, type, content, from, fromName, media, readAt, redacted, createdAt",
         },
-        "total": {
-          "description": "integer"
+        total: {
+          description: "integer",
         },
-        "page": {
-          "description": "integer"
+        page: {
+          description: "integer",
         },
-        "pageSize": {
-          "description": "integer"
+        pageSize: {
+          description: "integer",
         },
-        "totalPages": {
-          "description": "integer"
+        totalPages: {
+          description: "integer",
         },
-        "notice": {
-          "description": "string. PII_RELAY_ONLY when the number stores no message content."
-        }
-      }
+        notice: {
+          description: "string. PII_RELAY_ONLY when the number stores no message content.",
+        },
+      },
     },
-    input: z.strictObject({ "page": z.number().int().min(1).optional(), "pageSize": z.number().int().min(1).max(100).optional(), "whatsappNumberId": z.string().min(1).optional() }),
+    input: z.strictObject({
+      page: z.number().int().min(1).optional(),
+      pageSize: z.number().int().min(1).max(100).optional(),
+      whatsappNumberId: z.string().min(1).optional(),
+    }),
     refine: undefined,
-    annotations: {"title":"List Unread Messages","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
+    annotations: {
+      title: "List Unread Messages",
+      readOnlyHint: true,
+      destructiveHint: false,
+      idempotentHint: true,
+      openWorldHint: true,
+    },
     unconfirmed: false,
     returnsSecrets: false,
-    untrustedText: [["messages","*","content"],["messages","*","fromName"],["messages","*","media","fileName"]],
+    untrustedText: [
+      ["messages", "*", "content"],
+      ["messages", "*", "fromName"],
+      ["messages", "*", "media", "fileName"],
+    ],
   },
   {
     name: "newsletters_list",
     title: "List Channels",
-    description: "Lists the WhatsApp channels (newsletters) of the number with their JIDs (@newsletter), for posting with messages_send (newsletterId). Not available on official (Meta) numbers. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+    description:
+      "Lists the WhatsApp channels (newsletters) of the number with their JIDs (@newsletter), for posting with messages_send (newsletterId). Not available on official (Meta) numbers. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
     toolset: "channels",
     method: "GET",
     path: "/v1/newsletters",
-    args: [{"arg":"whatsappNumberId","in":"header","wire":"x-whatsapp-number-id"}],
+    args: [{ arg: "whatsappNumberId", in: "header", wire: "x-whatsapp-number-id" }],
     hasBody: false,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "whatsappNumberId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list."
-        }
+      type: "object",
+      properties: {
+        whatsappNumberId: {
+          type: "string",
+          minLength: 1,
+          description:
+            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+        },
       },
-      "additionalProperties": false
+      additionalProperties: false,
     },
     responseSchema: {
-      "type": "object",
-      "properties": {
-        "newsletters": {
-          "type": "array",
-          "items": {
-            "type": "object",
-            "properties": {
-              "id": {
-                "type": "string",
-                "description": "Channel JID ending in @newsletter."
+      type: "object",
+      properties: {
+        newsletters: {
+          type: "array",
+          items: {
+            type: "object",
+            properties: {
+              id: {
+                type: "string",
+                description: "Channel JID ending in @newsletter.",
               },
-              "name": {
-                "type": [
-                  "string",
-                  "null"
-                ]
-              }
-            }
-          }
-        }
-      }
+              name: {
+                type: ["string", "null"],
+              },
+            },
+          },
+        },
+      },
     },
     outputSchema: {
-      "type": "object",
-      "properties": {
-        "newsletters": {
-          "description": "array of objects with id, name"
-        }
-      }
+      type: "object",
+      properties: {
+        newsletters: {
+          description: "array of objects with id, name",
+        },
+      },
     },
-    input: z.strictObject({ "whatsappNumberId": z.string().min(1).optional() }),
+    input: z.strictObject({ whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
-    annotations: {"title":"List Channels","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
+    annotations: {
+      title: "List Channels",
+      readOnlyHint: true,
+      destructiveHint: false,
+      idempotentHint: true,
+      openWorldHint: true,
+    },
     unconfirmed: true,
     returnsSecrets: false,
-    untrustedText: [["newsletters","*","name"]],
+    untrustedText: [["newsletters", "*", "name"]],
   },
   {
     name: "numbers_check",
     title: "Check Numbers on WhatsApp",
-    description: "Looks phone numbers up live on WhatsApp through the number's own session and says whether each has an account (with the registered digits and name); nothing is sent to them. Give either numbers (up to 20) or a single number. Evolution (unofficial) numbers only. Unlike the other numbers tools it needs a number-scoped key, or whatsappNumberId with a tenant key or grant.",
+    description:
+      "Looks phone numbers up live on WhatsApp through the number's own session and says whether each has an account (with the registered digits and name); nothing is sent to them. Give either numbers (up to 20) or a single number. Evolution (unofficial) numbers only. Unlike the other numbers tools it needs a number-scoped key, or whatsappNumberId with a tenant key or grant.",
     toolset: "numbers",
     method: "POST",
     path: "/v1/numbers/check",
-    args: [{"arg":"whatsappNumberId","in":"header","wire":"x-whatsapp-number-id"},{"arg":"numbers","in":"body","wire":"numbers"},{"arg":"number","in":"body","wire":"number"}],
+    args: [
+      { arg: "whatsappNumberId", in: "header", wire: "x-whatsapp-number-id" },
+      { arg: "numbers", in: "body", wire: "numbers" },
+      { arg: "number", in: "body", wire: "number" },
+    ],
     hasBody: true,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "whatsappNumberId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list."
+      type: "object",
+      properties: {
+        whatsappNumberId: {
+          type: "string",
+          minLength: 1,
+          description:
+            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
         },
-        "numbers": {
-          "type": "array",
-          "minItems": 1,
-          "maxItems": 20,
-          "description": "Phones to check, in any usual format (1 to 20). Use this or number, not both.",
-          "items": {
-            "type": "string",
-            "minLength": 1
-          }
+        numbers: {
+          type: "array",
+          minItems: 1,
+          maxItems: 20,
+          description: "Phones to check, in any usual format (1 to 20). Use this or number, not both.",
+          items: {
+            type: "string",
+            minLength: 1,
+          },
         },
-        "number": {
-          "type": "string",
-          "minLength": 1,
-          "description": "A single phone to check, in any usual format. Use this or numbers, not both."
-        }
+        number: {
+          type: "string",
+          minLength: 1,
+          description: "A single phone to check, in any usual format. Use this or numbers, not both.",
+        },
       },
-      "additionalProperties": false
+      additionalProperties: false,
     },
     responseSchema: {
-      "type": "object",
-      "properties": {
-        "results": {
-          "type": "array",
-          "items": {
-            "type": "object",
-            "properties": {
-              "input": {
-                "type": "string"
+      type: "object",
+      properties: {
+        results: {
+          type: "array",
+          items: {
+            type: "object",
+            properties: {
+              input: {
+                type: "string",
               },
-              "exists": {
-                "type": "boolean"
+              exists: {
+                type: "boolean",
               },
-              "number": {
-                "type": [
-                  "string",
-                  "null"
-                ],
-                "description": "Digits registered on WhatsApp (Brazilian mobiles are tried with and without the extra 9)."
+              number: {
+                type: ["string", "null"],
+                description:
+                  "Digits registered on WhatsApp (Brazilian mobiles are tried with and without the extra 9).",
               },
-              "name": {
-                "type": [
-                  "string",
-                  "null"
-                ]
-              }
-            }
-          }
-        }
-      }
+              name: {
+                type: ["string", "null"],
+              },
+            },
+          },
+        },
+      },
     },
     outputSchema: {
-      "type": "object",
-      "properties": {
-        "results": {
-          "description": "array of objects with input, exists, number, name"
-        }
-      }
+      type: "object",
+      properties: {
+        results: {
+          description: "array of objects with input, exists, number, name",
+        },
+      },
     },
-    input: z.strictObject({ "whatsappNumberId": z.string().min(1).optional(), "numbers": z.array(z.string().min(1)).min(1).max(20).optional(), "number": z.string().min(1).optional() }),
+    input: z.strictObject({
+      whatsappNumberId: z.string().min(1).optional(),
+      numbers: z.array(z.string().min(1)).min(1).max(20).optional(),
+      number: z.string().min(1).optional(),
+    }),
     refine: "numbersOrNumber",
-    annotations: {"title":"Check Numbers on WhatsApp","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
+    annotations: {
+      title: "Check Numbers on WhatsApp",
+      readOnlyHint: false,
+      destructiveHint: false,
+      idempotentHint: false,
+      openWorldHint: true,
+    },
     unconfirmed: false,
     returnsSecrets: false,
-    untrustedText: [["results","*","name"]],
+    untrustedText: [["results", "*", "name"]],
   },
   {
     name: "numbers_connect",
     title: "Reconnect Number",
-    description: "Generates a new QR code and pairing code for a disconnected unofficial number so its phone can be linked again; each call issues fresh codes, although it is a GET. Fails if the number is already connected and does not apply to Meta numbers. Needs a tenant-scoped key; then poll numbers_status.",
+    description:
+      "Generates a new QR code and pairing code for a disconnected unofficial number so its phone can be linked again; each call issues fresh codes, although it is a GET. Fails if the number is already connected and does not apply to Meta numbers. Needs a tenant-scoped key; then poll numbers_status.",
     toolset: "numbers",
     method: "GET",
     path: "/v1/numbers/{id}/connect",
-    args: [{"arg":"numberId","in":"path","wire":"id"}],
+    args: [{ arg: "numberId", in: "path", wire: "id" }],
     hasBody: false,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "numberId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Id of one of the tenant's WhatsApp numbers, as returned by numbers_list."
-        }
+      type: "object",
+      properties: {
+        numberId: {
+          type: "string",
+          minLength: 1,
+          description: "Id of one of the tenant's WhatsApp numbers, as returned by numbers_list.",
+        },
       },
-      "required": [
-        "numberId"
-      ],
-      "additionalProperties": false
+      required: ["numberId"],
+      additionalProperties: false,
     },
     responseSchema: {
-      "type": "object",
-      "description": "Material to pair a phone with an unofficial number.",
-      "properties": {
-        "qrcodeBase64": {
-          "type": [
-            "string",
-            "null"
-          ],
-          "description": "QR code as a PNG data URI, to be scanned in WhatsApp > Linked devices."
+      type: "object",
+      description: "Material to pair a phone with an unofficial number.",
+      properties: {
+        qrcodeBase64: {
+          type: ["string", "null"],
+          description: "QR code as a PNG data URI, to be scanned in WhatsApp > Linked devices.",
         },
-        "pairingCode": {
-          "type": [
-            "string",
-            "null"
-          ],
-          "description": "Code to type in WhatsApp instead of scanning; may be null."
-        }
-      }
+        pairingCode: {
+          type: ["string", "null"],
+          description: "Code to type in WhatsApp instead of scanning; may be null.",
+        },
+      },
     },
     outputSchema: {
-      "type": "object",
-      "description": "Material to pair a phone with an unofficial number.",
-      "properties": {
-        "qrcodeBase64": {
-          "description": "string, or null. QR code as a PNG data URI, to be scanned in WhatsApp > Linked devices."
+      type: "object",
+      description: "Material to pair a phone with an unofficial number.",
+      properties: {
+        qrcodeBase64: {
+          description: "string, or null. QR code as a PNG data URI, to be scanned in WhatsApp > Linked devices.",
         },
-        "pairingCode": {
-          "description": "string, or null. Code to type in WhatsApp instead of scanning; may be null."
-        }
-      }
+        pairingCode: {
+          description: "string, or null. Code to type in WhatsApp instead of scanning; may be null.",
+        },
+      },
     },
-    input: z.strictObject({ "numberId": z.string().min(1) }),
+    input: z.strictObject({ numberId: z.string().min(1) }),
     refine: undefined,
-    annotations: {"title":"Reconnect Number","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
+    annotations: {
+      title: "Reconnect Number",
+      readOnlyHint: false,
+      destructiveHint: false,
+      idempotentHint: false,
+      openWorldHint: true,
+    },
     unconfirmed: false,
     returnsSecrets: false,
     untrustedText: [],
@@ -3189,143 +3426,141 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "numbers_create",
     title: "Create Number",
-    description: "Provisions a new unofficial (QR-paired) WhatsApp number in the tenant, using one slot of the plan, and returns a QR code and pairing code to link the phone. Needs a tenant-scoped key. Show the QR to the phone's owner, then poll numbers_status until it is OPEN; numbers_connect issues fresh codes if they expire.",
+    description:
+      "Provisions a new unofficial (QR-paired) WhatsApp number in the tenant, using one slot of the plan, and returns a QR code and pairing code to link the phone. Needs a tenant-scoped key. Show the QR to the phone's owner, then poll numbers_status until it is OPEN; numbers_connect issues fresh codes if they expire.",
     toolset: "numbers",
     method: "POST",
     path: "/v1/numbers",
-    args: [{"arg":"name","in":"body","wire":"name"},{"arg":"number","in":"body","wire":"number"},{"arg":"linkToApiKey","in":"body","wire":"linkToApiKey"}],
+    args: [
+      { arg: "name", in: "body", wire: "name" },
+      { arg: "number", in: "body", wire: "number" },
+      { arg: "linkToApiKey", in: "body", wire: "linkToApiKey" },
+    ],
     hasBody: true,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "name": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Display name for the new number."
+      type: "object",
+      properties: {
+        name: {
+          type: "string",
+          minLength: 1,
+          description: "Display name for the new number.",
         },
-        "number": {
-          "type": "string",
-          "pattern": "^\\+?\\d{10,15}$",
-          "description": "The phone number to connect, with country code (at least 10 digits, + optional)."
+        number: {
+          type: "string",
+          pattern: "^\\+?\\d{10,15}$",
+          description: "The phone number to connect, with country code (at least 10 digits, + optional).",
         },
-        "linkToApiKey": {
-          "type": "boolean",
-          "default": true,
-          "description": "Only matters when called with a number-scoped key: true re-points that key to the new number. No effect with a tenant key."
-        }
+        linkToApiKey: {
+          type: "boolean",
+          default: true,
+          description:
+            "Only matters when called with a number-scoped key: true re-points that key to the new number. No effect with a tenant key.",
+        },
       },
-      "required": [
-        "name",
-        "number"
-      ],
-      "additionalProperties": false
+      required: ["name", "number"],
+      additionalProperties: false,
     },
     responseSchema: {
-      "type": "object",
-      "properties": {
-        "qrcodeBase64": {
-          "type": [
-            "string",
-            "null"
-          ],
-          "description": "QR code as a PNG data URI."
+      type: "object",
+      properties: {
+        qrcodeBase64: {
+          type: ["string", "null"],
+          description: "QR code as a PNG data URI.",
         },
-        "pairingCode": {
-          "type": [
-            "string",
-            "null"
-          ]
+        pairingCode: {
+          type: ["string", "null"],
         },
-        "instance": {
-          "type": "object",
-          "description": "One WhatsApp number (instance) of the tenant, without credentials.",
-          "properties": {
-            "id": {
-              "type": "string"
+        instance: {
+          type: "object",
+          description: "One WhatsApp number (instance) of the tenant, without credentials.",
+          properties: {
+            id: {
+              type: "string",
             },
-            "instanceName": {
-              "type": "string"
+            instanceName: {
+              type: "string",
             },
-            "number": {
-              "type": "string"
+            number: {
+              type: "string",
             },
-            "name": {
-              "type": "string"
+            name: {
+              type: "string",
             },
-            "provider": {
-              "type": "string",
-              "enum": [
-                "PILOT_STATUS",
-                "META"
-              ]
+            provider: {
+              type: "string",
+              enum: ["PILOT_STATUS", "META"],
             },
-            "apiKeys": {
-              "type": "array",
-              "items": {
-                "type": "object",
-                "properties": {
-                  "name": {
-                    "type": "string"
+            apiKeys: {
+              type: "array",
+              items: {
+                type: "object",
+                properties: {
+                  name: {
+                    type: "string",
                   },
-                  "keyPrefix": {
-                    "type": "string"
+                  keyPrefix: {
+                    type: "string",
                   },
-                  "keyLast4": {
-                    "type": "string"
-                  }
-                }
-              }
+                  keyLast4: {
+                    type: "string",
+                  },
+                },
+              },
             },
-            "state": {
-              "type": "string",
-              "enum": [
-                "OPEN",
-                "CONNECTING",
-                "CLOSE"
-              ],
-              "description": "OPEN means connected."
+            state: {
+              type: "string",
+              enum: ["OPEN", "CONNECTING", "CLOSE"],
+              description: "OPEN means connected.",
             },
-            "isFullyConnected": {
-              "type": "boolean"
+            isFullyConnected: {
+              type: "boolean",
             },
-            "createdAt": {
-              "type": "string",
-              "format": "date-time"
+            createdAt: {
+              type: "string",
+              format: "date-time",
             },
-            "updatedAt": {
-              "type": "string",
-              "format": "date-time"
-            }
-          }
+            updatedAt: {
+              type: "string",
+              format: "date-time",
+            },
+          },
         },
-        "linkedApiKeyId": {
-          "type": [
-            "string",
-            "null"
-          ]
-        }
-      }
+        linkedApiKeyId: {
+          type: ["string", "null"],
+        },
+      },
     },
     outputSchema: {
-      "type": "object",
-      "properties": {
-        "qrcodeBase64": {
-          "description": "string, or null. QR code as a PNG data URI."
+      type: "object",
+      properties: {
+        qrcodeBase64: {
+          description: "string, or null. QR code as a PNG data URI.",
         },
-        "pairingCode": {
-          "description": "string, or null"
+        pairingCode: {
+          description: "string, or null",
         },
-        "instance": {
-          "description": "object with id (string), instanceName (string), number (string), name (string), provider (one of \"PILOT_STATUS\", \"META\"), apiKeys (array of objects with name, keyPrefix, keyLast4), state (one of \"OPEN\", \"CONNECTING\", \"CLOSE\"), isFullyConnected (boolean), createdAt (string (date-time)), updatedAt (string (date-time)). One WhatsApp number (instance) of the tenant, without credentials."
+        instance: {
+          description:
+            'object with id (string), instanceName (string), number (string), name (string), provider (one of "PILOT_STATUS", "META"), apiKeys (array of objects with name, keyPrefix, keyLast4), state (one of "OPEN", "CONNECTING", "CLOSE"), isFullyConnected (boolean), createdAt (string (date-time)), updatedAt (string (date-time)). One WhatsApp number (instance) of the tenant, without credentials.',
         },
-        "linkedApiKeyId": {
-          "description": "string, or null"
-        }
-      }
+        linkedApiKeyId: {
+          description: "string, or null",
+        },
+      },
     },
-    input: z.strictObject({ "name": z.string().min(1), "number": patterned("^\\+?\\d{10,15}$", "at least 10 digits, optional leading +"), "linkToApiKey": z.boolean().optional() }),
+    input: z.strictObject({
+      name: z.string().min(1),
+      number: patterned("^\\+?\\d{10,15}$", "at least 10 digits, optional leading +"),
+      linkToApiKey: z.boolean().optional(),
+    }),
     refine: undefined,
-    annotations: {"title":"Create Number","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
+    annotations: {
+      title: "Create Number",
+      readOnlyHint: false,
+      destructiveHint: false,
+      idempotentHint: false,
+      openWorldHint: true,
+    },
     unconfirmed: false,
     returnsSecrets: false,
     untrustedText: [],
@@ -3333,45 +3568,50 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "numbers_delete",
     title: "Delete Number",
-    description: "Permanently deletes a WhatsApp number from the tenant, tearing down its instance and provider resources and freeing its plan slot; irreversible, and everything sending through it stops working. Needs a tenant-scoped key.",
+    description:
+      "Permanently deletes a WhatsApp number from the tenant, tearing down its instance and provider resources and freeing its plan slot; irreversible, and everything sending through it stops working. Needs a tenant-scoped key.",
     toolset: "numbers",
     method: "DELETE",
     path: "/v1/numbers/{id}",
-    args: [{"arg":"numberId","in":"path","wire":"id"}],
+    args: [{ arg: "numberId", in: "path", wire: "id" }],
     hasBody: false,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "numberId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Id of one of the tenant's WhatsApp numbers, as returned by numbers_list."
-        }
+      type: "object",
+      properties: {
+        numberId: {
+          type: "string",
+          minLength: 1,
+          description: "Id of one of the tenant's WhatsApp numbers, as returned by numbers_list.",
+        },
       },
-      "required": [
-        "numberId"
-      ],
-      "additionalProperties": false
+      required: ["numberId"],
+      additionalProperties: false,
     },
     responseSchema: {
-      "type": "object",
-      "properties": {
-        "ok": {
-          "type": "boolean"
-        }
-      }
+      type: "object",
+      properties: {
+        ok: {
+          type: "boolean",
+        },
+      },
     },
     outputSchema: {
-      "type": "object",
-      "properties": {
-        "ok": {
-          "description": "boolean"
-        }
-      }
+      type: "object",
+      properties: {
+        ok: {
+          description: "boolean",
+        },
+      },
     },
-    input: z.strictObject({ "numberId": z.string().min(1) }),
+    input: z.strictObject({ numberId: z.string().min(1) }),
     refine: undefined,
-    annotations: {"title":"Delete Number","readOnlyHint":false,"destructiveHint":true,"idempotentHint":true,"openWorldHint":true},
+    annotations: {
+      title: "Delete Number",
+      readOnlyHint: false,
+      destructiveHint: true,
+      idempotentHint: true,
+      openWorldHint: true,
+    },
     unconfirmed: false,
     returnsSecrets: false,
     untrustedText: [],
@@ -3379,170 +3619,161 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "numbers_get",
     title: "Get Number",
-    description: "Returns one number of the tenant with its health (quality rating, messaging tier, sendability) and, for Meta numbers, the Meta profile data. With refresh it first pulls fresh data from Meta and stores it. Needs a tenant-scoped key.",
+    description:
+      "Returns one number of the tenant with its health (quality rating, messaging tier, sendability) and, for Meta numbers, the Meta profile data. With refresh it first pulls fresh data from Meta and stores it. Needs a tenant-scoped key.",
     toolset: "numbers",
     method: "GET",
     path: "/v1/numbers/{id}",
-    args: [{"arg":"numberId","in":"path","wire":"id"},{"arg":"refresh","in":"query","wire":"refresh","trueValue":"1"}],
+    args: [
+      { arg: "numberId", in: "path", wire: "id" },
+      { arg: "refresh", in: "query", wire: "refresh", trueValue: "1" },
+    ],
     hasBody: false,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "numberId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Id of one of the tenant's WhatsApp numbers, as returned by numbers_list."
+      type: "object",
+      properties: {
+        numberId: {
+          type: "string",
+          minLength: 1,
+          description: "Id of one of the tenant's WhatsApp numbers, as returned by numbers_list.",
         },
-        "refresh": {
-          "type": "boolean",
-          "description": "True fetches live data from Meta and saves it before answering; false uses the stored copy."
-        }
+        refresh: {
+          type: "boolean",
+          description: "True fetches live data from Meta and saves it before answering; false uses the stored copy.",
+        },
       },
-      "required": [
-        "numberId"
-      ],
-      "additionalProperties": false
+      required: ["numberId"],
+      additionalProperties: false,
     },
     responseSchema: {
-      "type": "object",
-      "description": "One number with its health and, for Meta numbers, the Meta profile data.",
-      "properties": {
-        "id": {
-          "type": "string"
+      type: "object",
+      description: "One number with its health and, for Meta numbers, the Meta profile data.",
+      properties: {
+        id: {
+          type: "string",
         },
-        "instanceName": {
-          "type": "string"
+        instanceName: {
+          type: "string",
         },
-        "number": {
-          "type": "string"
+        number: {
+          type: "string",
         },
-        "name": {
-          "type": "string"
+        name: {
+          type: "string",
         },
-        "provider": {
-          "type": "string",
-          "enum": [
-            "PILOT_STATUS",
-            "META"
-          ]
+        provider: {
+          type: "string",
+          enum: ["PILOT_STATUS", "META"],
         },
-        "apiKeys": {
-          "type": "array",
-          "items": {
-            "type": "object",
-            "properties": {
-              "name": {
-                "type": "string"
+        apiKeys: {
+          type: "array",
+          items: {
+            type: "object",
+            properties: {
+              name: {
+                type: "string",
               },
-              "keyPrefix": {
-                "type": "string"
+              keyPrefix: {
+                type: "string",
               },
-              "keyLast4": {
-                "type": "string"
-              }
-            }
-          }
-        },
-        "state": {
-          "type": "string",
-          "enum": [
-            "OPEN",
-            "CONNECTING",
-            "CLOSE"
-          ]
-        },
-        "isFullyConnected": {
-          "type": "boolean"
-        },
-        "health": {
-          "type": "object",
-          "properties": {
-            "qualityRating": {
-              "type": [
-                "string",
-                "null"
-              ]
+              keyLast4: {
+                type: "string",
+              },
             },
-            "messagingLimitTier": {
-              "type": [
-                "string",
-                "null"
-              ]
+          },
+        },
+        state: {
+          type: "string",
+          enum: ["OPEN", "CONNECTING", "CLOSE"],
+        },
+        isFullyConnected: {
+          type: "boolean",
+        },
+        health: {
+          type: "object",
+          properties: {
+            qualityRating: {
+              type: ["string", "null"],
             },
-            "metaStatus": {
-              "type": [
-                "string",
-                "null"
-              ]
+            messagingLimitTier: {
+              type: ["string", "null"],
             },
-            "sendable": {
-              "type": "boolean"
-            }
-          }
+            metaStatus: {
+              type: ["string", "null"],
+            },
+            sendable: {
+              type: "boolean",
+            },
+          },
         },
-        "meta": {
-          "type": [
-            "object",
-            "null"
-          ],
-          "additionalProperties": true,
-          "description": "Phone, profile and WABA data from Meta (camelCase); null for non-Meta numbers."
+        meta: {
+          type: ["object", "null"],
+          additionalProperties: true,
+          description: "Phone, profile and WABA data from Meta (camelCase); null for non-Meta numbers.",
         },
-        "createdAt": {
-          "type": "string",
-          "format": "date-time"
+        createdAt: {
+          type: "string",
+          format: "date-time",
         },
-        "updatedAt": {
-          "type": "string",
-          "format": "date-time"
-        }
-      }
+        updatedAt: {
+          type: "string",
+          format: "date-time",
+        },
+      },
     },
     outputSchema: {
-      "type": "object",
-      "description": "One number with its health and, for Meta numbers, the Meta profile data.",
-      "properties": {
-        "id": {
-          "description": "string"
+      type: "object",
+      description: "One number with its health and, for Meta numbers, the Meta profile data.",
+      properties: {
+        id: {
+          description: "string",
         },
-        "instanceName": {
-          "description": "string"
+        instanceName: {
+          description: "string",
         },
-        "number": {
-          "description": "string"
+        number: {
+          description: "string",
         },
-        "name": {
-          "description": "string"
+        name: {
+          description: "string",
         },
-        "provider": {
-          "description": "one of \"PILOT_STATUS\", \"META\""
+        provider: {
+          description: 'one of "PILOT_STATUS", "META"',
         },
-        "apiKeys": {
-          "description": "array of objects with name, keyPrefix, keyLast4"
+        apiKeys: {
+          description: "array of objects with name, keyPrefix, keyLast4",
         },
-        "state": {
-          "description": "one of \"OPEN\", \"CONNECTING\", \"CLOSE\""
+        state: {
+          description: 'one of "OPEN", "CONNECTING", "CLOSE"',
         },
-        "isFullyConnected": {
-          "description": "boolean"
+        isFullyConnected: {
+          description: "boolean",
         },
-        "health": {
-          "description": "object with qualityRating (string, or null), messagingLimitTier (string, or null), metaStatus (string, or null), sendable (boolean)"
+        health: {
+          description:
+            "object with qualityRating (string, or null), messagingLimitTier (string, or null), metaStatus (string, or null), sendable (boolean)",
         },
-        "meta": {
-          "description": "object, or null. Phone, profile and WABA data from Meta (camelCase); null for non-Meta numbers."
+        meta: {
+          description:
+            "object, or null. Phone, profile and WABA data from Meta (camelCase); null for non-Meta numbers.",
         },
-        "createdAt": {
-          "description": "string (date-time)"
+        createdAt: {
+          description: "string (date-time)",
         },
-        "updatedAt": {
-          "description": "string (date-time)"
-        }
-      }
+        updatedAt: {
+          description: "string (date-time)",
+        },
+      },
     },
-    input: z.strictObject({ "numberId": z.string().min(1), "refresh": z.boolean().optional() }),
+    input: z.strictObject({ numberId: z.string().min(1), refresh: z.boolean().optional() }),
     refine: undefined,
-    annotations: {"title":"Get Number","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
+    annotations: {
+      title: "Get Number",
+      readOnlyHint: true,
+      destructiveHint: false,
+      idempotentHint: true,
+      openWorldHint: true,
+    },
     unconfirmed: false,
     returnsSecrets: false,
     untrustedText: [],
@@ -3550,93 +3781,94 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "numbers_list",
     title: "List Numbers",
-    description: "Lists every WhatsApp number of the tenant with its id, provider and stored connection state (no credentials); the ids are what whatsappNumberId and numberId expect. Needs a tenant-scoped key (number keys are also accepted by this route). For a live state call numbers_status. Read-only.",
+    description:
+      "Lists every WhatsApp number of the tenant with its id, provider and stored connection state (no credentials); the ids are what whatsappNumberId and numberId expect. Needs a tenant-scoped key (number keys are also accepted by this route). For a live state call numbers_status. Read-only.",
     toolset: "numbers",
     method: "GET",
     path: "/v1/numbers",
     args: [],
     hasBody: false,
     inputSchema: {
-      "type": "object",
-      "properties": {},
-      "additionalProperties": false
+      type: "object",
+      properties: {},
+      additionalProperties: false,
     },
     responseSchema: {
-      "type": "array",
-      "items": {
-        "type": "object",
-        "description": "One WhatsApp number (instance) of the tenant, without credentials.",
-        "properties": {
-          "id": {
-            "type": "string"
+      type: "array",
+      items: {
+        type: "object",
+        description: "One WhatsApp number (instance) of the tenant, without credentials.",
+        properties: {
+          id: {
+            type: "string",
           },
-          "instanceName": {
-            "type": "string"
+          instanceName: {
+            type: "string",
           },
-          "number": {
-            "type": "string"
+          number: {
+            type: "string",
           },
-          "name": {
-            "type": "string"
+          name: {
+            type: "string",
           },
-          "provider": {
-            "type": "string",
-            "enum": [
-              "PILOT_STATUS",
-              "META"
-            ]
+          provider: {
+            type: "string",
+            enum: ["PILOT_STATUS", "META"],
           },
-          "apiKeys": {
-            "type": "array",
-            "items": {
-              "type": "object",
-              "properties": {
-                "name": {
-                  "type": "string"
+          apiKeys: {
+            type: "array",
+            items: {
+              type: "object",
+              properties: {
+                name: {
+                  type: "string",
                 },
-                "keyPrefix": {
-                  "type": "string"
+                keyPrefix: {
+                  type: "string",
                 },
-                "keyLast4": {
-                  "type": "string"
-                }
-              }
-            }
+                keyLast4: {
+                  type: "string",
+                },
+              },
+            },
           },
-          "state": {
-            "type": "string",
-            "enum": [
-              "OPEN",
-              "CONNECTING",
-              "CLOSE"
-            ],
-            "description": "OPEN means connected."
+          state: {
+            type: "string",
+            enum: ["OPEN", "CONNECTING", "CLOSE"],
+            description: "OPEN means connected.",
           },
-          "isFullyConnected": {
-            "type": "boolean"
+          isFullyConnected: {
+            type: "boolean",
           },
-          "createdAt": {
-            "type": "string",
-            "format": "date-time"
+          createdAt: {
+            type: "string",
+            format: "date-time",
           },
-          "updatedAt": {
-            "type": "string",
-            "format": "date-time"
-          }
-        }
-      }
+          updatedAt: {
+            type: "string",
+            format: "date-time",
+          },
+        },
+      },
     },
     outputSchema: {
-      "type": "object",
-      "properties": {
-        "items": {
-          "description": "array of objects with id, instanceName, number, name, provider, apiKeys, state, isFullyConnected, createdAt, updatedAt"
-        }
-      }
+      type: "object",
+      properties: {
+        items: {
+          description:
+            "array of objects with id, instanceName, number, name, provider, apiKeys, state, isFullyConnected, createdAt, updatedAt",
+        },
+      },
     },
-    input: z.strictObject({  }),
+    input: z.strictObject({}),
     refine: undefined,
-    annotations: {"title":"List Numbers","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
+    annotations: {
+      title: "List Numbers",
+      readOnlyHint: true,
+      destructiveHint: false,
+      idempotentHint: true,
+      openWorldHint: true,
+    },
     unconfirmed: false,
     returnsSecrets: false,
     untrustedText: [],
@@ -3644,261 +3876,269 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "numbers_remote_pairing",
     title: "Create Remote Pairing Link",
-    description: "Creates a disconnected number in the tenant plus a single-use hosted link its owner opens to connect it, either by QR pairing (PILOT_STATUS, needs name and number) or through Meta's hosted onboarding (META). With sendViaWhatsApp true it also really sends the link to that phone by WhatsApp. Needs a tenant-scoped key.",
+    description:
+      "Creates a disconnected number in the tenant plus a single-use hosted link its owner opens to connect it, either by QR pairing (PILOT_STATUS, needs name and number) or through Meta's hosted onboarding (META). With sendViaWhatsApp true it also really sends the link to that phone by WhatsApp. Needs a tenant-scoped key.",
     toolset: "numbers",
     method: "POST",
     path: "/v1/numbers/remote-pairing",
-    args: [{"arg":"provider","in":"body","wire":"provider"},{"arg":"name","in":"body","wire":"name"},{"arg":"number","in":"body","wire":"number"},{"arg":"sendViaWhatsApp","in":"body","wire":"sendViaWhatsApp"},{"arg":"redirectUrl","in":"body","wire":"redirectUrl"},{"arg":"externalRef","in":"body","wire":"externalRef"},{"arg":"linkToApiKey","in":"body","wire":"linkToApiKey"},{"arg":"metaFlow","in":"body","wire":"metaFlow"},{"arg":"branding","in":"body","wire":"branding"}],
+    args: [
+      { arg: "provider", in: "body", wire: "provider" },
+      { arg: "name", in: "body", wire: "name" },
+      { arg: "number", in: "body", wire: "number" },
+      { arg: "sendViaWhatsApp", in: "body", wire: "sendViaWhatsApp" },
+      { arg: "redirectUrl", in: "body", wire: "redirectUrl" },
+      { arg: "externalRef", in: "body", wire: "externalRef" },
+      { arg: "linkToApiKey", in: "body", wire: "linkToApiKey" },
+      { arg: "metaFlow", in: "body", wire: "metaFlow" },
+      { arg: "branding", in: "body", wire: "branding" },
+    ],
     hasBody: true,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "provider": {
-          "type": "string",
-          "enum": [
-            "PILOT_STATUS",
-            "META"
-          ],
-          "default": "PILOT_STATUS",
-          "description": "PILOT_STATUS for a QR-paired number, META for an official number onboarded at Meta."
+      type: "object",
+      properties: {
+        provider: {
+          type: "string",
+          enum: ["PILOT_STATUS", "META"],
+          default: "PILOT_STATUS",
+          description: "PILOT_STATUS for a QR-paired number, META for an official number onboarded at Meta.",
         },
-        "name": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Display name of the number; required unless provider is META (ignored there)."
+        name: {
+          type: "string",
+          minLength: 1,
+          description: "Display name of the number; required unless provider is META (ignored there).",
         },
-        "number": {
-          "type": "string",
-          "pattern": "^\\+?\\d{10,15}$",
-          "description": "Phone number to pair, with country code; required unless provider is META (ignored there)."
+        number: {
+          type: "string",
+          pattern: "^\\+?\\d{10,15}$",
+          description: "Phone number to pair, with country code; required unless provider is META (ignored there).",
         },
-        "sendViaWhatsApp": {
-          "type": "boolean",
-          "default": false,
-          "description": "True also sends the pairing link to that number in a WhatsApp message."
+        sendViaWhatsApp: {
+          type: "boolean",
+          default: false,
+          description: "True also sends the pairing link to that number in a WhatsApp message.",
         },
-        "redirectUrl": {
-          "type": "string",
-          "format": "uri",
-          "description": "META flow only; where the owner lands after finishing."
+        redirectUrl: {
+          type: "string",
+          format: "uri",
+          description: "META flow only; where the owner lands after finishing.",
         },
-        "externalRef": {
-          "type": "string",
-          "description": "META flow only; your own reference echoed back with the onboarding."
+        externalRef: {
+          type: "string",
+          description: "META flow only; your own reference echoed back with the onboarding.",
         },
-        "linkToApiKey": {
-          "type": "boolean",
-          "default": true,
-          "description": "Whether the new number is linked to an API key once paired."
+        linkToApiKey: {
+          type: "boolean",
+          default: true,
+          description: "Whether the new number is linked to an API key once paired.",
         },
-        "metaFlow": {
-          "type": "string",
-          "enum": [
-            "embedded",
-            "credentials"
-          ],
-          "description": "META only; which Meta-hosted flow the link opens."
+        metaFlow: {
+          type: "string",
+          enum: ["embedded", "credentials"],
+          description: "META only; which Meta-hosted flow the link opens.",
         },
-        "branding": {
-          "type": "object",
-          "description": "Branding for this link's connect page only, overriding the tenant's branding.",
-          "properties": {
-            "logoUrl": {
-              "type": [
-                "string",
-                "null"
-              ],
-              "format": "uri",
-              "pattern": "^https://",
-              "description": "Logo image address."
+        branding: {
+          type: "object",
+          description: "Branding for this link's connect page only, overriding the tenant's branding.",
+          properties: {
+            logoUrl: {
+              type: ["string", "null"],
+              format: "uri",
+              pattern: "^https://",
+              description: "Logo image address.",
             },
-            "primaryColor": {
-              "type": [
-                "string",
-                "null"
-              ],
-              "pattern": "^#[0-9A-Fa-f]{6}$",
-              "description": "Accent color."
+            primaryColor: {
+              type: ["string", "null"],
+              pattern: "^#[0-9A-Fa-f]{6}$",
+              description: "Accent color.",
             },
-            "backgroundColor": {
-              "type": [
-                "string",
-                "null"
-              ],
-              "pattern": "^#[0-9A-Fa-f]{6}$",
-              "description": "Page background color."
+            backgroundColor: {
+              type: ["string", "null"],
+              pattern: "^#[0-9A-Fa-f]{6}$",
+              description: "Page background color.",
             },
-            "companyName": {
-              "type": [
-                "string",
-                "null"
-              ],
-              "maxLength": 60,
-              "description": "Name shown on the page."
+            companyName: {
+              type: ["string", "null"],
+              maxLength: 60,
+              description: "Name shown on the page.",
             },
-            "subtitle": {
-              "type": [
-                "string",
-                "null"
-              ],
-              "maxLength": 120,
-              "description": "Line shown under the name."
+            subtitle: {
+              type: ["string", "null"],
+              maxLength: 120,
+              description: "Line shown under the name.",
             },
-            "supportUrl": {
-              "type": [
-                "string",
-                "null"
-              ],
-              "format": "uri",
-              "pattern": "^https://",
-              "description": "Where users can get help."
+            supportUrl: {
+              type: ["string", "null"],
+              format: "uri",
+              pattern: "^https://",
+              description: "Where users can get help.",
             },
-            "defaultRedirectUrl": {
-              "type": [
-                "string",
-                "null"
-              ],
-              "format": "uri",
-              "pattern": "^https://",
-              "description": "Where to send the user after pairing."
+            defaultRedirectUrl: {
+              type: ["string", "null"],
+              format: "uri",
+              pattern: "^https://",
+              description: "Where to send the user after pairing.",
             },
-            "hidePilotStatusBranding": {
-              "type": [
-                "boolean",
-                "null"
-              ],
-              "description": "True hides the Pilot Status marks."
-            }
-          }
-        }
+            hidePilotStatusBranding: {
+              type: ["boolean", "null"],
+              description: "True hides the Pilot Status marks.",
+            },
+          },
+        },
       },
-      "additionalProperties": false
+      additionalProperties: false,
     },
     responseSchema: {
-      "type": "object",
-      "properties": {
-        "provider": {
-          "type": "string"
+      type: "object",
+      properties: {
+        provider: {
+          type: "string",
         },
-        "remotePairingToken": {
-          "type": "string"
+        remotePairingToken: {
+          type: "string",
         },
-        "remotePairingUrl": {
-          "type": "string",
-          "description": "The link to give to the number's owner."
+        remotePairingUrl: {
+          type: "string",
+          description: "The link to give to the number's owner.",
         },
-        "numberId": {
-          "type": "string"
+        numberId: {
+          type: "string",
         },
-        "instance": {
-          "type": "object",
-          "description": "One WhatsApp number (instance) of the tenant, without credentials.",
-          "properties": {
-            "id": {
-              "type": "string"
+        instance: {
+          type: "object",
+          description: "One WhatsApp number (instance) of the tenant, without credentials.",
+          properties: {
+            id: {
+              type: "string",
             },
-            "instanceName": {
-              "type": "string"
+            instanceName: {
+              type: "string",
             },
-            "number": {
-              "type": "string"
+            number: {
+              type: "string",
             },
-            "name": {
-              "type": "string"
+            name: {
+              type: "string",
             },
-            "provider": {
-              "type": "string",
-              "enum": [
-                "PILOT_STATUS",
-                "META"
-              ]
+            provider: {
+              type: "string",
+              enum: ["PILOT_STATUS", "META"],
             },
-            "apiKeys": {
-              "type": "array",
-              "items": {
-                "type": "object",
-                "properties": {
-                  "name": {
-                    "type": "string"
+            apiKeys: {
+              type: "array",
+              items: {
+                type: "object",
+                properties: {
+                  name: {
+                    type: "string",
                   },
-                  "keyPrefix": {
-                    "type": "string"
+                  keyPrefix: {
+                    type: "string",
                   },
-                  "keyLast4": {
-                    "type": "string"
-                  }
-                }
-              }
+                  keyLast4: {
+                    type: "string",
+                  },
+                },
+              },
             },
-            "state": {
-              "type": "string",
-              "enum": [
-                "OPEN",
-                "CONNECTING",
-                "CLOSE"
-              ],
-              "description": "OPEN means connected."
+            state: {
+              type: "string",
+              enum: ["OPEN", "CONNECTING", "CLOSE"],
+              description: "OPEN means connected.",
             },
-            "isFullyConnected": {
-              "type": "boolean"
+            isFullyConnected: {
+              type: "boolean",
             },
-            "createdAt": {
-              "type": "string",
-              "format": "date-time"
+            createdAt: {
+              type: "string",
+              format: "date-time",
             },
-            "updatedAt": {
-              "type": "string",
-              "format": "date-time"
-            }
-          }
+            updatedAt: {
+              type: "string",
+              format: "date-time",
+            },
+          },
         },
-        "maskedNumber": {
-          "type": "string"
+        maskedNumber: {
+          type: "string",
         },
-        "messageSent": {
-          "type": "boolean"
+        messageSent: {
+          type: "boolean",
         },
-        "messageError": {
-          "type": [
-            "string",
-            "null"
-          ],
-          "description": "Why the WhatsApp message with the link could not be sent."
-        }
-      }
+        messageError: {
+          type: ["string", "null"],
+          description: "Why the WhatsApp message with the link could not be sent.",
+        },
+      },
     },
     outputSchema: {
-      "type": "object",
-      "properties": {
-        "provider": {
-          "description": "string"
+      type: "object",
+      properties: {
+        provider: {
+          description: "string",
         },
-        "remotePairingToken": {
-          "description": "string"
+        remotePairingToken: {
+          description: "string",
         },
-        "remotePairingUrl": {
-          "description": "string. The link to give to the number's owner."
+        remotePairingUrl: {
+          description: "string. The link to give to the number's owner.",
         },
-        "numberId": {
-          "description": "string"
+        numberId: {
+          description: "string",
         },
-        "instance": {
-          "description": "object with id (string), instanceName (string), number (string), name (string), provider (one of \"PILOT_STATUS\", \"META\"), apiKeys (array of objects with name, keyPrefix, keyLast4), state (one of \"OPEN\", \"CONNECTING\", \"CLOSE\"), isFullyConnected (boolean), createdAt (string (date-time)), updatedAt (string (date-time)). One WhatsApp number (instance) of the tenant, without credentials."
+        instance: {
+          description:
+            'object with id (string), instanceName (string), number (string), name (string), provider (one of "PILOT_STATUS", "META"), apiKeys (array of objects with name, keyPrefix, keyLast4), state (one of "OPEN", "CONNECTING", "CLOSE"), isFullyConnected (boolean), createdAt (string (date-time)), updatedAt (string (date-time)). One WhatsApp number (instance) of the tenant, without credentials.',
         },
-        "maskedNumber": {
-          "description": "string"
+        maskedNumber: {
+          description: "string",
         },
-        "messageSent": {
-          "description": "boolean"
+        messageSent: {
+          description: "boolean",
         },
-        "messageError": {
-          "description": "string, or null. Why the WhatsApp message with the link could not be sent."
-        }
-      }
+        messageError: {
+          description: "string, or null. Why the WhatsApp message with the link could not be sent.",
+        },
+      },
     },
-    input: z.strictObject({ "provider": z.enum(["PILOT_STATUS","META"]).optional(), "name": z.string().min(1).optional(), "number": patterned("^\\+?\\d{10,15}$", "at least 10 digits, optional leading +").optional(), "sendViaWhatsApp": z.boolean().optional(), "redirectUrl": httpUrl().optional(), "externalRef": z.string().optional(), "linkToApiKey": z.boolean().optional(), "metaFlow": z.enum(["embedded","credentials"]).optional(), "branding": z.looseObject({ "logoUrl": httpUrl().regex(new RegExp("^https://"), { message: "must be an https:// URL" }).nullable().optional(), "primaryColor": patterned("^#[0-9A-Fa-f]{6}$", "a #RRGGBB color").nullable().optional(), "backgroundColor": patterned("^#[0-9A-Fa-f]{6}$", "a #RRGGBB color").nullable().optional(), "companyName": z.string().max(60).nullable().optional(), "subtitle": z.string().max(120).nullable().optional(), "supportUrl": httpUrl().regex(new RegExp("^https://"), { message: "must be an https:// URL" }).nullable().optional(), "defaultRedirectUrl": httpUrl().regex(new RegExp("^https://"), { message: "must be an https:// URL" }).nullable().optional(), "hidePilotStatusBranding": z.boolean().nullable().optional() }).optional() }),
+    input: z.strictObject({
+      provider: z.enum(["PILOT_STATUS", "META"]).optional(),
+      name: z.string().min(1).optional(),
+      number: patterned("^\\+?\\d{10,15}$", "at least 10 digits, optional leading +").optional(),
+      sendViaWhatsApp: z.boolean().optional(),
+      redirectUrl: httpUrl().optional(),
+      externalRef: z.string().optional(),
+      linkToApiKey: z.boolean().optional(),
+      metaFlow: z.enum(["embedded", "credentials"]).optional(),
+      branding: z
+        .looseObject({
+          logoUrl: httpUrl()
+            .regex(new RegExp("^https://"), { message: "must be an https:// URL" })
+            .nullable()
+            .optional(),
+          primaryColor: patterned("^#[0-9A-Fa-f]{6}$", "a #RRGGBB color").nullable().optional(),
+          backgroundColor: patterned("^#[0-9A-Fa-f]{6}$", "a #RRGGBB color").nullable().optional(),
+          companyName: z.string().max(60).nullable().optional(),
+          subtitle: z.string().max(120).nullable().optional(),
+          supportUrl: httpUrl()
+            .regex(new RegExp("^https://"), { message: "must be an https:// URL" })
+            .nullable()
+            .optional(),
+          defaultRedirectUrl: httpUrl()
+            .regex(new RegExp("^https://"), { message: "must be an https:// URL" })
+            .nullable()
+            .optional(),
+          hidePilotStatusBranding: z.boolean().nullable().optional(),
+        })
+        .optional(),
+    }),
     refine: "remotePairingNameNumber",
-    annotations: {"title":"Create Remote Pairing Link","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
+    annotations: {
+      title: "Create Remote Pairing Link",
+      readOnlyHint: false,
+      destructiveHint: false,
+      idempotentHint: false,
+      openWorldHint: true,
+    },
     unconfirmed: false,
     returnsSecrets: false,
     untrustedText: [],
@@ -3906,62 +4146,63 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "numbers_status",
     title: "Get Number Connection Status",
-    description: "Checks the live connection state of a number (OPEN, CONNECTING or CLOSE); treat isFullyConnected true or state OPEN as ready to send. Poll it after numbers_create or numbers_connect. Read-only; needs a tenant-scoped key.",
+    description:
+      "Checks the live connection state of a number (OPEN, CONNECTING or CLOSE); treat isFullyConnected true or state OPEN as ready to send. Poll it after numbers_create or numbers_connect. Read-only; needs a tenant-scoped key.",
     toolset: "numbers",
     method: "GET",
     path: "/v1/numbers/{id}/status",
-    args: [{"arg":"numberId","in":"path","wire":"id"}],
+    args: [{ arg: "numberId", in: "path", wire: "id" }],
     hasBody: false,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "numberId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Id of one of the tenant's WhatsApp numbers, as returned by numbers_list."
-        }
+      type: "object",
+      properties: {
+        numberId: {
+          type: "string",
+          minLength: 1,
+          description: "Id of one of the tenant's WhatsApp numbers, as returned by numbers_list.",
+        },
       },
-      "required": [
-        "numberId"
-      ],
-      "additionalProperties": false
+      required: ["numberId"],
+      additionalProperties: false,
     },
     responseSchema: {
-      "type": "object",
-      "properties": {
-        "id": {
-          "type": "string"
+      type: "object",
+      properties: {
+        id: {
+          type: "string",
         },
-        "state": {
-          "type": "string",
-          "enum": [
-            "OPEN",
-            "CONNECTING",
-            "CLOSE"
-          ]
+        state: {
+          type: "string",
+          enum: ["OPEN", "CONNECTING", "CLOSE"],
         },
-        "isFullyConnected": {
-          "type": "boolean"
-        }
-      }
+        isFullyConnected: {
+          type: "boolean",
+        },
+      },
     },
     outputSchema: {
-      "type": "object",
-      "properties": {
-        "id": {
-          "description": "string"
+      type: "object",
+      properties: {
+        id: {
+          description: "string",
         },
-        "state": {
-          "description": "one of \"OPEN\", \"CONNECTING\", \"CLOSE\""
+        state: {
+          description: 'one of "OPEN", "CONNECTING", "CLOSE"',
         },
-        "isFullyConnected": {
-          "description": "boolean"
-        }
-      }
+        isFullyConnected: {
+          description: "boolean",
+        },
+      },
     },
-    input: z.strictObject({ "numberId": z.string().min(1) }),
+    input: z.strictObject({ numberId: z.string().min(1) }),
     refine: undefined,
-    annotations: {"title":"Get Number Connection Status","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
+    annotations: {
+      title: "Get Number Connection Status",
+      readOnlyHint: true,
+      destructiveHint: false,
+      idempotentHint: true,
+      openWorldHint: true,
+    },
     unconfirmed: false,
     returnsSecrets: false,
     untrustedText: [],
@@ -3969,79 +4210,91 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "subscription_extra_numbers_add",
     title: "Buy Extra Numbers",
-    description: "Buys extra number slots: with a saved card it charges the saved card immediately (a Free plan is converted to On Demand and billed for the converted number too); without one it returns a checkout URL instead. Get the user's explicit approval of the price from subscription_extra_numbers_get first; confirm must be true when the plan converts. Needs a tenant-scoped key.",
+    description:
+      "Buys extra number slots: with a saved card it charges the saved card immediately (a Free plan is converted to On Demand and billed for the converted number too); without one it returns a checkout URL instead. Get the user's explicit approval of the price from subscription_extra_numbers_get first; confirm must be true when the plan converts. Needs a tenant-scoped key.",
     toolset: "account",
     method: "POST",
     path: "/v1/subscription/extra-numbers",
-    args: [{"arg":"quantity","in":"body","wire":"quantity"},{"arg":"confirm","in":"body","wire":"confirm"}],
+    args: [
+      { arg: "quantity", in: "body", wire: "quantity" },
+      { arg: "confirm", in: "body", wire: "confirm" },
+    ],
     hasBody: true,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "quantity": {
-          "type": "integer",
-          "minimum": 1,
-          "default": 1,
-          "description": "How many extra number slots to buy."
+      type: "object",
+      properties: {
+        quantity: {
+          type: "integer",
+          minimum: 1,
+          default: 1,
+          description: "How many extra number slots to buy.",
         },
-        "confirm": {
-          "type": "boolean",
-          "description": "Must be true when the purchase converts a Free plan to On Demand; otherwise the call fails with CONFIRMATION_REQUIRED and the price preview."
-        }
+        confirm: {
+          type: "boolean",
+          description:
+            "Must be true when the purchase converts a Free plan to On Demand; otherwise the call fails with CONFIRMATION_REQUIRED and the price preview.",
+        },
       },
-      "additionalProperties": false
+      additionalProperties: false,
     },
     responseSchema: {
-      "type": "object",
-      "properties": {
-        "success": {
-          "type": "boolean"
+      type: "object",
+      properties: {
+        success: {
+          type: "boolean",
         },
-        "charged": {
-          "type": "boolean",
-          "description": "True when the saved card was charged; false when checkoutUrl must be completed instead."
+        charged: {
+          type: "boolean",
+          description: "True when the saved card was charged; false when checkoutUrl must be completed instead.",
         },
-        "plan": {
-          "type": "string"
+        plan: {
+          type: "string",
         },
-        "paidExtraNumbers": {
-          "type": "integer"
+        paidExtraNumbers: {
+          type: "integer",
         },
-        "monthlyTotalBRL": {
-          "type": "number"
+        monthlyTotalBRL: {
+          type: "number",
         },
-        "checkoutUrl": {
-          "type": "string",
-          "description": "Stripe page to finish the purchase when no card is saved."
-        }
-      }
+        checkoutUrl: {
+          type: "string",
+          description: "Stripe page to finish the purchase when no card is saved.",
+        },
+      },
     },
     outputSchema: {
-      "type": "object",
-      "properties": {
-        "success": {
-          "description": "boolean"
+      type: "object",
+      properties: {
+        success: {
+          description: "boolean",
         },
-        "charged": {
-          "description": "boolean. True when the saved card was charged; false when checkoutUrl must be completed instead."
+        charged: {
+          description:
+            "boolean. True when the saved card was charged; false when checkoutUrl must be completed instead.",
         },
-        "plan": {
-          "description": "string"
+        plan: {
+          description: "string",
         },
-        "paidExtraNumbers": {
-          "description": "integer"
+        paidExtraNumbers: {
+          description: "integer",
         },
-        "monthlyTotalBRL": {
-          "description": "number"
+        monthlyTotalBRL: {
+          description: "number",
         },
-        "checkoutUrl": {
-          "description": "string. Stripe page to finish the purchase when no card is saved."
-        }
-      }
+        checkoutUrl: {
+          description: "string. Stripe page to finish the purchase when no card is saved.",
+        },
+      },
     },
-    input: z.strictObject({ "quantity": z.number().int().min(1).optional(), "confirm": z.boolean().optional() }),
+    input: z.strictObject({ quantity: z.number().int().min(1).optional(), confirm: z.boolean().optional() }),
     refine: undefined,
-    annotations: {"title":"Buy Extra Numbers","readOnlyHint":false,"destructiveHint":true,"idempotentHint":false,"openWorldHint":true},
+    annotations: {
+      title: "Buy Extra Numbers",
+      readOnlyHint: false,
+      destructiveHint: true,
+      idempotentHint: false,
+      openWorldHint: true,
+    },
     unconfirmed: false,
     returnsSecrets: false,
     untrustedText: [],
@@ -4049,112 +4302,119 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "subscription_extra_numbers_get",
     title: "Preview Extra Numbers Price",
-    description: "Quotes what buying extra number slots would cost (plan change, billed quantity, monthly total in BRL, whether a card is saved) without buying anything. Use it before subscription_extra_numbers_add and show the price to the user. Needs a tenant-scoped key; read-only.",
+    description:
+      "Quotes what buying extra number slots would cost (plan change, billed quantity, monthly total in BRL, whether a card is saved) without buying anything. Use it before subscription_extra_numbers_add and show the price to the user. Needs a tenant-scoped key; read-only.",
     toolset: "account",
     method: "GET",
     path: "/v1/subscription/extra-numbers",
-    args: [{"arg":"quantity","in":"query","wire":"quantity"}],
+    args: [{ arg: "quantity", in: "query", wire: "quantity" }],
     hasBody: false,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "quantity": {
-          "type": "integer",
-          "minimum": 1,
-          "default": 1,
-          "description": "How many extra numbers to price."
-        }
+      type: "object",
+      properties: {
+        quantity: {
+          type: "integer",
+          minimum: 1,
+          default: 1,
+          description: "How many extra numbers to price.",
+        },
       },
-      "additionalProperties": false
+      additionalProperties: false,
     },
     responseSchema: {
-      "type": "object",
-      "properties": {
-        "requiresConversion": {
-          "type": "boolean",
-          "description": "True when the purchase would move a Free plan to On Demand."
+      type: "object",
+      properties: {
+        requiresConversion: {
+          type: "boolean",
+          description: "True when the purchase would move a Free plan to On Demand.",
         },
-        "fromPlan": {
-          "type": "string"
+        fromPlan: {
+          type: "string",
         },
-        "toPlan": {
-          "type": "string"
+        toPlan: {
+          type: "string",
         },
-        "currentNumbers": {
-          "type": "integer"
+        currentNumbers: {
+          type: "integer",
         },
-        "requested": {
-          "type": "integer"
+        requested: {
+          type: "integer",
         },
-        "billedQuantity": {
-          "type": "integer"
+        billedQuantity: {
+          type: "integer",
         },
-        "unitPriceBRL": {
-          "type": "number"
+        unitPriceBRL: {
+          type: "number",
         },
-        "monthlyTotalBRL": {
-          "type": "number"
+        monthlyTotalBRL: {
+          type: "number",
         },
-        "messagesBecomeUnlimited": {
-          "type": "boolean"
+        messagesBecomeUnlimited: {
+          type: "boolean",
         },
-        "hasSavedCard": {
-          "type": "boolean"
+        hasSavedCard: {
+          type: "boolean",
         },
-        "explanation": {
-          "type": "object",
-          "properties": {
-            "pt": {
-              "type": "string"
+        explanation: {
+          type: "object",
+          properties: {
+            pt: {
+              type: "string",
             },
-            "en": {
-              "type": "string"
-            }
-          }
-        }
-      }
+            en: {
+              type: "string",
+            },
+          },
+        },
+      },
     },
     outputSchema: {
-      "type": "object",
-      "properties": {
-        "requiresConversion": {
-          "description": "boolean. True when the purchase would move a Free plan to On Demand."
+      type: "object",
+      properties: {
+        requiresConversion: {
+          description: "boolean. True when the purchase would move a Free plan to On Demand.",
         },
-        "fromPlan": {
-          "description": "string"
+        fromPlan: {
+          description: "string",
         },
-        "toPlan": {
-          "description": "string"
+        toPlan: {
+          description: "string",
         },
-        "currentNumbers": {
-          "description": "integer"
+        currentNumbers: {
+          description: "integer",
         },
-        "requested": {
-          "description": "integer"
+        requested: {
+          description: "integer",
         },
-        "billedQuantity": {
-          "description": "integer"
+        billedQuantity: {
+          description: "integer",
         },
-        "unitPriceBRL": {
-          "description": "number"
+        unitPriceBRL: {
+          description: "number",
         },
-        "monthlyTotalBRL": {
-          "description": "number"
+        monthlyTotalBRL: {
+          description: "number",
         },
-        "messagesBecomeUnlimited": {
-          "description": "boolean"
+        messagesBecomeUnlimited: {
+          description: "boolean",
         },
-        "hasSavedCard": {
-          "description": "boolean"
+        hasSavedCard: {
+          description: "boolean",
         },
-        "explanation": {
-          "description": "object with pt (string), en (string)"
-        }
-      }
+        explanation: {
+          description: "object with pt (string), en (string)",
+        },
+      },
     },
-    input: z.strictObject({ "quantity": z.number().int().min(1).optional() }),
+    input: z.strictObject({ quantity: z.number().int().min(1).optional() }),
     refine: undefined,
-    annotations: {"title":"Preview Extra Numbers Price","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
+    annotations: {
+      title: "Preview Extra Numbers Price",
+      readOnlyHint: true,
+      destructiveHint: false,
+      idempotentHint: true,
+      openWorldHint: true,
+    },
     unconfirmed: false,
     returnsSecrets: false,
     untrustedText: [],
@@ -4162,214 +4422,239 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "templates_create",
     title: "Create Template",
-    description: "Creates a message template; on Meta numbers it is really submitted to Meta for review and stays PENDING until approved. examples is required: one realistic sample per variable, {} when there are none. Media headers are accepted by public URL only (no base64). Needs a number-scoped key or whatsappNumberId with a tenant key or grant; check the review state later with templates_get.",
+    description:
+      "Creates a message template; on Meta numbers it is really submitted to Meta for review and stays PENDING until approved. examples is required: one realistic sample per variable, {} when there are none. Media headers are accepted by public URL only (no base64). Needs a number-scoped key or whatsappNumberId with a tenant key or grant; check the review state later with templates_get.",
     toolset: "templates",
     method: "POST",
     path: "/v1/templates",
-    args: [{"arg":"whatsappNumberId","in":"header","wire":"x-whatsapp-number-id"},{"arg":"name","in":"body","wire":"name"},{"arg":"body","in":"body","wire":"body"},{"arg":"examples","in":"body","wire":"examples"},{"arg":"category","in":"body","wire":"category"},{"arg":"language","in":"body","wire":"language"}],
+    args: [
+      { arg: "whatsappNumberId", in: "header", wire: "x-whatsapp-number-id" },
+      { arg: "name", in: "body", wire: "name" },
+      { arg: "body", in: "body", wire: "body" },
+      { arg: "examples", in: "body", wire: "examples" },
+      { arg: "category", in: "body", wire: "category" },
+      { arg: "language", in: "body", wire: "language" },
+    ],
     hasBody: true,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "whatsappNumberId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list."
+      type: "object",
+      properties: {
+        whatsappNumberId: {
+          type: "string",
+          minLength: 1,
+          description:
+            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
         },
-        "name": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Template name made of letters and digits; other separators are turned into underscores."
+        name: {
+          type: "string",
+          minLength: 1,
+          description: "Template name made of letters and digits; other separators are turned into underscores.",
         },
-        "body": {
-          "description": "The content: preferably an object with header (optional, media by url only), body.text (at most 1024 characters, named variables like {{nome}}, not starting or ending with a variable), footer (optional, 60 characters, no variables) and buttons (optional, at most 10); or plain text, which becomes the body text.",
-          "oneOf": [
+        body: {
+          description:
+            "The content: preferably an object with header (optional, media by url only), body.text (at most 1024 characters, named variables like {{nome}}, not starting or ending with a variable), footer (optional, 60 characters, no variables) and buttons (optional, at most 10); or plain text, which becomes the body text.",
+          oneOf: [
             {
-              "type": "object",
-              "description": "Structured template content.",
-              "properties": {
-                "header": {
-                  "type": "object",
-                  "description": "Optional header. TEXT takes text (60 characters, at most one variable); IMAGE (JPG/PNG), VIDEO (MP4) and DOCUMENT (PDF) take a public url. Media is accepted by URL only: there is no base64 field here.",
-                  "additionalProperties": false,
-                  "properties": {
-                    "type": {
-                      "type": "string",
-                      "enum": [
-                        "NONE",
-                        "TEXT",
-                        "IMAGE",
-                        "VIDEO",
-                        "DOCUMENT"
-                      ],
-                      "default": "NONE"
+              type: "object",
+              description: "Structured template content.",
+              properties: {
+                header: {
+                  type: "object",
+                  description:
+                    "Optional header. TEXT takes text (60 characters, at most one variable); IMAGE (JPG/PNG), VIDEO (MP4) and DOCUMENT (PDF) take a public url. Media is accepted by URL only: there is no base64 field here.",
+                  additionalProperties: false,
+                  properties: {
+                    type: {
+                      type: "string",
+                      enum: ["NONE", "TEXT", "IMAGE", "VIDEO", "DOCUMENT"],
+                      default: "NONE",
                     },
-                    "text": {
-                      "type": "string",
-                      "maxLength": 60,
-                      "description": "Header text for type TEXT."
+                    text: {
+                      type: "string",
+                      maxLength: 60,
+                      description: "Header text for type TEXT.",
                     },
-                    "url": {
-                      "type": "string",
-                      "format": "uri",
-                      "description": "Public http(s) URL of the header media for IMAGE, VIDEO or DOCUMENT."
-                    }
-                  }
-                },
-                "body": {
-                  "type": "object",
-                  "description": "The main text.",
-                  "properties": {
-                    "text": {
-                      "type": "string",
-                      "minLength": 1,
-                      "maxLength": 1024,
-                      "description": "Up to 1024 characters, with named variables such as {{nome}}; it may not begin or end with a variable."
-                    }
+                    url: {
+                      type: "string",
+                      format: "uri",
+                      description: "Public http(s) URL of the header media for IMAGE, VIDEO or DOCUMENT.",
+                    },
                   },
-                  "required": [
-                    "text"
-                  ]
                 },
-                "footer": {
-                  "type": "object",
-                  "description": "Optional footer without variables.",
-                  "properties": {
-                    "text": {
-                      "type": "string",
-                      "maxLength": 60
-                    }
+                body: {
+                  type: "object",
+                  description: "The main text.",
+                  properties: {
+                    text: {
+                      type: "string",
+                      minLength: 1,
+                      maxLength: 1024,
+                      description:
+                        "Up to 1024 characters, with named variables such as {{nome}}; it may not begin or end with a variable.",
+                    },
                   },
-                  "required": [
-                    "text"
-                  ]
+                  required: ["text"],
                 },
-                "buttons": {
-                  "type": "array",
-                  "maxItems": 10,
-                  "items": {
-                    "type": "object",
-                    "description": "A button. At most 10 in total: QUICK_REPLY up to 10, URL up to 2, PHONE_NUMBER 1, COPY_CODE 1.",
-                    "properties": {
-                      "type": {
-                        "type": "string",
-                        "enum": [
-                          "QUICK_REPLY",
-                          "URL",
-                          "PHONE_NUMBER",
-                          "COPY_CODE"
-                        ]
+                footer: {
+                  type: "object",
+                  description: "Optional footer without variables.",
+                  properties: {
+                    text: {
+                      type: "string",
+                      maxLength: 60,
+                    },
+                  },
+                  required: ["text"],
+                },
+                buttons: {
+                  type: "array",
+                  maxItems: 10,
+                  items: {
+                    type: "object",
+                    description:
+                      "A button. At most 10 in total: QUICK_REPLY up to 10, URL up to 2, PHONE_NUMBER 1, COPY_CODE 1.",
+                    properties: {
+                      type: {
+                        type: "string",
+                        enum: ["QUICK_REPLY", "URL", "PHONE_NUMBER", "COPY_CODE"],
                       },
-                      "text": {
-                        "type": "string",
-                        "description": "Button label."
+                      text: {
+                        type: "string",
+                        description: "Button label.",
                       },
-                      "url": {
-                        "type": "string",
-                        "description": "For URL buttons; a fixed URL or one ending in a single variable."
+                      url: {
+                        type: "string",
+                        description: "For URL buttons; a fixed URL or one ending in a single variable.",
                       },
-                      "phone_number": {
-                        "type": "string",
-                        "pattern": "^\\+?[1-9]\\d{7,14}$",
-                        "description": "For PHONE_NUMBER buttons."
+                      phone_number: {
+                        type: "string",
+                        pattern: "^\\+?[1-9]\\d{7,14}$",
+                        description: "For PHONE_NUMBER buttons.",
                       },
-                      "example": {
-                        "type": "array",
-                        "items": {
-                          "type": "string"
+                      example: {
+                        type: "array",
+                        items: {
+                          type: "string",
                         },
-                        "description": "For COPY_CODE buttons, the code itself (letters and digits, at most 15)."
-                      }
+                        description: "For COPY_CODE buttons, the code itself (letters and digits, at most 15).",
+                      },
                     },
-                    "required": [
-                      "type"
-                    ]
-                  }
-                }
+                    required: ["type"],
+                  },
+                },
               },
-              "required": [
-                "body"
-              ]
+              required: ["body"],
             },
             {
-              "type": "string",
-              "minLength": 1,
-              "maxLength": 1024
-            }
-          ]
-        },
-        "examples": {
-          "type": "object",
-          "additionalProperties": {
-            "type": "string"
-          },
-          "description": "One real sample value per variable (body, text header and dynamic URL), keyed by variable name, e.g. {\"nome\": \"Ana\"}; pass {} when the template has no variables."
-        },
-        "category": {
-          "type": "string",
-          "enum": [
-            "MARKETING",
-            "UTILITY",
-            "OTP"
+              type: "string",
+              minLength: 1,
+              maxLength: 1024,
+            },
           ],
-          "default": "UTILITY",
-          "description": "Template category; it cannot be changed after creation."
         },
-        "language": {
-          "type": "string",
-          "minLength": 1,
-          "default": "pt_BR",
-          "description": "Language code of the template, such as pt_BR or en_US."
-        }
+        examples: {
+          type: "object",
+          additionalProperties: {
+            type: "string",
+          },
+          description:
+            'One real sample value per variable (body, text header and dynamic URL), keyed by variable name, e.g. {"nome": "Ana"}; pass {} when the template has no variables.',
+        },
+        category: {
+          type: "string",
+          enum: ["MARKETING", "UTILITY", "OTP"],
+          default: "UTILITY",
+          description: "Template category; it cannot be changed after creation.",
+        },
+        language: {
+          type: "string",
+          minLength: 1,
+          default: "pt_BR",
+          description: "Language code of the template, such as pt_BR or en_US.",
+        },
       },
-      "required": [
-        "name",
-        "body",
-        "examples"
-      ],
-      "additionalProperties": false
+      required: ["name", "body", "examples"],
+      additionalProperties: false,
     },
     responseSchema: {
-      "type": "object",
-      "properties": {
-        "id": {
-          "type": "string"
+      type: "object",
+      properties: {
+        id: {
+          type: "string",
         },
-        "name": {
-          "type": "string"
+        name: {
+          type: "string",
         },
-        "category": {
-          "type": "string"
+        category: {
+          type: "string",
         },
-        "metaStatus": {
-          "type": [
-            "string",
-            "null"
-          ],
-          "description": "PENDING while Meta reviews it; null for non-Meta numbers."
-        }
-      }
+        metaStatus: {
+          type: ["string", "null"],
+          description: "PENDING while Meta reviews it; null for non-Meta numbers.",
+        },
+      },
     },
     outputSchema: {
-      "type": "object",
-      "properties": {
-        "id": {
-          "description": "string"
+      type: "object",
+      properties: {
+        id: {
+          description: "string",
         },
-        "name": {
-          "description": "string"
+        name: {
+          description: "string",
         },
-        "category": {
-          "description": "string"
+        category: {
+          description: "string",
         },
-        "metaStatus": {
-          "description": "string, or null. PENDING while Meta reviews it; null for non-Meta numbers."
-        }
-      }
+        metaStatus: {
+          description: "string, or null. PENDING while Meta reviews it; null for non-Meta numbers.",
+        },
+      },
     },
-    input: z.strictObject({ "whatsappNumberId": z.string().min(1).optional(), "name": z.string().min(1), "body": z.union([z.looseObject({ "header": z.strictObject({ "type": z.enum(["NONE","TEXT","IMAGE","VIDEO","DOCUMENT"]).optional(), "text": z.string().max(60).optional(), "url": httpUrl().optional() }).optional(), "body": z.looseObject({ "text": z.string().min(1).max(1024) }), "footer": z.looseObject({ "text": z.string().max(60) }).optional(), "buttons": z.array(z.looseObject({ "type": z.enum(["QUICK_REPLY","URL","PHONE_NUMBER","COPY_CODE"]), "text": z.string().optional(), "url": z.string().optional(), "phone_number": patterned("^\\+?[1-9]\\d{7,14}$", "an E.164 phone number such as +5511999999999").optional(), "example": z.array(z.string()).optional() })).max(10).optional() }), z.string().min(1).max(1024)]), "examples": z.record(z.string(), z.string()), "category": z.enum(["MARKETING","UTILITY","OTP"]).optional(), "language": z.string().min(1).optional() }),
+    input: z.strictObject({
+      whatsappNumberId: z.string().min(1).optional(),
+      name: z.string().min(1),
+      body: z.union([
+        z.looseObject({
+          header: z
+            .strictObject({
+              type: z.enum(["NONE", "TEXT", "IMAGE", "VIDEO", "DOCUMENT"]).optional(),
+              text: z.string().max(60).optional(),
+              url: httpUrl().optional(),
+            })
+            .optional(),
+          body: z.looseObject({ text: z.string().min(1).max(1024) }),
+          footer: z.looseObject({ text: z.string().max(60) }).optional(),
+          buttons: z
+            .array(
+              z.looseObject({
+                type: z.enum(["QUICK_REPLY", "URL", "PHONE_NUMBER", "COPY_CODE"]),
+                text: z.string().optional(),
+                url: z.string().optional(),
+                phone_number: patterned(
+                  "^\\+?[1-9]\\d{7,14}$",
+                  "an E.164 phone number such as +5511999999999",
+                ).optional(),
+                example: z.array(z.string()).optional(),
+              }),
+            )
+            .max(10)
+            .optional(),
+        }),
+        z.string().min(1).max(1024),
+      ]),
+      examples: z.record(z.string(), z.string()),
+      category: z.enum(["MARKETING", "UTILITY", "OTP"]).optional(),
+      language: z.string().min(1).optional(),
+    }),
     refine: undefined,
-    annotations: {"title":"Create Template","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
+    annotations: {
+      title: "Create Template",
+      readOnlyHint: false,
+      destructiveHint: false,
+      idempotentHint: false,
+      openWorldHint: true,
+    },
     unconfirmed: false,
     returnsSecrets: false,
     untrustedText: [],
@@ -4377,56 +4662,65 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "templates_delete",
     title: "Delete Template",
-    description: "Permanently deletes a template; for Meta templates it is also deleted from the WhatsApp Business Account at Meta. Irreversible, and sends using it will fail afterwards. Needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+    description:
+      "Permanently deletes a template; for Meta templates it is also deleted from the WhatsApp Business Account at Meta. Irreversible, and sends using it will fail afterwards. Needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
     toolset: "templates",
     method: "DELETE",
     path: "/v1/templates/{id}",
-    args: [{"arg":"templateId","in":"path","wire":"id"},{"arg":"whatsappNumberId","in":"header","wire":"x-whatsapp-number-id"}],
+    args: [
+      { arg: "templateId", in: "path", wire: "id" },
+      { arg: "whatsappNumberId", in: "header", wire: "x-whatsapp-number-id" },
+    ],
     hasBody: false,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "templateId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "The template's id or its name, as listed by templates_list."
+      type: "object",
+      properties: {
+        templateId: {
+          type: "string",
+          minLength: 1,
+          description: "The template's id or its name, as listed by templates_list.",
         },
-        "whatsappNumberId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list."
-        }
+        whatsappNumberId: {
+          type: "string",
+          minLength: 1,
+          description:
+            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+        },
       },
-      "required": [
-        "templateId"
-      ],
-      "additionalProperties": false
+      required: ["templateId"],
+      additionalProperties: false,
     },
     responseSchema: {
-      "type": "object",
-      "properties": {
-        "deleted": {
-          "type": "boolean"
+      type: "object",
+      properties: {
+        deleted: {
+          type: "boolean",
         },
-        "id": {
-          "type": "string"
-        }
-      }
+        id: {
+          type: "string",
+        },
+      },
     },
     outputSchema: {
-      "type": "object",
-      "properties": {
-        "deleted": {
-          "description": "boolean"
+      type: "object",
+      properties: {
+        deleted: {
+          description: "boolean",
         },
-        "id": {
-          "description": "string"
-        }
-      }
+        id: {
+          description: "string",
+        },
+      },
     },
-    input: z.strictObject({ "templateId": z.string().min(1), "whatsappNumberId": z.string().min(1).optional() }),
+    input: z.strictObject({ templateId: z.string().min(1), whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
-    annotations: {"title":"Delete Template","readOnlyHint":false,"destructiveHint":true,"idempotentHint":true,"openWorldHint":true},
+    annotations: {
+      title: "Delete Template",
+      readOnlyHint: false,
+      destructiveHint: true,
+      idempotentHint: true,
+      openWorldHint: true,
+    },
     unconfirmed: false,
     returnsSecrets: false,
     untrustedText: [],
@@ -4434,131 +4728,127 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "templates_get",
     title: "Get Template",
-    description: "Returns one template by id or name with its content, variables, Meta review state and whether it can be sent. Use it to see which variables messages_send needs or whether Meta approved it. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+    description:
+      "Returns one template by id or name with its content, variables, Meta review state and whether it can be sent. Use it to see which variables messages_send needs or whether Meta approved it. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
     toolset: "templates",
     method: "GET",
     path: "/v1/templates/{id}",
-    args: [{"arg":"templateId","in":"path","wire":"id"},{"arg":"whatsappNumberId","in":"header","wire":"x-whatsapp-number-id"}],
+    args: [
+      { arg: "templateId", in: "path", wire: "id" },
+      { arg: "whatsappNumberId", in: "header", wire: "x-whatsapp-number-id" },
+    ],
     hasBody: false,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "templateId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "The template's id or its name, as listed by templates_list."
+      type: "object",
+      properties: {
+        templateId: {
+          type: "string",
+          minLength: 1,
+          description: "The template's id or its name, as listed by templates_list.",
         },
-        "whatsappNumberId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list."
-        }
+        whatsappNumberId: {
+          type: "string",
+          minLength: 1,
+          description:
+            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+        },
       },
-      "required": [
-        "templateId"
-      ],
-      "additionalProperties": false
+      required: ["templateId"],
+      additionalProperties: false,
     },
     responseSchema: {
-      "type": "object",
-      "description": "A message template.",
-      "properties": {
-        "id": {
-          "type": "string"
+      type: "object",
+      description: "A message template.",
+      properties: {
+        id: {
+          type: "string",
         },
-        "name": {
-          "type": "string"
+        name: {
+          type: "string",
         },
-        "category": {
-          "type": "string"
+        category: {
+          type: "string",
         },
-        "body": {
-          "description": "The template content.",
-          "anyOf": [
+        body: {
+          description: "The template content.",
+          anyOf: [
             {
-              "type": "object",
-              "additionalProperties": true
+              type: "object",
+              additionalProperties: true,
             },
             {
-              "type": "string"
-            }
-          ]
-        },
-        "variables": {
-          "type": "array",
-          "items": {
-            "type": "string"
-          }
-        },
-        "source": {
-          "type": "string",
-          "enum": [
-            "META",
-            "PILOT_STATUS"
-          ]
-        },
-        "metaStatus": {
-          "type": [
-            "string",
-            "null"
+              type: "string",
+            },
           ],
-          "enum": [
-            "APPROVED",
-            "PENDING",
-            "REJECTED",
-            "DISABLED",
-            null
-          ],
-          "description": "Meta review state; null for non-Meta templates."
         },
-        "metaLanguage": {
-          "type": [
-            "string",
-            "null"
-          ]
+        variables: {
+          type: "array",
+          items: {
+            type: "string",
+          },
         },
-        "sendable": {
-          "type": "boolean",
-          "description": "Whether messages_send can use it now (on Meta numbers only approved Meta templates are)."
-        }
-      }
+        source: {
+          type: "string",
+          enum: ["META", "PILOT_STATUS"],
+        },
+        metaStatus: {
+          type: ["string", "null"],
+          enum: ["APPROVED", "PENDING", "REJECTED", "DISABLED", null],
+          description: "Meta review state; null for non-Meta templates.",
+        },
+        metaLanguage: {
+          type: ["string", "null"],
+        },
+        sendable: {
+          type: "boolean",
+          description: "Whether messages_send can use it now (on Meta numbers only approved Meta templates are).",
+        },
+      },
     },
     outputSchema: {
-      "type": "object",
-      "description": "A message template.",
-      "properties": {
-        "id": {
-          "description": "string"
+      type: "object",
+      description: "A message template.",
+      properties: {
+        id: {
+          description: "string",
         },
-        "name": {
-          "description": "string"
+        name: {
+          description: "string",
         },
-        "category": {
-          "description": "string"
+        category: {
+          description: "string",
         },
-        "body": {
-          "description": "object or string. The template content."
+        body: {
+          description: "object or string. The template content.",
         },
-        "variables": {
-          "description": "array of string"
+        variables: {
+          description: "array of string",
         },
-        "source": {
-          "description": "one of \"META\", \"PILOT_STATUS\""
+        source: {
+          description: 'one of "META", "PILOT_STATUS"',
         },
-        "metaStatus": {
-          "description": "one of \"APPROVED\", \"PENDING\", \"REJECTED\", \"DISABLED\", or null. Meta review state; null for non-Meta templates."
+        metaStatus: {
+          description:
+            'one of "APPROVED", "PENDING", "REJECTED", "DISABLED", or null. Meta review state; null for non-Meta templates.',
         },
-        "metaLanguage": {
-          "description": "string, or null"
+        metaLanguage: {
+          description: "string, or null",
         },
-        "sendable": {
-          "description": "boolean. Whether messages_send can use it now (on Meta numbers only approved Meta templates are)."
-        }
-      }
+        sendable: {
+          description:
+            "boolean. Whether messages_send can use it now (on Meta numbers only approved Meta templates are).",
+        },
+      },
     },
-    input: z.strictObject({ "templateId": z.string().min(1), "whatsappNumberId": z.string().min(1).optional() }),
+    input: z.strictObject({ templateId: z.string().min(1), whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
-    annotations: {"title":"Get Template","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
+    annotations: {
+      title: "Get Template",
+      readOnlyHint: true,
+      destructiveHint: false,
+      idempotentHint: true,
+      openWorldHint: true,
+    },
     unconfirmed: false,
     returnsSecrets: false,
     untrustedText: [],
@@ -4566,101 +4856,95 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "templates_list",
     title: "List Templates",
-    description: "Lists the message templates available to the number, with content, variables, Meta review state and whether each can be sent now. Use it to pick a templateId and its variables for messages_send. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+    description:
+      "Lists the message templates available to the number, with content, variables, Meta review state and whether each can be sent now. Use it to pick a templateId and its variables for messages_send. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
     toolset: "templates",
     method: "GET",
     path: "/v1/templates",
-    args: [{"arg":"whatsappNumberId","in":"header","wire":"x-whatsapp-number-id"}],
+    args: [{ arg: "whatsappNumberId", in: "header", wire: "x-whatsapp-number-id" }],
     hasBody: false,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "whatsappNumberId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list."
-        }
+      type: "object",
+      properties: {
+        whatsappNumberId: {
+          type: "string",
+          minLength: 1,
+          description:
+            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+        },
       },
-      "additionalProperties": false
+      additionalProperties: false,
     },
     responseSchema: {
-      "type": "array",
-      "items": {
-        "type": "object",
-        "description": "A message template.",
-        "properties": {
-          "id": {
-            "type": "string"
+      type: "array",
+      items: {
+        type: "object",
+        description: "A message template.",
+        properties: {
+          id: {
+            type: "string",
           },
-          "name": {
-            "type": "string"
+          name: {
+            type: "string",
           },
-          "category": {
-            "type": "string"
+          category: {
+            type: "string",
           },
-          "body": {
-            "description": "The template content.",
-            "anyOf": [
+          body: {
+            description: "The template content.",
+            anyOf: [
               {
-                "type": "object",
-                "additionalProperties": true
+                type: "object",
+                additionalProperties: true,
               },
               {
-                "type": "string"
-              }
-            ]
-          },
-          "variables": {
-            "type": "array",
-            "items": {
-              "type": "string"
-            }
-          },
-          "source": {
-            "type": "string",
-            "enum": [
-              "META",
-              "PILOT_STATUS"
-            ]
-          },
-          "metaStatus": {
-            "type": [
-              "string",
-              "null"
+                type: "string",
+              },
             ],
-            "enum": [
-              "APPROVED",
-              "PENDING",
-              "REJECTED",
-              "DISABLED",
-              null
-            ],
-            "description": "Meta review state; null for non-Meta templates."
           },
-          "metaLanguage": {
-            "type": [
-              "string",
-              "null"
-            ]
+          variables: {
+            type: "array",
+            items: {
+              type: "string",
+            },
           },
-          "sendable": {
-            "type": "boolean",
-            "description": "Whether messages_send can use it now (on Meta numbers only approved Meta templates are)."
-          }
-        }
-      }
+          source: {
+            type: "string",
+            enum: ["META", "PILOT_STATUS"],
+          },
+          metaStatus: {
+            type: ["string", "null"],
+            enum: ["APPROVED", "PENDING", "REJECTED", "DISABLED", null],
+            description: "Meta review state; null for non-Meta templates.",
+          },
+          metaLanguage: {
+            type: ["string", "null"],
+          },
+          sendable: {
+            type: "boolean",
+            description: "Whether messages_send can use it now (on Meta numbers only approved Meta templates are).",
+          },
+        },
+      },
     },
     outputSchema: {
-      "type": "object",
-      "properties": {
-        "items": {
-          "description": "array of objects with id, name, category, body, variables, source, metaStatus, metaLanguage, sendable"
-        }
-      }
+      type: "object",
+      properties: {
+        items: {
+          description:
+            "array of objects with id, name, category, body, variables, source, metaStatus, metaLanguage, sendable",
+        },
+      },
     },
-    input: z.strictObject({ "whatsappNumberId": z.string().min(1).optional() }),
+    input: z.strictObject({ whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
-    annotations: {"title":"List Templates","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
+    annotations: {
+      title: "List Templates",
+      readOnlyHint: true,
+      destructiveHint: false,
+      idempotentHint: true,
+      openWorldHint: true,
+    },
     unconfirmed: false,
     returnsSecrets: false,
     untrustedText: [],
@@ -4668,176 +4952,204 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "templates_update",
     title: "Update Template",
-    description: "Replaces a template's content; on Meta numbers the new version is really re-submitted to Meta and goes back to PENDING review. examples is required: one realistic sample per variable, {} when there are none. Media headers by public URL only (no base64). Needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+    description:
+      "Replaces a template's content; on Meta numbers the new version is really re-submitted to Meta and goes back to PENDING review. examples is required: one realistic sample per variable, {} when there are none. Media headers by public URL only (no base64). Needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
     toolset: "templates",
     method: "PUT",
     path: "/v1/templates/{id}",
-    args: [{"arg":"templateId","in":"path","wire":"id"},{"arg":"whatsappNumberId","in":"header","wire":"x-whatsapp-number-id"},{"arg":"body","in":"body","wire":"body"},{"arg":"examples","in":"body","wire":"examples"},{"arg":"category","in":"body","wire":"category"},{"arg":"language","in":"body","wire":"language"}],
+    args: [
+      { arg: "templateId", in: "path", wire: "id" },
+      { arg: "whatsappNumberId", in: "header", wire: "x-whatsapp-number-id" },
+      { arg: "body", in: "body", wire: "body" },
+      { arg: "examples", in: "body", wire: "examples" },
+      { arg: "category", in: "body", wire: "category" },
+      { arg: "language", in: "body", wire: "language" },
+    ],
     hasBody: true,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "templateId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "The template's id or its name, as listed by templates_list."
+      type: "object",
+      properties: {
+        templateId: {
+          type: "string",
+          minLength: 1,
+          description: "The template's id or its name, as listed by templates_list.",
         },
-        "whatsappNumberId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list."
+        whatsappNumberId: {
+          type: "string",
+          minLength: 1,
+          description:
+            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
         },
-        "body": {
-          "description": "The new content: preferably an object with header (optional, media by url only), body.text (at most 1024 characters, named variables like {{nome}}, not starting or ending with a variable), footer (optional, 60 characters, no variables) and buttons (optional, at most 10); or plain text, which becomes the body text.",
-          "oneOf": [
+        body: {
+          description:
+            "The new content: preferably an object with header (optional, media by url only), body.text (at most 1024 characters, named variables like {{nome}}, not starting or ending with a variable), footer (optional, 60 characters, no variables) and buttons (optional, at most 10); or plain text, which becomes the body text.",
+          oneOf: [
             {
-              "type": "object",
-              "description": "Structured template content.",
-              "properties": {
-                "header": {
-                  "type": "object",
-                  "description": "Optional header. TEXT takes text (60 characters, at most one variable); IMAGE (JPG/PNG), VIDEO (MP4) and DOCUMENT (PDF) take a public url. Media is accepted by URL only: there is no base64 field here.",
-                  "additionalProperties": false,
-                  "properties": {
-                    "type": {
-                      "type": "string",
-                      "enum": [
-                        "NONE",
-                        "TEXT",
-                        "IMAGE",
-                        "VIDEO",
-                        "DOCUMENT"
-                      ],
-                      "default": "NONE"
+              type: "object",
+              description: "Structured template content.",
+              properties: {
+                header: {
+                  type: "object",
+                  description:
+                    "Optional header. TEXT takes text (60 characters, at most one variable); IMAGE (JPG/PNG), VIDEO (MP4) and DOCUMENT (PDF) take a public url. Media is accepted by URL only: there is no base64 field here.",
+                  additionalProperties: false,
+                  properties: {
+                    type: {
+                      type: "string",
+                      enum: ["NONE", "TEXT", "IMAGE", "VIDEO", "DOCUMENT"],
+                      default: "NONE",
                     },
-                    "text": {
-                      "type": "string",
-                      "maxLength": 60,
-                      "description": "Header text for type TEXT."
+                    text: {
+                      type: "string",
+                      maxLength: 60,
+                      description: "Header text for type TEXT.",
                     },
-                    "url": {
-                      "type": "string",
-                      "format": "uri",
-                      "description": "Public http(s) URL of the header media for IMAGE, VIDEO or DOCUMENT."
-                    }
-                  }
-                },
-                "body": {
-                  "type": "object",
-                  "description": "The main text.",
-                  "properties": {
-                    "text": {
-                      "type": "string",
-                      "minLength": 1,
-                      "maxLength": 1024,
-                      "description": "Up to 1024 characters, with named variables such as {{nome}}; it may not begin or end with a variable."
-                    }
+                    url: {
+                      type: "string",
+                      format: "uri",
+                      description: "Public http(s) URL of the header media for IMAGE, VIDEO or DOCUMENT.",
+                    },
                   },
-                  "required": [
-                    "text"
-                  ]
                 },
-                "footer": {
-                  "type": "object",
-                  "description": "Optional footer without variables.",
-                  "properties": {
-                    "text": {
-                      "type": "string",
-                      "maxLength": 60
-                    }
+                body: {
+                  type: "object",
+                  description: "The main text.",
+                  properties: {
+                    text: {
+                      type: "string",
+                      minLength: 1,
+                      maxLength: 1024,
+                      description:
+                        "Up to 1024 characters, with named variables such as {{nome}}; it may not begin or end with a variable.",
+                    },
                   },
-                  "required": [
-                    "text"
-                  ]
+                  required: ["text"],
                 },
-                "buttons": {
-                  "type": "array",
-                  "maxItems": 10,
-                  "items": {
-                    "type": "object",
-                    "description": "A button. At most 10 in total: QUICK_REPLY up to 10, URL up to 2, PHONE_NUMBER 1, COPY_CODE 1.",
-                    "properties": {
-                      "type": {
-                        "type": "string",
-                        "enum": [
-                          "QUICK_REPLY",
-                          "URL",
-                          "PHONE_NUMBER",
-                          "COPY_CODE"
-                        ]
+                footer: {
+                  type: "object",
+                  description: "Optional footer without variables.",
+                  properties: {
+                    text: {
+                      type: "string",
+                      maxLength: 60,
+                    },
+                  },
+                  required: ["text"],
+                },
+                buttons: {
+                  type: "array",
+                  maxItems: 10,
+                  items: {
+                    type: "object",
+                    description:
+                      "A button. At most 10 in total: QUICK_REPLY up to 10, URL up to 2, PHONE_NUMBER 1, COPY_CODE 1.",
+                    properties: {
+                      type: {
+                        type: "string",
+                        enum: ["QUICK_REPLY", "URL", "PHONE_NUMBER", "COPY_CODE"],
                       },
-                      "text": {
-                        "type": "string",
-                        "description": "Button label."
+                      text: {
+                        type: "string",
+                        description: "Button label.",
                       },
-                      "url": {
-                        "type": "string",
-                        "description": "For URL buttons; a fixed URL or one ending in a single variable."
+                      url: {
+                        type: "string",
+                        description: "For URL buttons; a fixed URL or one ending in a single variable.",
                       },
-                      "phone_number": {
-                        "type": "string",
-                        "pattern": "^\\+?[1-9]\\d{7,14}$",
-                        "description": "For PHONE_NUMBER buttons."
+                      phone_number: {
+                        type: "string",
+                        pattern: "^\\+?[1-9]\\d{7,14}$",
+                        description: "For PHONE_NUMBER buttons.",
                       },
-                      "example": {
-                        "type": "array",
-                        "items": {
-                          "type": "string"
+                      example: {
+                        type: "array",
+                        items: {
+                          type: "string",
                         },
-                        "description": "For COPY_CODE buttons, the code itself (letters and digits, at most 15)."
-                      }
+                        description: "For COPY_CODE buttons, the code itself (letters and digits, at most 15).",
+                      },
                     },
-                    "required": [
-                      "type"
-                    ]
-                  }
-                }
+                    required: ["type"],
+                  },
+                },
               },
-              "required": [
-                "body"
-              ]
+              required: ["body"],
             },
             {
-              "type": "string",
-              "minLength": 1,
-              "maxLength": 1024
-            }
-          ]
-        },
-        "examples": {
-          "type": "object",
-          "additionalProperties": {
-            "type": "string"
-          },
-          "description": "One real sample value per variable (body, text header and dynamic URL), keyed by variable name, e.g. {\"nome\": \"Ana\"}; pass {} when the template has no variables."
-        },
-        "category": {
-          "type": "string",
-          "enum": [
-            "MARKETING",
-            "UTILITY",
-            "OTP"
+              type: "string",
+              minLength: 1,
+              maxLength: 1024,
+            },
           ],
-          "description": "The template's category; it cannot be changed, so leave it out or repeat the current one."
         },
-        "language": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Language code of the template, such as pt_BR."
-        }
+        examples: {
+          type: "object",
+          additionalProperties: {
+            type: "string",
+          },
+          description:
+            'One real sample value per variable (body, text header and dynamic URL), keyed by variable name, e.g. {"nome": "Ana"}; pass {} when the template has no variables.',
+        },
+        category: {
+          type: "string",
+          enum: ["MARKETING", "UTILITY", "OTP"],
+          description: "The template's category; it cannot be changed, so leave it out or repeat the current one.",
+        },
+        language: {
+          type: "string",
+          minLength: 1,
+          description: "Language code of the template, such as pt_BR.",
+        },
       },
-      "required": [
-        "templateId",
-        "body",
-        "examples"
-      ],
-      "additionalProperties": false
+      required: ["templateId", "body", "examples"],
+      additionalProperties: false,
     },
     responseSchema: undefined,
     outputSchema: undefined,
-    input: z.strictObject({ "templateId": z.string().min(1), "whatsappNumberId": z.string().min(1).optional(), "body": z.union([z.looseObject({ "header": z.strictObject({ "type": z.enum(["NONE","TEXT","IMAGE","VIDEO","DOCUMENT"]).optional(), "text": z.string().max(60).optional(), "url": httpUrl().optional() }).optional(), "body": z.looseObject({ "text": z.string().min(1).max(1024) }), "footer": z.looseObject({ "text": z.string().max(60) }).optional(), "buttons": z.array(z.looseObject({ "type": z.enum(["QUICK_REPLY","URL","PHONE_NUMBER","COPY_CODE"]), "text": z.string().optional(), "url": z.string().optional(), "phone_number": patterned("^\\+?[1-9]\\d{7,14}$", "an E.164 phone number such as +5511999999999").optional(), "example": z.array(z.string()).optional() })).max(10).optional() }), z.string().min(1).max(1024)]), "examples": z.record(z.string(), z.string()), "category": z.enum(["MARKETING","UTILITY","OTP"]).optional(), "language": z.string().min(1).optional() }),
+    input: z.strictObject({
+      templateId: z.string().min(1),
+      whatsappNumberId: z.string().min(1).optional(),
+      body: z.union([
+        z.looseObject({
+          header: z
+            .strictObject({
+              type: z.enum(["NONE", "TEXT", "IMAGE", "VIDEO", "DOCUMENT"]).optional(),
+              text: z.string().max(60).optional(),
+              url: httpUrl().optional(),
+            })
+            .optional(),
+          body: z.looseObject({ text: z.string().min(1).max(1024) }),
+          footer: z.looseObject({ text: z.string().max(60) }).optional(),
+          buttons: z
+            .array(
+              z.looseObject({
+                type: z.enum(["QUICK_REPLY", "URL", "PHONE_NUMBER", "COPY_CODE"]),
+                text: z.string().optional(),
+                url: z.string().optional(),
+                phone_number: patterned(
+                  "^\\+?[1-9]\\d{7,14}$",
+                  "an E.164 phone number such as +5511999999999",
+                ).optional(),
+                example: z.array(z.string()).optional(),
+              }),
+            )
+            .max(10)
+            .optional(),
+        }),
+        z.string().min(1).max(1024),
+      ]),
+      examples: z.record(z.string(), z.string()),
+      category: z.enum(["MARKETING", "UTILITY", "OTP"]).optional(),
+      language: z.string().min(1).optional(),
+    }),
     refine: undefined,
-    annotations: {"title":"Update Template","readOnlyHint":false,"destructiveHint":true,"idempotentHint":true,"openWorldHint":true},
+    annotations: {
+      title: "Update Template",
+      readOnlyHint: false,
+      destructiveHint: true,
+      idempotentHint: true,
+      openWorldHint: true,
+    },
     unconfirmed: false,
     returnsSecrets: false,
     untrustedText: [],
@@ -4845,114 +5157,115 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "webhook_events",
     title: "List Webhook Deliveries",
-    description: "Shows the most recent delivery attempts of one webhook (event, success or failure, HTTP status, payload, receiver's answer, duration), optionally for a single event name. Use it to debug a receiver. Read-only; works with a number-scoped key or a tenant-scoped key.",
+    description:
+      "Shows the most recent delivery attempts of one webhook (event, success or failure, HTTP status, payload, receiver's answer, duration), optionally for a single event name. Use it to debug a receiver. Read-only; works with a number-scoped key or a tenant-scoped key.",
     toolset: "webhooks",
     method: "GET",
     path: "/v1/webhooks/{id}/logs",
-    args: [{"arg":"webhookId","in":"path","wire":"id"},{"arg":"limit","in":"query","wire":"limit"},{"arg":"event","in":"query","wire":"event"},{"arg":"whatsappNumberId","in":"header","wire":"x-whatsapp-number-id"}],
+    args: [
+      { arg: "webhookId", in: "path", wire: "id" },
+      { arg: "limit", in: "query", wire: "limit" },
+      { arg: "event", in: "query", wire: "event" },
+      { arg: "whatsappNumberId", in: "header", wire: "x-whatsapp-number-id" },
+    ],
     hasBody: false,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "webhookId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Id of the webhook (starts with wh_), as returned by webhooks_list or webhooks_create."
+      type: "object",
+      properties: {
+        webhookId: {
+          type: "string",
+          minLength: 1,
+          description: "Id of the webhook (starts with wh_), as returned by webhooks_list or webhooks_create.",
         },
-        "limit": {
-          "type": "integer",
-          "minimum": 1,
-          "maximum": 50,
-          "default": 50,
-          "description": "How many recent attempts to return (1 to 50)."
+        limit: {
+          type: "integer",
+          minimum: 1,
+          maximum: 50,
+          default: 50,
+          description: "How many recent attempts to return (1 to 50).",
         },
-        "event": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Only attempts for this event name, for example message.failed."
+        event: {
+          type: "string",
+          minLength: 1,
+          description: "Only attempts for this event name, for example message.failed.",
         },
-        "whatsappNumberId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list."
-        }
+        whatsappNumberId: {
+          type: "string",
+          minLength: 1,
+          description:
+            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+        },
       },
-      "required": [
-        "webhookId"
-      ],
-      "additionalProperties": false
+      required: ["webhookId"],
+      additionalProperties: false,
     },
     responseSchema: {
-      "type": "array",
-      "items": {
-        "type": "object",
-        "description": "One delivery attempt of a webhook.",
-        "properties": {
-          "event": {
-            "type": "string"
+      type: "array",
+      items: {
+        type: "object",
+        description: "One delivery attempt of a webhook.",
+        properties: {
+          event: {
+            type: "string",
           },
-          "status": {
-            "type": "string",
-            "enum": [
-              "SUCCESS",
-              "FAILED"
-            ]
+          status: {
+            type: "string",
+            enum: ["SUCCESS", "FAILED"],
           },
-          "statusCode": {
-            "type": [
-              "integer",
-              "null"
-            ],
-            "description": "HTTP status answered by the receiver, if any."
+          statusCode: {
+            type: ["integer", "null"],
+            description: "HTTP status answered by the receiver, if any.",
           },
-          "payload": {
-            "type": [
-              "object",
-              "null"
-            ],
-            "additionalProperties": true,
-            "description": "The JSON that was posted."
+          payload: {
+            type: ["object", "null"],
+            additionalProperties: true,
+            description: "The JSON that was posted.",
           },
-          "response": {
-            "description": "What the receiver answered.",
-            "anyOf": [
+          response: {
+            description: "What the receiver answered.",
+            anyOf: [
               {
-                "type": [
-                  "string",
-                  "null"
-                ]
+                type: ["string", "null"],
               },
               {
-                "type": "object",
-                "additionalProperties": true
-              }
-            ]
+                type: "object",
+                additionalProperties: true,
+              },
+            ],
           },
-          "durationMs": {
-            "type": [
-              "integer",
-              "null"
-            ]
+          durationMs: {
+            type: ["integer", "null"],
           },
-          "createdAt": {
-            "type": "string",
-            "format": "date-time",
-            "description": "When the attempt was made (UTC)."
-          }
-        }
-      }
+          createdAt: {
+            type: "string",
+            format: "date-time",
+            description: "When the attempt was made (UTC).",
+          },
+        },
+      },
     },
     outputSchema: {
-      "type": "object",
-      "properties": {
-        "items": {
-          "description": "array of objects with event, status, statusCode, payload, response, durationMs, createdAt"
-        }
-      }
+      type: "object",
+      properties: {
+        items: {
+          description: "array of objects with event, status, statusCode, payload, response, durationMs, createdAt",
+        },
+      },
     },
-    input: z.strictObject({ "webhookId": z.string().min(1), "limit": z.number().int().min(1).max(50).optional(), "event": z.string().min(1).optional(), "whatsappNumberId": z.string().min(1).optional() }),
+    input: z.strictObject({
+      webhookId: z.string().min(1),
+      limit: z.number().int().min(1).max(50).optional(),
+      event: z.string().min(1).optional(),
+      whatsappNumberId: z.string().min(1).optional(),
+    }),
     refine: undefined,
-    annotations: {"title":"List Webhook Deliveries","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
+    annotations: {
+      title: "List Webhook Deliveries",
+      readOnlyHint: true,
+      destructiveHint: false,
+      idempotentHint: true,
+      openWorldHint: true,
+    },
     unconfirmed: false,
     returnsSecrets: false,
     untrustedText: [],
@@ -4960,153 +5273,159 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "webhook_get",
     title: "Get Webhook",
-    description: "Returns one webhook subscription by id: URL, events, active flag and bound number (never the signing secret). Works with a number-scoped key or a tenant-scoped key. Read-only.",
+    description:
+      "Returns one webhook subscription by id: URL, events, active flag and bound number (never the signing secret). Works with a number-scoped key or a tenant-scoped key. Read-only.",
     toolset: "webhooks",
     method: "GET",
     path: "/v1/webhooks/{id}",
-    args: [{"arg":"webhookId","in":"path","wire":"id"},{"arg":"whatsappNumberId","in":"header","wire":"x-whatsapp-number-id"}],
+    args: [
+      { arg: "webhookId", in: "path", wire: "id" },
+      { arg: "whatsappNumberId", in: "header", wire: "x-whatsapp-number-id" },
+    ],
     hasBody: false,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "webhookId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Id of the webhook (starts with wh_), as returned by webhooks_list or webhooks_create."
+      type: "object",
+      properties: {
+        webhookId: {
+          type: "string",
+          minLength: 1,
+          description: "Id of the webhook (starts with wh_), as returned by webhooks_list or webhooks_create.",
         },
-        "whatsappNumberId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list."
-        }
+        whatsappNumberId: {
+          type: "string",
+          minLength: 1,
+          description:
+            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+        },
       },
-      "required": [
-        "webhookId"
-      ],
-      "additionalProperties": false
+      required: ["webhookId"],
+      additionalProperties: false,
     },
     responseSchema: {
-      "type": "object",
-      "description": "A webhook subscription. The signing secret is never included.",
-      "properties": {
-        "id": {
-          "type": "string"
+      type: "object",
+      description: "A webhook subscription. The signing secret is never included.",
+      properties: {
+        id: {
+          type: "string",
         },
-        "tenantId": {
-          "type": "string"
+        tenantId: {
+          type: "string",
         },
-        "name": {
-          "type": "string"
+        name: {
+          type: "string",
         },
-        "url": {
-          "type": "string",
-          "description": "Receiving endpoint."
+        url: {
+          type: "string",
+          description: "Receiving endpoint.",
         },
-        "environment": {
-          "type": "string",
-          "description": "Environment label, LIVE in practice."
+        environment: {
+          type: "string",
+          description: "Environment label, LIVE in practice.",
         },
-        "active": {
-          "type": "boolean",
-          "description": "False while deliveries are paused."
+        active: {
+          type: "boolean",
+          description: "False while deliveries are paused.",
         },
-        "events": {
-          "type": "array",
-          "items": {
-            "type": "string"
-          }
+        events: {
+          type: "array",
+          items: {
+            type: "string",
+          },
         },
-        "apiKeys": {
-          "type": "array",
-          "items": {
-            "type": "object",
-            "properties": {
-              "id": {
-                "type": "string"
+        apiKeys: {
+          type: "array",
+          items: {
+            type: "object",
+            properties: {
+              id: {
+                type: "string",
               },
-              "name": {
-                "type": "string"
-              }
-            }
-          }
+              name: {
+                type: "string",
+              },
+            },
+          },
         },
-        "lastTriggered": {
-          "type": [
-            "string",
-            "null"
-          ],
-          "format": "date-time"
+        lastTriggered: {
+          type: ["string", "null"],
+          format: "date-time",
         },
-        "whatsappNumberIds": {
-          "type": "array",
-          "items": {
-            "type": "string"
-          }
+        whatsappNumberIds: {
+          type: "array",
+          items: {
+            type: "string",
+          },
         },
-        "whatsappInstanceIds": {
-          "type": "array",
-          "items": {
-            "type": "string"
-          }
+        whatsappInstanceIds: {
+          type: "array",
+          items: {
+            type: "string",
+          },
         },
-        "createdAt": {
-          "type": "string",
-          "format": "date-time"
+        createdAt: {
+          type: "string",
+          format: "date-time",
         },
-        "updatedAt": {
-          "type": "string",
-          "format": "date-time"
-        }
-      }
+        updatedAt: {
+          type: "string",
+          format: "date-time",
+        },
+      },
     },
     outputSchema: {
-      "type": "object",
-      "description": "A webhook subscription. The signing secret is never included.",
-      "properties": {
-        "id": {
-          "description": "string"
+      type: "object",
+      description: "A webhook subscription. The signing secret is never included.",
+      properties: {
+        id: {
+          description: "string",
         },
-        "tenantId": {
-          "description": "string"
+        tenantId: {
+          description: "string",
         },
-        "name": {
-          "description": "string"
+        name: {
+          description: "string",
         },
-        "url": {
-          "description": "string. Receiving endpoint."
+        url: {
+          description: "string. Receiving endpoint.",
         },
-        "environment": {
-          "description": "string. Environment label, LIVE in practice."
+        environment: {
+          description: "string. Environment label, LIVE in practice.",
         },
-        "active": {
-          "description": "boolean. False while deliveries are paused."
+        active: {
+          description: "boolean. False while deliveries are paused.",
         },
-        "events": {
-          "description": "array of string"
+        events: {
+          description: "array of string",
         },
-        "apiKeys": {
-          "description": "array of objects with id, name"
+        apiKeys: {
+          description: "array of objects with id, name",
         },
-        "lastTriggered": {
-          "description": "string (date-time), or null"
+        lastTriggered: {
+          description: "string (date-time), or null",
         },
-        "whatsappNumberIds": {
-          "description": "array of string"
+        whatsappNumberIds: {
+          description: "array of string",
         },
-        "whatsappInstanceIds": {
-          "description": "array of string"
+        whatsappInstanceIds: {
+          description: "array of string",
         },
-        "createdAt": {
-          "description": "string (date-time)"
+        createdAt: {
+          description: "string (date-time)",
         },
-        "updatedAt": {
-          "description": "string (date-time)"
-        }
-      }
+        updatedAt: {
+          description: "string (date-time)",
+        },
+      },
     },
-    input: z.strictObject({ "webhookId": z.string().min(1), "whatsappNumberId": z.string().min(1).optional() }),
+    input: z.strictObject({ webhookId: z.string().min(1), whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
-    annotations: {"title":"Get Webhook","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
+    annotations: {
+      title: "Get Webhook",
+      readOnlyHint: true,
+      destructiveHint: false,
+      idempotentHint: true,
+      openWorldHint: true,
+    },
     unconfirmed: false,
     returnsSecrets: false,
     untrustedText: [],
@@ -5114,38 +5433,47 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "webhooks_create",
     title: "Create Webhook",
-    description: "Subscribes an HTTPS endpoint to events of one WhatsApp number; from then on Pilot Status really POSTs event JSON to that URL. List the events wanted (or * for all): an empty or missing list delivers nothing. Works with a number-scoped key (its own number) or a tenant-scoped key plus whatsappNumberId. Check deliveries later with webhook_events.",
+    description:
+      "Subscribes an HTTPS endpoint to events of one WhatsApp number; from then on Pilot Status really POSTs event JSON to that URL. List the events wanted (or * for all): an empty or missing list delivers nothing. Works with a number-scoped key (its own number) or a tenant-scoped key plus whatsappNumberId. Check deliveries later with webhook_events.",
     toolset: "webhooks",
     method: "POST",
     path: "/v1/webhooks",
-    args: [{"arg":"whatsappNumberId","in":"header","wire":"x-whatsapp-number-id"},{"arg":"url","in":"body","wire":"url"},{"arg":"name","in":"body","wire":"name"},{"arg":"events","in":"body","wire":"events"}],
+    args: [
+      { arg: "whatsappNumberId", in: "header", wire: "x-whatsapp-number-id" },
+      { arg: "url", in: "body", wire: "url" },
+      { arg: "name", in: "body", wire: "name" },
+      { arg: "events", in: "body", wire: "events" },
+    ],
     hasBody: true,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "whatsappNumberId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list."
+      type: "object",
+      properties: {
+        whatsappNumberId: {
+          type: "string",
+          minLength: 1,
+          description:
+            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
         },
-        "url": {
-          "type": "string",
-          "format": "uri",
-          "pattern": "^https://",
-          "description": "HTTPS endpoint that will receive the events."
+        url: {
+          type: "string",
+          format: "uri",
+          pattern: "^https://",
+          description: "HTTPS endpoint that will receive the events.",
         },
-        "name": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Label for the webhook; defaults to the URL's host."
+        name: {
+          type: "string",
+          minLength: 1,
+          description: "Label for the webhook; defaults to the URL's host.",
         },
-        "events": {
-          "type": "array",
-          "description": "Events to deliver, or [\"*\"] for all of them. Leaving it empty or out means nothing is delivered.",
-          "items": {
-            "type": "string",
-            "description": "An event to subscribe to, or * for every event. Events the number's provider cannot produce are dropped without error.",
-            "enum": [
+        events: {
+          type: "array",
+          description:
+            'Events to deliver, or ["*"] for all of them. Leaving it empty or out means nothing is delivered.',
+          items: {
+            type: "string",
+            description:
+              "An event to subscribe to, or * for every event. Events the number's provider cannot produce are dropped without error.",
+            enum: [
               "*",
               "message.sent",
               "message.delivered",
@@ -5164,138 +5492,168 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
               "call.ended",
               "call.missed",
               "call.permission_updated",
-              "calls"
-            ]
-          }
-        }
+              "calls",
+            ],
+          },
+        },
       },
-      "required": [
-        "url"
-      ],
-      "additionalProperties": false
+      required: ["url"],
+      additionalProperties: false,
     },
     responseSchema: {
-      "type": "object",
-      "description": "A webhook subscription. The signing secret is never included.",
-      "properties": {
-        "id": {
-          "type": "string"
+      type: "object",
+      description: "A webhook subscription. The signing secret is never included.",
+      properties: {
+        id: {
+          type: "string",
         },
-        "tenantId": {
-          "type": "string"
+        tenantId: {
+          type: "string",
         },
-        "name": {
-          "type": "string"
+        name: {
+          type: "string",
         },
-        "url": {
-          "type": "string",
-          "description": "Receiving endpoint."
+        url: {
+          type: "string",
+          description: "Receiving endpoint.",
         },
-        "environment": {
-          "type": "string",
-          "description": "Environment label, LIVE in practice."
+        environment: {
+          type: "string",
+          description: "Environment label, LIVE in practice.",
         },
-        "active": {
-          "type": "boolean",
-          "description": "False while deliveries are paused."
+        active: {
+          type: "boolean",
+          description: "False while deliveries are paused.",
         },
-        "events": {
-          "type": "array",
-          "items": {
-            "type": "string"
-          }
+        events: {
+          type: "array",
+          items: {
+            type: "string",
+          },
         },
-        "apiKeys": {
-          "type": "array",
-          "items": {
-            "type": "object",
-            "properties": {
-              "id": {
-                "type": "string"
+        apiKeys: {
+          type: "array",
+          items: {
+            type: "object",
+            properties: {
+              id: {
+                type: "string",
               },
-              "name": {
-                "type": "string"
-              }
-            }
-          }
+              name: {
+                type: "string",
+              },
+            },
+          },
         },
-        "lastTriggered": {
-          "type": [
-            "string",
-            "null"
-          ],
-          "format": "date-time"
+        lastTriggered: {
+          type: ["string", "null"],
+          format: "date-time",
         },
-        "whatsappNumberIds": {
-          "type": "array",
-          "items": {
-            "type": "string"
-          }
+        whatsappNumberIds: {
+          type: "array",
+          items: {
+            type: "string",
+          },
         },
-        "whatsappInstanceIds": {
-          "type": "array",
-          "items": {
-            "type": "string"
-          }
+        whatsappInstanceIds: {
+          type: "array",
+          items: {
+            type: "string",
+          },
         },
-        "createdAt": {
-          "type": "string",
-          "format": "date-time"
+        createdAt: {
+          type: "string",
+          format: "date-time",
         },
-        "updatedAt": {
-          "type": "string",
-          "format": "date-time"
-        }
-      }
+        updatedAt: {
+          type: "string",
+          format: "date-time",
+        },
+      },
     },
     outputSchema: {
-      "type": "object",
-      "description": "A webhook subscription. The signing secret is never included.",
-      "properties": {
-        "id": {
-          "description": "string"
+      type: "object",
+      description: "A webhook subscription. The signing secret is never included.",
+      properties: {
+        id: {
+          description: "string",
         },
-        "tenantId": {
-          "description": "string"
+        tenantId: {
+          description: "string",
         },
-        "name": {
-          "description": "string"
+        name: {
+          description: "string",
         },
-        "url": {
-          "description": "string. Receiving endpoint."
+        url: {
+          description: "string. Receiving endpoint.",
         },
-        "environment": {
-          "description": "string. Environment label, LIVE in practice."
+        environment: {
+          description: "string. Environment label, LIVE in practice.",
         },
-        "active": {
-          "description": "boolean. False while deliveries are paused."
+        active: {
+          description: "boolean. False while deliveries are paused.",
         },
-        "events": {
-          "description": "array of string"
+        events: {
+          description: "array of string",
         },
-        "apiKeys": {
-          "description": "array of objects with id, name"
+        apiKeys: {
+          description: "array of objects with id, name",
         },
-        "lastTriggered": {
-          "description": "string (date-time), or null"
+        lastTriggered: {
+          description: "string (date-time), or null",
         },
-        "whatsappNumberIds": {
-          "description": "array of string"
+        whatsappNumberIds: {
+          description: "array of string",
         },
-        "whatsappInstanceIds": {
-          "description": "array of string"
+        whatsappInstanceIds: {
+          description: "array of string",
         },
-        "createdAt": {
-          "description": "string (date-time)"
+        createdAt: {
+          description: "string (date-time)",
         },
-        "updatedAt": {
-          "description": "string (date-time)"
-        }
-      }
+        updatedAt: {
+          description: "string (date-time)",
+        },
+      },
     },
-    input: z.strictObject({ "whatsappNumberId": z.string().min(1).optional(), "url": httpUrl().regex(new RegExp("^https://"), { message: "must be an https:// URL" }), "name": z.string().min(1).optional(), "events": z.array(z.enum(["*","message.sent","message.delivered","message.read","message.failed","message.reply","message.received","message.group","message.newsletter","number.created","number.connected","number.disconnected","number.removed","call.ringing","call.connected","call.ended","call.missed","call.permission_updated","calls"])).optional() }),
+    input: z.strictObject({
+      whatsappNumberId: z.string().min(1).optional(),
+      url: httpUrl().regex(new RegExp("^https://"), { message: "must be an https:// URL" }),
+      name: z.string().min(1).optional(),
+      events: z
+        .array(
+          z.enum([
+            "*",
+            "message.sent",
+            "message.delivered",
+            "message.read",
+            "message.failed",
+            "message.reply",
+            "message.received",
+            "message.group",
+            "message.newsletter",
+            "number.created",
+            "number.connected",
+            "number.disconnected",
+            "number.removed",
+            "call.ringing",
+            "call.connected",
+            "call.ended",
+            "call.missed",
+            "call.permission_updated",
+            "calls",
+          ]),
+        )
+        .optional(),
+    }),
     refine: undefined,
-    annotations: {"title":"Create Webhook","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
+    annotations: {
+      title: "Create Webhook",
+      readOnlyHint: false,
+      destructiveHint: false,
+      idempotentHint: false,
+      openWorldHint: true,
+    },
     unconfirmed: false,
     returnsSecrets: false,
     untrustedText: [],
@@ -5303,36 +5661,45 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "webhooks_delete",
     title: "Delete Webhook",
-    description: "Permanently deletes a webhook subscription together with its delivery log; irreversible. To stop deliveries for a while, prefer webhooks_update with active false. Works with a number-scoped key or a tenant-scoped key.",
+    description:
+      "Permanently deletes a webhook subscription together with its delivery log; irreversible. To stop deliveries for a while, prefer webhooks_update with active false. Works with a number-scoped key or a tenant-scoped key.",
     toolset: "webhooks",
     method: "DELETE",
     path: "/v1/webhooks/{id}",
-    args: [{"arg":"webhookId","in":"path","wire":"id"},{"arg":"whatsappNumberId","in":"header","wire":"x-whatsapp-number-id"}],
+    args: [
+      { arg: "webhookId", in: "path", wire: "id" },
+      { arg: "whatsappNumberId", in: "header", wire: "x-whatsapp-number-id" },
+    ],
     hasBody: false,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "webhookId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Id of the webhook (starts with wh_), as returned by webhooks_list or webhooks_create."
+      type: "object",
+      properties: {
+        webhookId: {
+          type: "string",
+          minLength: 1,
+          description: "Id of the webhook (starts with wh_), as returned by webhooks_list or webhooks_create.",
         },
-        "whatsappNumberId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list."
-        }
+        whatsappNumberId: {
+          type: "string",
+          minLength: 1,
+          description:
+            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+        },
       },
-      "required": [
-        "webhookId"
-      ],
-      "additionalProperties": false
+      required: ["webhookId"],
+      additionalProperties: false,
     },
     responseSchema: undefined,
     outputSchema: undefined,
-    input: z.strictObject({ "webhookId": z.string().min(1), "whatsappNumberId": z.string().min(1).optional() }),
+    input: z.strictObject({ webhookId: z.string().min(1), whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
-    annotations: {"title":"Delete Webhook","readOnlyHint":false,"destructiveHint":true,"idempotentHint":true,"openWorldHint":true},
+    annotations: {
+      title: "Delete Webhook",
+      readOnlyHint: false,
+      destructiveHint: true,
+      idempotentHint: true,
+      openWorldHint: true,
+    },
     unconfirmed: false,
     returnsSecrets: false,
     untrustedText: [],
@@ -5340,111 +5707,117 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "webhooks_list",
     title: "List Webhooks",
-    description: "Lists the webhook subscriptions the caller can see, with their URL, events and active flag (never the signing secret). A number-scoped key sees only its own number's webhooks; a tenant-scoped key sees the tenant's, or one number's with whatsappNumberId. Read-only.",
+    description:
+      "Lists the webhook subscriptions the caller can see, with their URL, events and active flag (never the signing secret). A number-scoped key sees only its own number's webhooks; a tenant-scoped key sees the tenant's, or one number's with whatsappNumberId. Read-only.",
     toolset: "webhooks",
     method: "GET",
     path: "/v1/webhooks",
-    args: [{"arg":"whatsappNumberId","in":"header","wire":"x-whatsapp-number-id"}],
+    args: [{ arg: "whatsappNumberId", in: "header", wire: "x-whatsapp-number-id" }],
     hasBody: false,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "whatsappNumberId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list."
-        }
+      type: "object",
+      properties: {
+        whatsappNumberId: {
+          type: "string",
+          minLength: 1,
+          description:
+            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+        },
       },
-      "additionalProperties": false
+      additionalProperties: false,
     },
     responseSchema: {
-      "type": "array",
-      "items": {
-        "type": "object",
-        "description": "A webhook subscription. The signing secret is never included.",
-        "properties": {
-          "id": {
-            "type": "string"
+      type: "array",
+      items: {
+        type: "object",
+        description: "A webhook subscription. The signing secret is never included.",
+        properties: {
+          id: {
+            type: "string",
           },
-          "tenantId": {
-            "type": "string"
+          tenantId: {
+            type: "string",
           },
-          "name": {
-            "type": "string"
+          name: {
+            type: "string",
           },
-          "url": {
-            "type": "string",
-            "description": "Receiving endpoint."
+          url: {
+            type: "string",
+            description: "Receiving endpoint.",
           },
-          "environment": {
-            "type": "string",
-            "description": "Environment label, LIVE in practice."
+          environment: {
+            type: "string",
+            description: "Environment label, LIVE in practice.",
           },
-          "active": {
-            "type": "boolean",
-            "description": "False while deliveries are paused."
+          active: {
+            type: "boolean",
+            description: "False while deliveries are paused.",
           },
-          "events": {
-            "type": "array",
-            "items": {
-              "type": "string"
-            }
+          events: {
+            type: "array",
+            items: {
+              type: "string",
+            },
           },
-          "apiKeys": {
-            "type": "array",
-            "items": {
-              "type": "object",
-              "properties": {
-                "id": {
-                  "type": "string"
+          apiKeys: {
+            type: "array",
+            items: {
+              type: "object",
+              properties: {
+                id: {
+                  type: "string",
                 },
-                "name": {
-                  "type": "string"
-                }
-              }
-            }
+                name: {
+                  type: "string",
+                },
+              },
+            },
           },
-          "lastTriggered": {
-            "type": [
-              "string",
-              "null"
-            ],
-            "format": "date-time"
+          lastTriggered: {
+            type: ["string", "null"],
+            format: "date-time",
           },
-          "whatsappNumberIds": {
-            "type": "array",
-            "items": {
-              "type": "string"
-            }
+          whatsappNumberIds: {
+            type: "array",
+            items: {
+              type: "string",
+            },
           },
-          "whatsappInstanceIds": {
-            "type": "array",
-            "items": {
-              "type": "string"
-            }
+          whatsappInstanceIds: {
+            type: "array",
+            items: {
+              type: "string",
+            },
           },
-          "createdAt": {
-            "type": "string",
-            "format": "date-time"
+          createdAt: {
+            type: "string",
+            format: "date-time",
           },
-          "updatedAt": {
-            "type": "string",
-            "format": "date-time"
-          }
-        }
-      }
+          updatedAt: {
+            type: "string",
+            format: "date-time",
+          },
+        },
+      },
     },
     outputSchema: {
-      "type": "object",
-      "properties": {
-        "items": {
-          "description": "array of objects with id, tenantId, name, url, environment, active, events, apiKeys, lastTriggered, whatsappNumberIds, whatsappInstanceIds, createdAt, updatedAt"
-        }
-      }
+      type: "object",
+      properties: {
+        items: {
+          description:
+            "array of objects with id, tenantId, name, url, environment, active, events, apiKeys, lastTriggered, whatsappNumberIds, whatsappInstanceIds, createdAt, updatedAt",
+        },
+      },
     },
-    input: z.strictObject({ "whatsappNumberId": z.string().min(1).optional() }),
+    input: z.strictObject({ whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
-    annotations: {"title":"List Webhooks","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
+    annotations: {
+      title: "List Webhooks",
+      readOnlyHint: true,
+      destructiveHint: false,
+      idempotentHint: true,
+      openWorldHint: true,
+    },
     unconfirmed: false,
     returnsSecrets: false,
     untrustedText: [],
@@ -5452,47 +5825,57 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "webhooks_update",
     title: "Update Webhook",
-    description: "Changes a webhook's name, URL, event list or active flag; fields left out stay as they are, and events replaces the whole list. Set active to false to pause deliveries instead of deleting. The bound number cannot be changed. Works with a number-scoped key or a tenant-scoped key.",
+    description:
+      "Changes a webhook's name, URL, event list or active flag; fields left out stay as they are, and events replaces the whole list. Set active to false to pause deliveries instead of deleting. The bound number cannot be changed. Works with a number-scoped key or a tenant-scoped key.",
     toolset: "webhooks",
     method: "PATCH",
     path: "/v1/webhooks/{id}",
-    args: [{"arg":"webhookId","in":"path","wire":"id"},{"arg":"whatsappNumberId","in":"header","wire":"x-whatsapp-number-id"},{"arg":"name","in":"body","wire":"name"},{"arg":"url","in":"body","wire":"url"},{"arg":"active","in":"body","wire":"active"},{"arg":"events","in":"body","wire":"events"}],
+    args: [
+      { arg: "webhookId", in: "path", wire: "id" },
+      { arg: "whatsappNumberId", in: "header", wire: "x-whatsapp-number-id" },
+      { arg: "name", in: "body", wire: "name" },
+      { arg: "url", in: "body", wire: "url" },
+      { arg: "active", in: "body", wire: "active" },
+      { arg: "events", in: "body", wire: "events" },
+    ],
     hasBody: true,
     inputSchema: {
-      "type": "object",
-      "properties": {
-        "webhookId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Id of the webhook (starts with wh_), as returned by webhooks_list or webhooks_create."
+      type: "object",
+      properties: {
+        webhookId: {
+          type: "string",
+          minLength: 1,
+          description: "Id of the webhook (starts with wh_), as returned by webhooks_list or webhooks_create.",
         },
-        "whatsappNumberId": {
-          "type": "string",
-          "minLength": 1,
-          "description": "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list."
+        whatsappNumberId: {
+          type: "string",
+          minLength: 1,
+          description:
+            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
         },
-        "name": {
-          "type": "string",
-          "minLength": 1,
-          "description": "New label."
+        name: {
+          type: "string",
+          minLength: 1,
+          description: "New label.",
         },
-        "url": {
-          "type": "string",
-          "format": "uri",
-          "pattern": "^https://",
-          "description": "New HTTPS endpoint."
+        url: {
+          type: "string",
+          format: "uri",
+          pattern: "^https://",
+          description: "New HTTPS endpoint.",
         },
-        "active": {
-          "type": "boolean",
-          "description": "False pauses deliveries; true resumes them."
+        active: {
+          type: "boolean",
+          description: "False pauses deliveries; true resumes them.",
         },
-        "events": {
-          "type": "array",
-          "description": "The full new list of events (replaces the old one); [\"*\"] means all.",
-          "items": {
-            "type": "string",
-            "description": "An event to subscribe to, or * for every event. Events the number's provider cannot produce are dropped without error.",
-            "enum": [
+        events: {
+          type: "array",
+          description: 'The full new list of events (replaces the old one); ["*"] means all.',
+          items: {
+            type: "string",
+            description:
+              "An event to subscribe to, or * for every event. Events the number's provider cannot produce are dropped without error.",
+            enum: [
               "*",
               "message.sent",
               "message.delivered",
@@ -5511,138 +5894,170 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
               "call.ended",
               "call.missed",
               "call.permission_updated",
-              "calls"
-            ]
-          }
-        }
+              "calls",
+            ],
+          },
+        },
       },
-      "required": [
-        "webhookId"
-      ],
-      "additionalProperties": false
+      required: ["webhookId"],
+      additionalProperties: false,
     },
     responseSchema: {
-      "type": "object",
-      "description": "A webhook subscription. The signing secret is never included.",
-      "properties": {
-        "id": {
-          "type": "string"
+      type: "object",
+      description: "A webhook subscription. The signing secret is never included.",
+      properties: {
+        id: {
+          type: "string",
         },
-        "tenantId": {
-          "type": "string"
+        tenantId: {
+          type: "string",
         },
-        "name": {
-          "type": "string"
+        name: {
+          type: "string",
         },
-        "url": {
-          "type": "string",
-          "description": "Receiving endpoint."
+        url: {
+          type: "string",
+          description: "Receiving endpoint.",
         },
-        "environment": {
-          "type": "string",
-          "description": "Environment label, LIVE in practice."
+        environment: {
+          type: "string",
+          description: "Environment label, LIVE in practice.",
         },
-        "active": {
-          "type": "boolean",
-          "description": "False while deliveries are paused."
+        active: {
+          type: "boolean",
+          description: "False while deliveries are paused.",
         },
-        "events": {
-          "type": "array",
-          "items": {
-            "type": "string"
-          }
+        events: {
+          type: "array",
+          items: {
+            type: "string",
+          },
         },
-        "apiKeys": {
-          "type": "array",
-          "items": {
-            "type": "object",
-            "properties": {
-              "id": {
-                "type": "string"
+        apiKeys: {
+          type: "array",
+          items: {
+            type: "object",
+            properties: {
+              id: {
+                type: "string",
               },
-              "name": {
-                "type": "string"
-              }
-            }
-          }
+              name: {
+                type: "string",
+              },
+            },
+          },
         },
-        "lastTriggered": {
-          "type": [
-            "string",
-            "null"
-          ],
-          "format": "date-time"
+        lastTriggered: {
+          type: ["string", "null"],
+          format: "date-time",
         },
-        "whatsappNumberIds": {
-          "type": "array",
-          "items": {
-            "type": "string"
-          }
+        whatsappNumberIds: {
+          type: "array",
+          items: {
+            type: "string",
+          },
         },
-        "whatsappInstanceIds": {
-          "type": "array",
-          "items": {
-            "type": "string"
-          }
+        whatsappInstanceIds: {
+          type: "array",
+          items: {
+            type: "string",
+          },
         },
-        "createdAt": {
-          "type": "string",
-          "format": "date-time"
+        createdAt: {
+          type: "string",
+          format: "date-time",
         },
-        "updatedAt": {
-          "type": "string",
-          "format": "date-time"
-        }
-      }
+        updatedAt: {
+          type: "string",
+          format: "date-time",
+        },
+      },
     },
     outputSchema: {
-      "type": "object",
-      "description": "A webhook subscription. The signing secret is never included.",
-      "properties": {
-        "id": {
-          "description": "string"
+      type: "object",
+      description: "A webhook subscription. The signing secret is never included.",
+      properties: {
+        id: {
+          description: "string",
         },
-        "tenantId": {
-          "description": "string"
+        tenantId: {
+          description: "string",
         },
-        "name": {
-          "description": "string"
+        name: {
+          description: "string",
         },
-        "url": {
-          "description": "string. Receiving endpoint."
+        url: {
+          description: "string. Receiving endpoint.",
         },
-        "environment": {
-          "description": "string. Environment label, LIVE in practice."
+        environment: {
+          description: "string. Environment label, LIVE in practice.",
         },
-        "active": {
-          "description": "boolean. False while deliveries are paused."
+        active: {
+          description: "boolean. False while deliveries are paused.",
         },
-        "events": {
-          "description": "array of string"
+        events: {
+          description: "array of string",
         },
-        "apiKeys": {
-          "description": "array of objects with id, name"
+        apiKeys: {
+          description: "array of objects with id, name",
         },
-        "lastTriggered": {
-          "description": "string (date-time), or null"
+        lastTriggered: {
+          description: "string (date-time), or null",
         },
-        "whatsappNumberIds": {
-          "description": "array of string"
+        whatsappNumberIds: {
+          description: "array of string",
         },
-        "whatsappInstanceIds": {
-          "description": "array of string"
+        whatsappInstanceIds: {
+          description: "array of string",
         },
-        "createdAt": {
-          "description": "string (date-time)"
+        createdAt: {
+          description: "string (date-time)",
         },
-        "updatedAt": {
-          "description": "string (date-time)"
-        }
-      }
+        updatedAt: {
+          description: "string (date-time)",
+        },
+      },
     },
-    input: z.strictObject({ "webhookId": z.string().min(1), "whatsappNumberId": z.string().min(1).optional(), "name": z.string().min(1).optional(), "url": httpUrl().regex(new RegExp("^https://"), { message: "must be an https:// URL" }).optional(), "active": z.boolean().optional(), "events": z.array(z.enum(["*","message.sent","message.delivered","message.read","message.failed","message.reply","message.received","message.group","message.newsletter","number.created","number.connected","number.disconnected","number.removed","call.ringing","call.connected","call.ended","call.missed","call.permission_updated","calls"])).optional() }),
+    input: z.strictObject({
+      webhookId: z.string().min(1),
+      whatsappNumberId: z.string().min(1).optional(),
+      name: z.string().min(1).optional(),
+      url: httpUrl().regex(new RegExp("^https://"), { message: "must be an https:// URL" }).optional(),
+      active: z.boolean().optional(),
+      events: z
+        .array(
+          z.enum([
+            "*",
+            "message.sent",
+            "message.delivered",
+            "message.read",
+            "message.failed",
+            "message.reply",
+            "message.received",
+            "message.group",
+            "message.newsletter",
+            "number.created",
+            "number.connected",
+            "number.disconnected",
+            "number.removed",
+            "call.ringing",
+            "call.connected",
+            "call.ended",
+            "call.missed",
+            "call.permission_updated",
+            "calls",
+          ]),
+        )
+        .optional(),
+    }),
     refine: undefined,
-    annotations: {"title":"Update Webhook","readOnlyHint":false,"destructiveHint":true,"idempotentHint":true,"openWorldHint":true},
+    annotations: {
+      title: "Update Webhook",
+      readOnlyHint: false,
+      destructiveHint: true,
+      idempotentHint: true,
+      openWorldHint: true,
+    },
     unconfirmed: false,
     returnsSecrets: false,
     untrustedText: [],

@@ -13,9 +13,9 @@ const CODE_HINTS: Readonly<Record<string, string>> = {
     "Pass a value for every variable of the template in `variables`; templates_get shows the variable names.",
   TENANT_SCOPE_NOT_ALLOWED:
     "This tool acts on one WhatsApp number: use a number-scoped key or pass whatsappNumberId (numbers_list shows the ids).",
-  NUMBER_SCOPE_NOT_ALLOWED:
-    "This tool needs a tenant-scoped key (account-level); a number-scoped key cannot use it.",
-  SUBSCRIPTION_REQUIRED_FOR_MEDIA: "Sending media needs a paid Pilot Status subscription; send text or a template instead.",
+  NUMBER_SCOPE_NOT_ALLOWED: "This tool needs a tenant-scoped key (account-level); a number-scoped key cannot use it.",
+  SUBSCRIPTION_REQUIRED_FOR_MEDIA:
+    "Sending media needs a paid Pilot Status subscription; send text or a template instead.",
   CONFIRMATION_REQUIRED:
     "This purchase changes the plan. Show the price preview to the user and call again with confirm: true only if they agree.",
   NOT_SUPPORTED_FOR_META: "This is not available on Meta (official WhatsApp Cloud API) numbers.",
@@ -24,13 +24,16 @@ const CODE_HINTS: Readonly<Record<string, string>> = {
   WHATSAPP_INSTANCE_NOT_CONNECTED:
     "The WhatsApp number is not connected: check numbers_status and reconnect it with numbers_connect.",
   INVALID_DATE_RANGE: "Use ISO 8601 dates, with startDate not after endDate.",
-  NUMBER_NOT_FOUND: "That WhatsApp number is not in this account (or the key is bound to none): numbers_list shows the ids.",
+  NUMBER_NOT_FOUND:
+    "That WhatsApp number is not in this account (or the key is bound to none): numbers_list shows the ids.",
   NUMBER_REQUIRED: "Choose the WhatsApp number with whatsappNumberId.",
-  NUMBER_MISMATCH: "whatsappNumberId names another number than the one the key belongs to; omit it or use the key's own number.",
+  NUMBER_MISMATCH:
+    "whatsappNumberId names another number than the one the key belongs to; omit it or use the key's own number.",
   TEMPLATE_NOT_FOUND: "No template with that id or name: templates_list shows the available ones.",
   WEBHOOK_NOT_FOUND: "No webhook with that id for this credential: webhooks_list shows the ids.",
   META_TEMPLATE_SUBMIT_FAILED: "Meta refused the template; adjust the content as the API message says and try again.",
-  META_CALL_PERMISSION_REQUEST_LIMIT: "Meta's limit of call-permission requests to this user was reached; wait before asking again.",
+  META_CALL_PERMISSION_REQUEST_LIMIT:
+    "Meta's limit of call-permission requests to this user was reached; wait before asking again.",
   NUMBER_LIMIT_EXCEEDED: "The plan's number limit is reached: remove a number or buy an extra slot.",
   VALIDATION_ERROR: "The API found an argument invalid; correct it as the API message says.",
 };
@@ -38,8 +41,7 @@ const CODE_HINTS: Readonly<Record<string, string>> = {
 const STATUS_HINTS: Readonly<Record<number, string>> = {
   400: "The API refused the request as invalid; correct the arguments as its message says.",
   402: "This needs a paid Pilot Status subscription or enough balance.",
-  403:
-    "The credential is valid but not allowed to do this: check whether the tool needs a number-scoped or a tenant-scoped key, and, under OAuth, whether this number was granted.",
+  403: "The credential is valid but not allowed to do this: check whether the tool needs a number-scoped or a tenant-scoped key, and, under OAuth, whether this number was granted.",
   404: "Not found within this credential's scope: check the id (the list tools return valid ids) and whatsappNumberId.",
   409: "The resource is not in a state that allows this right now.",
   422: "The API understood the request but could not process it; correct it as the message says.",
@@ -78,12 +80,18 @@ export function parseErrorBody(text: string): ApiErrorBody {
 }
 
 /** Text for a 4xx answer (401 has its own path; 5xx is "unavailable"). */
-export function clientErrorText(status: number, bodyText: string, retryAfter: string | undefined, secrets: readonly string[]): string {
+export function clientErrorText(
+  status: number,
+  bodyText: string,
+  retryAfter: string | undefined,
+  secrets: readonly string[],
+): string {
   const body = parseErrorBody(bodyText);
   const code = body.code;
   const lines = [`Pilot Status API error: HTTP ${status}${code ? ` ${code}` : ""}.`];
   if (body.error !== undefined) lines.push(`API message (quoted): ${quoteUntrusted(body.error, secrets)}`);
-  if (body.details !== undefined) lines.push(`API details (quoted): ${quoteUntrusted(JSON.stringify(body.details), secrets, 1000)}`);
+  if (body.details !== undefined)
+    lines.push(`API details (quoted): ${quoteUntrusted(JSON.stringify(body.details), secrets, 1000)}`);
   if (status === 429) {
     const waitMs = retryAfterMs(retryAfter);
     const wait = waitMs === undefined ? undefined : Math.ceil(waitMs / 1000);
@@ -116,7 +124,9 @@ export function upstreamForLog(
   if (body.code !== undefined) out.code = body.code;
   if (body.error !== undefined) {
     const scrubbed = scrubCredentials(body.error, secrets);
-    const text = maskPhoneNumbers(replaceValues(scrubbed, argumentValues, "[argument]")).replace(/\s+/g, " ").trim();
+    const text = maskPhoneNumbers(replaceValues(scrubbed, argumentValues, "[argument]"))
+      .replace(/\s+/g, " ")
+      .trim();
     out.error = text.length > LOGGED_ERROR_CHARS ? `${text.slice(0, LOGGED_ERROR_CHARS)}…` : text;
   }
   return out;

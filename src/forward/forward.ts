@@ -2,10 +2,15 @@ import type { z } from "zod";
 import type { Logger } from "../log.js";
 import { containsAny, maskPhoneNumbers, replaceValues, scrubCredentials, secretValues } from "../log.js";
 import type { PreparedTool } from "../registry/prepared.js";
-import { UpstreamFailure, type UpstreamClient } from "../upstream/client.js";
+import {
+  type UpstreamClient,
+  UpstreamFailure,
+  type UpstreamRequest,
+  type UpstreamResponse,
+} from "../upstream/client.js";
 import type { Credentials } from "../upstream/credentials.js";
-import { UNAUTHORIZED_TEXT, clientErrorText, unavailableText, upstreamForLog } from "./errors.js";
 import { dryRunResult } from "./dry-run.js";
+import { clientErrorText, UNAUTHORIZED_TEXT, unavailableText, upstreamForLog } from "./errors.js";
 import { ArgumentValueError, buildUpstreamRequest } from "./request.js";
 import { serialisedSuccess, textResult } from "./result.js";
 import type { CallToolResult } from "./types.js";
@@ -57,7 +62,10 @@ function describeIssue(issue: z.core.$ZodIssue, tool: PreparedTool): string {
 
 /** The refusal of a call whose arguments are wrong: nothing was sent, and each problem names its field. */
 function invalidArguments(tool: PreparedTool, problems: readonly string[]): ToolOutcome {
-  return toolError(`Invalid arguments for ${tool.spec.name}; nothing was sent:\n${problems.map((p) => `- ${p}`).join("\n")}`, "invalid_arguments");
+  return toolError(
+    `Invalid arguments for ${tool.spec.name}; nothing was sent:\n${problems.map((p) => `- ${p}`).join("\n")}`,
+    "invalid_arguments",
+  );
 }
 
 function toolError(text: string, kind: ToolOutcomeKind): ToolOutcome {
@@ -74,7 +82,11 @@ const MAX_ARGUMENT_DEPTH = 64;
  * The first of `names` whose value nests objects or arrays more than `limit` levels deep; walked without
  * recursion. The names are the tool's nestable arguments, picked once at start-up.
  */
-function tooDeepArgument(args: Readonly<Record<string, unknown>>, names: readonly string[], limit: number): string | undefined {
+function tooDeepArgument(
+  args: Readonly<Record<string, unknown>>,
+  names: readonly string[],
+  limit: number,
+): string | undefined {
   for (const name of names) {
     const value = args[name];
     if (typeof value !== "object" || value === null) continue;
@@ -119,11 +131,18 @@ function withJsonStringsParsed(tool: PreparedTool, args: unknown): unknown {
 /** Validated arguments -> upstream request -> CallToolResult. Every failure is a result, never a throw. */
 export async function forwardToolCall(tool: PreparedTool, rawArgs: unknown, ctx: CallContext): Promise<ToolOutcome> {
   const parsed = tool.validator.safeParse(withJsonStringsParsed(tool, rawArgs ?? {}));
-  if (!parsed.success) return invalidArguments(tool, parsed.error.issues.map((issue) => describeIssue(issue, tool)));
+  if (!parsed.success)
+    return invalidArguments(
+      tool,
+      parsed.error.issues.map((issue) => describeIssue(issue, tool)),
+    );
   const deep = tooDeepArgument(parsed.data, tool.nestableArgs, MAX_ARGUMENT_DEPTH);
-  if (deep !== undefined) return invalidArguments(tool, [`${deep}: must not nest objects or arrays more than ${MAX_ARGUMENT_DEPTH} levels deep`]);
+  if (deep !== undefined)
+    return invalidArguments(tool, [
+      `${deep}: must not nest objects or arrays more than ${MAX_ARGUMENT_DEPTH} levels deep`,
+    ]);
 
-  let request;
+  let request: UpstreamRequest;
   try {
     request = buildUpstreamRequest(tool, parsed.data);
   } catch (error) {
@@ -137,17 +156,27 @@ export async function forwardToolCall(tool: PreparedTool, rawArgs: unknown, ctx:
     ctx.logger.info({ ...log, dryRun: true }, "tool call (dry run, nothing sent)");
     const result = dryRunResult(tool.spec.name, ctx.client.preview(request, ctx.credentials));
     // The arguments are the caller's own, but a credential pasted into one still never comes back (#35).
-    return { result: secrets.length === 0 ? result : (withoutSecrets(result, secrets) as typeof result), kind: "dry_run", unauthorized: false };
+    return {
+      result: secrets.length === 0 ? result : (withoutSecrets(result, secrets) as typeof result),
+      kind: "dry_run",
+      unauthorized: false,
+    };
   }
   const started = performance.now();
-  let response;
+  let response: UpstreamResponse;
   try {
     response = await ctx.client.request(request, ctx.credentials);
   } catch (error) {
     if (!(error instanceof UpstreamFailure)) throw error;
     const durationMs = Math.round(performance.now() - started);
     ctx.logger.warn(
-      { ...log, failure: error.kind, detail: maskPhoneNumbers(scrubCredentials(error.detail, secrets)), durationMs, attempts: error.attempts },
+      {
+        ...log,
+        failure: error.kind,
+        detail: maskPhoneNumbers(scrubCredentials(error.detail, secrets)),
+        durationMs,
+        attempts: error.attempts,
+      },
       "tool call failed upstream",
     );
     return { ...toolError(unavailableText(), "upstream_unavailable"), upstreamSeconds: durationMs / 1000 };
@@ -158,13 +187,19 @@ export async function forwardToolCall(tool: PreparedTool, rawArgs: unknown, ctx:
     ctx.logger.info({ ...log, status: response.status, durationMs, attempts: response.attempts }, "tool call");
   }
   try {
-    return { ...mapResponse(tool, parsed.data, response.status, response.text, response.retryAfter, secrets, ctx), upstreamSeconds };
+    return {
+      ...mapResponse(tool, parsed.data, response.status, response.text, response.retryAfter, secrets, ctx),
+      upstreamSeconds,
+    };
   } catch (failure) {
     // JSON nested too deeply for JSON.stringify's recursion (or too long for a string): an answer we cannot pass
     // on is as unreadable as a non-JSON one (docs/decisions.md #17), and a tool error rather than a protocol error.
     if (!(failure instanceof RangeError)) throw failure;
     const upstream = upstreamForLog(response.text, secrets, argumentStrings(parsed.data));
-    ctx.logger.warn({ ...log, status: response.status, upstream, err: failure.message }, "upstream body cannot be passed on");
+    ctx.logger.warn(
+      { ...log, status: response.status, upstream, err: failure.message },
+      "upstream body cannot be passed on",
+    );
     return { ...toolError(unavailableText(response.status), "upstream_unavailable"), upstreamSeconds };
   }
 }
@@ -214,7 +249,10 @@ function mapResponse(
     if (text.trim() === "") {
       // A tool that declares an outputSchema must return structured content; none of its fields is required.
       const ok = `OK (HTTP ${status})`;
-      const result = tool.spec.outputSchema === undefined ? textResult(ok) : { content: [{ type: "text" as const, text: ok }], structuredContent: {} };
+      const result =
+        tool.spec.outputSchema === undefined
+          ? textResult(ok)
+          : { content: [{ type: "text" as const, text: ok }], structuredContent: {} };
       return { result, kind: "ok", unauthorized: false };
     }
     let value: unknown;
@@ -222,7 +260,10 @@ function mapResponse(
       value = JSON.parse(text);
     } catch {
       const upstream = { bodyChars: text.length };
-      ctx.logger.warn({ requestId: ctx.requestId, tool: tool.spec.name, status, upstream }, "upstream success body is not JSON");
+      ctx.logger.warn(
+        { requestId: ctx.requestId, tool: tool.spec.name, status, upstream },
+        "upstream success body is not JSON",
+      );
       return toolError(unavailableText(status), "upstream_unavailable");
     }
     // The API may echo the caller's credentials; only the key tools exist to return keys (docs/decisions.md #9).

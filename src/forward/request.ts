@@ -10,7 +10,8 @@ const LONE_SURROGATE = /\p{Cs}/u;
 const HEADER_SAFE = /^[\x20-\x7e]*$/;
 
 function wellFormed(arg: string, text: string): string {
-  if (LONE_SURROGATE.test(text)) throw new ArgumentValueError(`${arg}: must be valid Unicode text (it holds a lone surrogate)`);
+  if (LONE_SURROGATE.test(text))
+    throw new ArgumentValueError(`${arg}: must be valid Unicode text (it holds a lone surrogate)`);
   return text;
 }
 
@@ -30,7 +31,9 @@ function queryValue(arg: string, value: unknown): string {
 function headerValue(arg: string, wire: string, value: unknown): string {
   const text = String(value);
   if (!HEADER_SAFE.test(text)) {
-    throw new ArgumentValueError(`${arg}: must be printable ASCII, without line breaks or control characters (it is sent as the ${wire} header)`);
+    throw new ArgumentValueError(
+      `${arg}: must be printable ASCII, without line breaks or control characters (it is sent as the ${wire} header)`,
+    );
   }
   return text;
 }

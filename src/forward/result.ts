@@ -26,7 +26,11 @@ export interface SerialisedResult {
  * matches the tool's output schema; the text says so. When no list can be cut small enough, the call fails
  * with a request to narrow it (docs/decisions.md #16).
  */
-export function successResult(value: unknown, maxChars: number, args: Readonly<Record<string, unknown>> = {}): CallToolResult {
+export function successResult(
+  value: unknown,
+  maxChars: number,
+  args: Readonly<Record<string, unknown>> = {},
+): CallToolResult {
   return serialisedSuccess(value, maxChars, args).result;
 }
 
@@ -48,16 +52,28 @@ export function serialisedSuccess(
     const content: TextContent[] = [{ type: "text", text }];
     if (more !== undefined) content.push({ type: "text", text: more });
     if (note !== undefined) content.push({ type: "text", text: note });
-    const structuredJson = structured === value ? text : Array.isArray(value) ? `{"items":${text}}` : `{"value":${text}}`;
+    const structuredJson =
+      structured === value ? text : Array.isArray(value) ? `{"items":${text}}` : `{"value":${text}}`;
     const items = content.map((item) => `{"type":"text","text":${JSON.stringify(item.text)}}`).join(",");
-    return { result: { content, structuredContent: structured }, json: `{"content":[${items}],"structuredContent":${structuredJson}}` };
+    return {
+      result: { content, structuredContent: structured },
+      json: `{"content":[${items}],"structuredContent":${structuredJson}}`,
+    };
   }
   const cut = oversizedResult(value, structured, text.length, maxChars);
-  const result = note === undefined || cut.isError === true ? cut : { ...cut, content: [...cut.content, { type: "text" as const, text: note }] };
+  const result =
+    note === undefined || cut.isError === true
+      ? cut
+      : { ...cut, content: [...cut.content, { type: "text" as const, text: note }] };
   return { result, json: JSON.stringify(result) };
 }
 
-function oversizedResult(value: unknown, structured: Record<string, unknown>, length: number, maxChars: number): CallToolResult {
+function oversizedResult(
+  value: unknown,
+  structured: Record<string, unknown>,
+  length: number,
+  maxChars: number,
+): CallToolResult {
   const listKey = longestListKey(structured);
   if (listKey !== undefined) {
     const list = structured[listKey] as unknown[];
@@ -75,14 +91,20 @@ function oversizedResult(value: unknown, structured: Record<string, unknown>, le
       };
     }
   }
-  return textResult(`The result is too large (${length} characters; the limit is ${maxChars}). ${PAGINATION_HINT}`, true);
+  return textResult(
+    `The result is too large (${length} characters; the limit is ${maxChars}). ${PAGINATION_HINT}`,
+    true,
+  );
 }
 
 /**
  * A line telling the model that the list goes on, from the API's own conventions: page/totalPages (conversations,
  * unread, group messages) or a full page of a limit/before list (calls).
  */
-export function moreResultsHint(value: Record<string, unknown>, args: Readonly<Record<string, unknown>>): string | undefined {
+export function moreResultsHint(
+  value: Record<string, unknown>,
+  args: Readonly<Record<string, unknown>>,
+): string | undefined {
   const { page, totalPages, total } = value;
   if (typeof page === "number" && typeof totalPages === "number" && page < totalPages) {
     const of = typeof total === "number" ? `, ${total} in all` : "";

@@ -7,13 +7,17 @@
 
 /**
  * Characters used to hide or disguise text: Unicode tags (U+E0000–E007F, invisible ASCII look-alikes), zero-width
- * characters (the joiner only outside emoji), the word joiner and invisible operators, the byte-order mark, and the bidirectional
+ * characters (the joiner only outside emoji), the word joiner and invisible operators, the byte-order mark, and the
+ * bidirectional
  * controls (embeddings, overrides, isolates and marks) that reorder what a reader sees.
  */
-const HIDDEN = /[\u{E0000}-\u{E007F}\u200B\u200C\u200E\u200F\u2060-\u2064\uFEFF\u202A-\u202E\u2066-\u2069\u061C\u180E]/gu;
+const HIDDEN =
+  /[\u{E0000}-\u{E007F}\u200B\u200C\u200E\u200F\u2060-\u2064\uFEFF\u202A-\u202E\u2066-\u2069\u061C\u180E]/gu;
 
 /** The zero-width joiner, except inside an emoji sequence (👩‍👩‍👧), where it is how the emoji is written. */
-const STRAY_JOINER = /\u200D(?!\p{Extended_Pictographic})|(?<![\p{Extended_Pictographic}\u{1F3FB}-\u{1F3FF}\uFE0F])\u200D/gu;
+const STRAY_JOINER =
+  // biome-ignore lint/suspicious/noMisleadingCharacterClass: skin-tone modifiers and VS16, listed one by one.
+  /\u200D(?!\p{Extended_Pictographic})|(?<![\p{Extended_Pictographic}\u{1F3FB}-\u{1F3FF}\uFE0F])\u200D/gu;
 
 export interface UntrustedMark {
   /** How many marked fields held a string. */
@@ -34,7 +38,13 @@ export function cleanUntrusted(value: unknown, paths: readonly (readonly string[
     const key = path[at]!;
     const last = at === path.length - 1;
     const children: Array<[string | number, unknown]> =
-      key === "*" ? (Array.isArray(node) ? node.map((v, i) => [i, v]) : Object.entries(node)) : Object.hasOwn(node, key) ? [[key, (node as Record<string, unknown>)[key]]] : [];
+      key === "*"
+        ? Array.isArray(node)
+          ? node.map((v, i) => [i, v])
+          : Object.entries(node)
+        : Object.hasOwn(node, key)
+          ? [[key, (node as Record<string, unknown>)[key]]]
+          : [];
     for (const [name, child] of children) {
       if (!last) {
         visit(child, path, at + 1);

@@ -42,7 +42,12 @@ export function initializeAnswers(dryRun: boolean): ReadonlyMap<string, string> 
   const answers = new Map<string, string>();
   const instructions = instructionsFor(dryRun);
   for (const protocolVersion of LEGACY_PROTOCOL_VERSIONS) {
-    const result = { protocolVersion, capabilities: CAPABILITIES, serverInfo: SERVER_INFO, instructions } satisfies InitializeResult;
+    const result = {
+      protocolVersion,
+      capabilities: CAPABILITIES,
+      serverInfo: SERVER_INFO,
+      instructions,
+    } satisfies InitializeResult;
     answers.set(protocolVersion, JSON.stringify(result));
   }
   return answers;
@@ -67,7 +72,11 @@ function cachingMembers(surface: Surface): string {
 }
 
 export function discoverResultJson(surface: Surface): string {
-  const body = JSON.stringify({ supportedVersions: SUPPORTED_PROTOCOL_VERSIONS, capabilities: CAPABILITIES, instructions: instructionsFor(surface.dryRun) });
+  const body = JSON.stringify({
+    supportedVersions: SUPPORTED_PROTOCOL_VERSIONS,
+    capabilities: CAPABILITIES,
+    instructions: instructionsFor(surface.dryRun),
+  });
   return modernResultJson(body, cachingMembers(surface));
 }
 

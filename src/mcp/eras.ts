@@ -1,5 +1,5 @@
 import { LATEST_LEGACY_PROTOCOL_VERSION, LEGACY_PROTOCOL_VERSIONS } from "./legacy-versions.generated.js";
-import { JSONRPC_INVALID_PARAMS, UNSUPPORTED_PROTOCOL_VERSION, isObject } from "./protocol.js";
+import { isObject, JSONRPC_INVALID_PARAMS, UNSUPPORTED_PROTOCOL_VERSION } from "./protocol.js";
 
 /**
  * The two eras of MCP this server speaks on one endpoint and over stdio:
@@ -18,7 +18,10 @@ export { LATEST_LEGACY_PROTOCOL_VERSION, LEGACY_PROTOCOL_VERSIONS };
 export const MODERN_PROTOCOL_VERSIONS = ["2026-07-28"] as const;
 
 /** Every revision this server speaks, newest first: what server/discover and -32022 errors list. */
-export const SUPPORTED_PROTOCOL_VERSIONS: readonly string[] = [...MODERN_PROTOCOL_VERSIONS, ...LEGACY_PROTOCOL_VERSIONS];
+export const SUPPORTED_PROTOCOL_VERSIONS: readonly string[] = [
+  ...MODERN_PROTOCOL_VERSIONS,
+  ...LEGACY_PROTOCOL_VERSIONS,
+];
 
 const MODERN_SET: ReadonlySet<string> = new Set(MODERN_PROTOCOL_VERSIONS);
 const LEGACY_SET: ReadonlySet<string> = new Set(LEGACY_PROTOCOL_VERSIONS);

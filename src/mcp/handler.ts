@@ -5,20 +5,29 @@ import type { Surface } from "../registry/registry.js";
 import type { UpstreamClient } from "../upstream/client.js";
 import type { Credentials } from "../upstream/credentials.js";
 import { discoverResultJson, initializeAnswers, modernResultJson, modernToolsListBytes } from "./answers.js";
-import { LATEST_LEGACY_PROTOCOL_VERSION, META, eraOf, modernMetaProblem, modernVersionOf, unsupportedVersion, type Era, type ProtocolError } from "./eras.js";
+import {
+  type Era,
+  eraOf,
+  LATEST_LEGACY_PROTOCOL_VERSION,
+  META,
+  modernMetaProblem,
+  modernVersionOf,
+  type ProtocolError,
+  unsupportedVersion,
+} from "./eras.js";
 import {
   BATCH_NOT_SUPPORTED,
+  errorResponse,
+  isObject,
   JSONRPC_INTERNAL_ERROR,
   JSONRPC_INVALID_PARAMS,
   JSONRPC_INVALID_REQUEST,
   JSONRPC_METHOD_NOT_FOUND,
-  errorResponse,
-  isObject,
+  type JsonRpcId,
   notification,
+  type ResponseBody,
   resultResponse,
   resultResponseChunks,
-  type JsonRpcId,
-  type ResponseBody,
   validId,
 } from "./protocol.js";
 
@@ -100,7 +109,8 @@ export class McpHandler {
     initialize: (request, ctx) => {
       const answers = this.initializeResults[ctx.surface.dryRun ? 1 : 0];
       const requested = request.params.protocolVersion;
-      const version = typeof requested === "string" && answers.has(requested) ? requested : LATEST_LEGACY_PROTOCOL_VERSION;
+      const version =
+        typeof requested === "string" && answers.has(requested) ? requested : LATEST_LEGACY_PROTOCOL_VERSION;
       return answer(resultResponse(request.id, answers.get(version)!));
     },
     ping: (request) => answer(resultResponse(request.id, "{}")),
@@ -109,8 +119,10 @@ export class McpHandler {
   };
 
   private readonly modernMethods: Readonly<Record<string, Method>> = {
-    "server/discover": (request, ctx) => answer(resultResponse(request.id, this.cached(this.discoverResults, ctx.surface, discoverResultJson))),
-    "tools/list": (request, ctx) => answer(resultResponseChunks(request.id, this.cached(this.modernLists, ctx.surface, modernToolsListBytes))),
+    "server/discover": (request, ctx) =>
+      answer(resultResponse(request.id, this.cached(this.discoverResults, ctx.surface, discoverResultJson))),
+    "tools/list": (request, ctx) =>
+      answer(resultResponseChunks(request.id, this.cached(this.modernLists, ctx.surface, modernToolsListBytes))),
     "tools/call": (request, ctx) => this.callTool(request, ctx),
     "subscriptions/listen": (request) => listenWithoutSubscriptions(request.id),
   };
@@ -133,15 +145,25 @@ export class McpHandler {
     if (Array.isArray(message)) return refused(undefined, JSONRPC_INVALID_REQUEST, BATCH_NOT_SUPPORTED);
     if (!isObject(message) || message.jsonrpc !== "2.0") {
       const id = isObject(message) && validId(message.id) ? message.id : undefined;
-      return refused(id, JSONRPC_INVALID_REQUEST, 'Invalid Request: expected a JSON-RPC 2.0 object with "jsonrpc": "2.0"');
+      return refused(
+        id,
+        JSONRPC_INVALID_REQUEST,
+        'Invalid Request: expected a JSON-RPC 2.0 object with "jsonrpc": "2.0"',
+      );
     }
     const { method, id } = message;
     if (typeof method !== "string") {
       if ("result" in message || "error" in message) return IGNORED_RESPONSE; // a response from the client
-      return refused(validId(id) ? id : undefined, JSONRPC_INVALID_REQUEST, 'Invalid Request: "method" must be a string');
+      return refused(
+        validId(id) ? id : undefined,
+        JSONRPC_INVALID_REQUEST,
+        'Invalid Request: "method" must be a string',
+      );
     }
-    if (id === undefined) return { kind: "ignored", era: eraOf(method, isObject(message.params) ? message.params : {}) }; // a notification
-    if (!validId(id)) return refused(undefined, JSONRPC_INVALID_REQUEST, 'Invalid Request: "id" must be a string or a number');
+    if (id === undefined)
+      return { kind: "ignored", era: eraOf(method, isObject(message.params) ? message.params : {}) }; // a notification
+    if (!validId(id))
+      return refused(undefined, JSONRPC_INVALID_REQUEST, 'Invalid Request: "id" must be a string or a number');
     if (message.params !== undefined && !isObject(message.params)) {
       return refused(id, JSONRPC_INVALID_PARAMS, 'Invalid params: "params" must be an object');
     }
@@ -171,7 +193,10 @@ export class McpHandler {
     try {
       return await method(request, ctx);
     } catch (error) {
-      this.deps.logger.error({ requestId: ctx.requestId, method: request.method, err: errorForLog(error, ctx.credentials) }, "internal error");
+      this.deps.logger.error(
+        { requestId: ctx.requestId, method: request.method, err: errorForLog(error, ctx.credentials) },
+        "internal error",
+      );
       return answer(errorResponse(request.id, JSONRPC_INTERNAL_ERROR, "Internal error"));
     }
   }
@@ -188,7 +213,8 @@ export class McpHandler {
   private async callTool(request: McpRequest, ctx: MessageContext): Promise<HandleOutcome> {
     const { id, params } = request;
     const name = params.name;
-    if (typeof name !== "string") return answer(errorResponse(id, JSONRPC_INVALID_PARAMS, 'Invalid params: "name" must be a string'));
+    if (typeof name !== "string")
+      return answer(errorResponse(id, JSONRPC_INVALID_PARAMS, 'Invalid params: "name" must be a string'));
     const tool = ctx.surface.tools.get(name);
     if (!tool) return answer(errorResponse(id, JSONRPC_INVALID_PARAMS, `Unknown tool: ${name.slice(0, 100)}`));
     const args = params.arguments;
@@ -217,7 +243,10 @@ export class McpHandler {
  */
 function listenWithoutSubscriptions(id: string | number): HandleOutcome {
   const subscription = { [META.subscriptionId]: id };
-  const acknowledged = notification("notifications/subscriptions/acknowledged", JSON.stringify({ _meta: subscription, notifications: {} }));
+  const acknowledged = notification(
+    "notifications/subscriptions/acknowledged",
+    JSON.stringify({ _meta: subscription, notifications: {} }),
+  );
   const closed = modernResultJson("{}", "", subscription);
   return { body: resultResponse(id, closed), before: [acknowledged], status: 200, unauthorized: false };
 }

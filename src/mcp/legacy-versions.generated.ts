@@ -2,7 +2,7 @@
 // Upgrade the SDK and run `npm run generate`.
 
 /** The handshake (initialize) era's revisions this server speaks, newest first. */
-export const LEGACY_PROTOCOL_VERSIONS = ["2025-11-25","2025-06-18","2025-03-26","2024-11-05","2024-10-07"] as const;
+export const LEGACY_PROTOCOL_VERSIONS = ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05", "2024-10-07"] as const;
 
 /** What initialize answers when the client asks for a revision not in the list. */
 export const LATEST_LEGACY_PROTOCOL_VERSION = "2025-11-25";

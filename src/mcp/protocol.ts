@@ -20,7 +20,8 @@ export const UNSUPPORTED_PROTOCOL_VERSION = -32022;
 /** A request id, or undefined where none can be known (the body was never read, or could not be parsed). */
 export type JsonRpcId = string | number | undefined;
 
-export const BATCH_NOT_SUPPORTED = "JSON-RPC batches are not supported (removed in MCP 2025-06-18); send one message per request";
+export const BATCH_NOT_SUPPORTED =
+  "JSON-RPC batches are not supported (removed in MCP 2025-06-18); send one message per request";
 
 export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);

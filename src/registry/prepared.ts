@@ -1,4 +1,4 @@
-import * as z from "zod";
+import type * as z from "zod";
 import { REFINEMENTS } from "../catalogue/refinements.js";
 import type { ArgSpec, JsonSchema, ToolSpec } from "../catalogue/types.js";
 

@@ -1,6 +1,6 @@
 import type { ToolSpec } from "../catalogue/types.js";
-import { prepareTool, type PreparedTool } from "./prepared.js";
-import { selectTools, type Selection } from "./selection.js";
+import { type PreparedTool, prepareTool } from "./prepared.js";
+import { type Selection, selectTools } from "./selection.js";
 
 /** A set of callable tools and its tools/list answer, serialised once. */
 export interface Surface {
@@ -22,7 +22,12 @@ export function buildSurface(tools: Iterable<PreparedTool>, options: SurfaceOpti
   const map = new Map<string, PreparedTool>();
   for (const tool of tools) map.set(tool.spec.name, tool);
   const listResultJson = JSON.stringify({ tools: [...map.values()].map((t) => t.listEntry) });
-  return { tools: map, listResultBytes: Buffer.from(listResultJson, "utf8"), narrowed: options.narrowed ?? false, dryRun: options.dryRun ?? false };
+  return {
+    tools: map,
+    listResultBytes: Buffer.from(listResultJson, "utf8"),
+    narrowed: options.narrowed ?? false,
+    dryRun: options.dryRun ?? false,
+  };
 }
 
 /** All tools of the catalogue, prepared once at start-up. */
@@ -51,11 +56,20 @@ export class Surfaces {
   narrowed(selection: Selection): Surface {
     // A server-wide dry run holds whatever the request says.
     const dryRun = this.base.dryRun || selection.dryRun === true;
-    const key = JSON.stringify([selection.toolsets, selection.tools, selection.excludeTools, selection.readOnly, dryRun]);
+    const key = JSON.stringify([
+      selection.toolsets,
+      selection.tools,
+      selection.excludeTools,
+      selection.readOnly,
+      dryRun,
+    ]);
     const cached = this.cache.get(key);
     if (cached) return cached;
     const wanted = new Set(selectTools(this.all, selection).map((t) => t.spec.name));
-    const surface = buildSurface([...this.base.tools.values()].filter((t) => wanted.has(t.spec.name)), { narrowed: true, dryRun });
+    const surface = buildSurface(
+      [...this.base.tools.values()].filter((t) => wanted.has(t.spec.name)),
+      { narrowed: true, dryRun },
+    );
     if (this.cache.size >= MAX_CACHED_SURFACES) this.cache.clear();
     this.cache.set(key, surface);
     return surface;

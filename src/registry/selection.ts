@@ -31,11 +31,18 @@ const ALL = "all";
 export function selectTools(all: readonly PreparedTool[], selection: Selection): PreparedTool[] {
   const known = new Set(all.map((t) => t.spec.name));
   const problems: string[] = [];
-  const unknownToolsets = (selection.toolsets ?? []).filter((s) => s !== ALL && !(TOOLSETS as readonly string[]).includes(s));
+  const unknownToolsets = (selection.toolsets ?? []).filter(
+    (s) => s !== ALL && !(TOOLSETS as readonly string[]).includes(s),
+  );
   if (unknownToolsets.length > 0) {
-    problems.push(`unknown toolset ${unknownToolsets.map(quote).join(", ")} (toolsets: ${TOOLSETS.join(", ")}, or all)`);
+    problems.push(
+      `unknown toolset ${unknownToolsets.map(quote).join(", ")} (toolsets: ${TOOLSETS.join(", ")}, or all)`,
+    );
   }
-  for (const [label, names] of [["tool", selection.tools], ["excluded tool", selection.excludeTools]] as const) {
+  for (const [label, names] of [
+    ["tool", selection.tools],
+    ["excluded tool", selection.excludeTools],
+  ] as const) {
     const unknown = (names ?? []).filter((n) => !known.has(n));
     if (unknown.length > 0) problems.push(`unknown ${label} ${unknown.map(quote).join(", ")}`);
   }
@@ -62,7 +69,10 @@ function quote(name: string): string {
 export function parseList(value: string | string[] | undefined): string[] | undefined {
   const text = Array.isArray(value) ? value.join(",") : value;
   if (text === undefined || text.trim() === "") return undefined;
-  return text.split(",").map((item) => item.trim()).filter((item) => item !== "");
+  return text
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item !== "");
 }
 
 /** A true/false flag from an env variable or header; `name` says which in the error. */

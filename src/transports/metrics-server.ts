@@ -13,12 +13,19 @@ export interface RunningMetricsServer {
  * GET /metrics in the Prometheus text format, on a listener of its own (METRICS_PORT), so the metrics are never
  * served on the public port by accident (docs/decisions.md #33). Everything else is a 404.
  */
-export async function startMetricsServer(metrics: Metrics, port: number, host: string, logger: Logger): Promise<RunningMetricsServer> {
+export async function startMetricsServer(
+  metrics: Metrics,
+  port: number,
+  host: string,
+  logger: Logger,
+): Promise<RunningMetricsServer> {
   await metrics.enable();
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     if (path !== "/metrics" || (req.method !== "GET" && req.method !== "HEAD")) {
-      res.writeHead(404, { "content-type": "text/plain; charset=utf-8" }).end("Not Found: metrics are at GET /metrics\n");
+      res
+        .writeHead(404, { "content-type": "text/plain; charset=utf-8" })
+        .end("Not Found: metrics are at GET /metrics\n");
       return;
     }
     metrics.render().then(

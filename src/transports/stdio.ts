@@ -1,6 +1,6 @@
 import { errorForLog, type Logger } from "../log.js";
 import type { McpHandler } from "../mcp/handler.js";
-import { JSONRPC_PARSE_ERROR, errorResponse, isObject, validId, type ResponseBody } from "../mcp/protocol.js";
+import { errorResponse, isObject, JSONRPC_PARSE_ERROR, type ResponseBody, validId } from "../mcp/protocol.js";
 import type { Surface } from "../registry/registry.js";
 import type { Credentials } from "../upstream/credentials.js";
 
@@ -113,7 +113,10 @@ export function serveStdio(options: StdioOptions): Promise<void> {
       if (outputClosed) return;
       outputClosed = true;
       // EPIPE (a closed pipe), or any other failure to write: either way the client cannot hear us any more.
-      options.logger.debug({ code: error.code, inFlight: pending.size }, "stdout closed by the client: stopping once in-flight calls end");
+      options.logger.debug(
+        { code: error.code, inFlight: pending.size },
+        "stdout closed by the client: stopping once in-flight calls end",
+      );
       input.removeAllListeners("data");
       input.pause();
       (input as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();

@@ -112,7 +112,8 @@ export class UpstreamClient {
   private loadPool(): Promise<Dispatcher> {
     this.poolLoading ??= import("undici").then((module) => {
       // Node names a CommonJS module's exports; the bundle (esbuild) gives them as the default export only.
-      const { Pool, EnvHttpProxyAgent } = typeof module.Pool === "function" ? module : (module as unknown as { default: typeof module }).default;
+      const { Pool, EnvHttpProxyAgent } =
+        typeof module.Pool === "function" ? module : (module as unknown as { default: typeof module }).default;
       const options = {
         connections: 128,
         pipelining: 1,
@@ -144,7 +145,10 @@ export class UpstreamClient {
   }
 
   /** The request as it goes on the wire: the path with its query string, every header, the JSON text. */
-  private wire(req: UpstreamRequest, credentials: Credentials): { path: string; headers: Record<string, string>; payload: string | undefined } {
+  private wire(
+    req: UpstreamRequest,
+    credentials: Credentials,
+  ): { path: string; headers: Record<string, string>; payload: string | undefined } {
     const headers: Record<string, string> = {
       accept: "application/json",
       "user-agent": USER_AGENT,
@@ -200,9 +204,10 @@ export class UpstreamClient {
         await sleep(wait);
       } catch (error) {
         const failure = this.classify(error, attempt);
-        const wait = failure.kind === "connection" && isRetryableError(error)
-          ? this.retryDelay(req, attempt, undefined, undefined, deadline)
-          : undefined;
+        const wait =
+          failure.kind === "connection" && isRetryableError(error)
+            ? this.retryDelay(req, attempt, undefined, undefined, deadline)
+            : undefined;
         if (wait === undefined) throw failure;
         await sleep(wait);
       }

@@ -29,7 +29,11 @@ export function credentialsFromHeaders(headers: {
   const authorization = single(headers.authorization);
   const bearer = authorization !== undefined && BEARER.test(authorization) ? authorization : undefined;
   if (apiKey === undefined && bearer === undefined) return undefined;
-  return { apiKey, apiKeyId: apiKey === undefined ? undefined : single(headers["x-api-key-id"]), authorization: bearer };
+  return {
+    apiKey,
+    apiKeyId: apiKey === undefined ? undefined : single(headers["x-api-key-id"]),
+    authorization: bearer,
+  };
 }
 
 function single(value: string | string[] | undefined): string | undefined {

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { listenOnLoopback, type LoopbackServer } from "./loopback.js";
+import { type LoopbackServer, listenOnLoopback } from "./loopback.js";
 
 /**
  * A small OAuth 2.1 authorization server on loopback, standing in for the Pilot Status sign-in: RFC 8414 metadata,
@@ -173,7 +173,8 @@ export class FakeAuthServer {
           return sendJson(res, 404, { error: "not_found" });
       }
     } catch (error) {
-      if (error instanceof OAuthFailure) return sendJson(res, error.status, { error: error.error, error_description: error.description });
+      if (error instanceof OAuthFailure)
+        return sendJson(res, error.status, { error: error.error, error_description: error.description });
       return sendJson(res, 500, { error: "server_error", error_description: String(error) });
     }
   }
@@ -187,18 +188,24 @@ export class FakeAuthServer {
     };
     try {
       const parsed: unknown = JSON.parse(rawBody);
-      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) fail("invalid_client_metadata", "body must be a JSON object");
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+        fail("invalid_client_metadata", "body must be a JSON object");
       body = parsed as Record<string, unknown>;
     } catch (error) {
       if (error instanceof OAuthFailure) throw error;
       fail("invalid_client_metadata", "body is not JSON");
     }
     const redirectUris = body.redirect_uris;
-    if (!Array.isArray(redirectUris) || redirectUris.length === 0 || !redirectUris.every((u) => typeof u === "string" && URL.canParse(u))) {
+    if (
+      !Array.isArray(redirectUris) ||
+      redirectUris.length === 0 ||
+      !redirectUris.every((u) => typeof u === "string" && URL.canParse(u))
+    ) {
       fail("invalid_redirect_uri", "redirect_uris must be a non-empty list of URLs");
     }
     const authMethod = body.token_endpoint_auth_method ?? "client_secret_basic";
-    if (authMethod !== "none") fail("invalid_client_metadata", "only public clients (token_endpoint_auth_method none) are supported");
+    if (authMethod !== "none")
+      fail("invalid_client_metadata", "only public clients (token_endpoint_auth_method none) are supported");
     const clientId = token("client");
     this.clients.set(clientId, { clientId, redirectUris: redirectUris as string[] });
     this.registrations.push({ body, clientId, error: undefined });
@@ -272,20 +279,29 @@ export class FakeAuthServer {
       this.codes.delete(params.code ?? "");
       if (pending === undefined) return fail("invalid_grant", "unknown or used authorization code");
       if (pending.clientId !== client!.clientId) fail("invalid_grant", "the code was issued to another client");
-      if (params.redirect_uri !== pending.redirectUri) fail("invalid_grant", "redirect_uri differs from the authorization request");
+      if (params.redirect_uri !== pending.redirectUri)
+        fail("invalid_grant", "redirect_uri differs from the authorization request");
       const verifier = params.code_verifier ?? "";
       const computed = s256(verifier);
-      pkce = { challenge: pending.challenge, method: pending.method, computed, matched: computed === pending.challenge };
+      pkce = {
+        challenge: pending.challenge,
+        method: pending.method,
+        computed,
+        matched: computed === pending.challenge,
+      };
       if (!PKCE_VERIFIER.test(verifier)) fail("invalid_grant", "code_verifier is missing or malformed");
       if (!pkce.matched) fail("invalid_grant", "PKCE verification failed");
       // RFC 8707: the token request may repeat the resource; it must not name another.
-      if (params.resource !== undefined && params.resource !== pending.resource) fail("invalid_target", "resource differs from the authorization request");
+      if (params.resource !== undefined && params.resource !== pending.resource)
+        fail("invalid_target", "resource differs from the authorization request");
       grant = { clientId: pending.clientId, resource: pending.resource, scope: pending.scope };
     } else if (params.grant_type === "refresh_token") {
       const previous = this.refreshTokens.get(params.refresh_token ?? "");
       if (previous === undefined) return fail("invalid_grant", "unknown, revoked or rotated refresh token");
-      if (previous.clientId !== client!.clientId) fail("invalid_grant", "the refresh token was issued to another client");
-      if (params.resource !== undefined && params.resource !== previous.resource) fail("invalid_target", "resource differs from the original grant");
+      if (previous.clientId !== client!.clientId)
+        fail("invalid_grant", "the refresh token was issued to another client");
+      if (params.resource !== undefined && params.resource !== previous.resource)
+        fail("invalid_target", "resource differs from the original grant");
       // OAuth 2.1 §4.3.1: refresh tokens of public clients are rotated.
       this.refreshTokens.delete(params.refresh_token!);
       grant = previous;

@@ -1,10 +1,10 @@
+import { Writable } from "node:stream";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { createApp } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
-import { startHttpServer, type RunningHttpServer } from "../../src/transports/http/server.js";
-import { Writable } from "node:stream";
+import { type RunningHttpServer, startHttpServer } from "../../src/transports/http/server.js";
 
 export interface TestHttpServer extends RunningHttpServer {
   readonly mcpUrl: string;
@@ -17,7 +17,8 @@ export async function startTestHttpServer(env: Record<string, string>): Promise<
   const logs: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString("utf8").split("\n")) if (line.trim() !== "") logs.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString("utf8").split("\n"))
+        if (line.trim() !== "") logs.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   });

@@ -16,13 +16,22 @@ export function legacy(method: string, params?: Record<string, unknown>, id: Id 
 }
 
 /** A 2026-07-28 request: the per-request _meta merged into params (`meta` replaces it; null leaves it out). */
-export function modern(method: string, params: Record<string, unknown> = {}, id: Id = 1, meta: Record<string, unknown> | null = MODERN_META): Record<string, unknown> {
+export function modern(
+  method: string,
+  params: Record<string, unknown> = {},
+  id: Id = 1,
+  meta: Record<string, unknown> | null = MODERN_META,
+): Record<string, unknown> {
   return { jsonrpc: "2.0", id, method, params: { ...params, ...(meta === null ? {} : { _meta: meta }) } };
 }
 
 /** The HTTP headers a 2026-07-28 client sends with a request (Mcp-Name only where the method names a target). */
 export function modernHeaders(method: string, name?: string): Record<string, string> {
-  return { "mcp-protocol-version": MODERN_VERSION, "mcp-method": method, ...(name === undefined ? {} : { "mcp-name": name }) };
+  return {
+    "mcp-protocol-version": MODERN_VERSION,
+    "mcp-method": method,
+    ...(name === undefined ? {} : { "mcp-name": name }),
+  };
 }
 
 export const INITIALIZE_2025 = legacy("initialize", {

@@ -32,7 +32,11 @@ export function run(
   options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number },
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? npmEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env ?? npmEnv(),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (c: Buffer) => (stdout += c.toString("utf8")));
@@ -98,7 +102,10 @@ export function parseDockerfile(text: string): Stage[] {
     if (trimmed.startsWith("#") || (trimmed === "" && pending === undefined)) return;
     const continued = trimmed.endsWith("\\");
     const piece = continued ? trimmed.slice(0, -1).trim() : trimmed;
-    pending = pending === undefined ? { text: piece, line: index + 1 } : { text: `${pending.text} ${piece}`.trim(), line: pending.line };
+    pending =
+      pending === undefined
+        ? { text: piece, line: index + 1 }
+        : { text: `${pending.text} ${piece}`.trim(), line: pending.line };
     if (!continued) {
       const match = /^(\S+)\s*(.*)$/.exec(pending.text);
       if (match) instructions.push({ keyword: match[1]!.toUpperCase(), args: match[2]!, line: pending.line });
@@ -113,7 +120,8 @@ export function parseDockerfile(text: string): Stage[] {
       stages.push({ base: match[1]!, name: match[2], instructions: [] });
     } else {
       const stage = stages.at(-1);
-      if (stage === undefined) throw new Error(`Dockerfile line ${instruction.line}: ${instruction.keyword} before FROM`);
+      if (stage === undefined)
+        throw new Error(`Dockerfile line ${instruction.line}: ${instruction.keyword} before FROM`);
       stage.instructions.push(instruction);
     }
   }
@@ -130,7 +138,8 @@ export function stageEnv(stage: Stage): Record<string, string> {
       const value = match[2]!;
       env[match[1]!] = value.startsWith('"') ? (JSON.parse(value) as string) : value;
     }
-    if (args.replace(pair, "").trim() !== "") throw new Error(`Dockerfile line ${line}: use ENV KEY=value pairs (${args})`);
+    if (args.replace(pair, "").trim() !== "")
+      throw new Error(`Dockerfile line ${line}: use ENV KEY=value pairs (${args})`);
   }
   return env;
 }
@@ -143,7 +152,8 @@ export function execForm(args: string, what: string): string[] {
   } catch {
     throw new Error(`${what} must be a JSON array (exec form), got: ${args}`);
   }
-  if (!Array.isArray(parsed) || parsed.some((item) => typeof item !== "string")) throw new Error(`${what} must be a JSON array of strings`);
+  if (!Array.isArray(parsed) || parsed.some((item) => typeof item !== "string"))
+    throw new Error(`${what} must be a JSON array of strings`);
   return parsed as string[];
 }
 

@@ -8,7 +8,9 @@ import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
 import { serveStdio } from "../../src/transports/stdio.js";
 
-/** The SDK's stdio framing (its own ReadBuffer and serializeMessage) over a pair of streams instead of a child process. */
+/**
+ * The SDK's stdio framing (its own ReadBuffer and serializeMessage) over a pair of streams instead of a child process.
+ */
 class StreamTransport implements Transport {
   onmessage?: (message: JSONRPCMessage) => void;
   onclose?: () => void;
@@ -24,7 +26,8 @@ class StreamTransport implements Transport {
     this.readable.on("data", (chunk: Buffer) => {
       this.buffer.append(chunk);
       try {
-        for (let message = this.buffer.readMessage(); message !== null; message = this.buffer.readMessage()) this.onmessage?.(message);
+        for (let message = this.buffer.readMessage(); message !== null; message = this.buffer.readMessage())
+          this.onmessage?.(message);
       } catch (error) {
         this.onerror?.(error as Error);
       }

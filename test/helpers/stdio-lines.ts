@@ -27,7 +27,8 @@ export function startStdioLines(env: Record<string, string>): StdioLines {
   const logs: Line[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString("utf8").split("\n")) if (line.trim() !== "") logs.push(JSON.parse(line) as Line);
+      for (const line of chunk.toString("utf8").split("\n"))
+        if (line.trim() !== "") logs.push(JSON.parse(line) as Line);
       done();
     },
   });

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { listenOnLoopback, type LoopbackOptions, type LoopbackServer } from "./loopback.js";
+import { type LoopbackOptions, type LoopbackServer, listenOnLoopback } from "./loopback.js";
 
 /** What the fake Pilot Status API received. */
 export interface RecordedRequest {
@@ -85,7 +85,8 @@ export class FakeUpstream {
       req.socket.destroy();
       return;
     }
-    const payload = reply.body === undefined ? "" : typeof reply.body === "string" ? reply.body : JSON.stringify(reply.body);
+    const payload =
+      reply.body === undefined ? "" : typeof reply.body === "string" ? reply.body : JSON.stringify(reply.body);
     res.writeHead(reply.status ?? 200, {
       ...(typeof reply.body === "string" || reply.body === undefined ? {} : { "content-type": "application/json" }),
       ...reply.headers,

@@ -24,7 +24,12 @@ export function serverCard(config: Config, surface: Surface, metadataUrl: string
         version: VERSION,
         transport: { type: "stdio" },
         environmentVariables: [
-          { name: "PILOT_STATUS_API_KEY", description: "A Pilot Status API key (ps_…)", isRequired: true, isSecret: true },
+          {
+            name: "PILOT_STATUS_API_KEY",
+            description: "A Pilot Status API key (ps_…)",
+            isRequired: true,
+            isSecret: true,
+          },
         ],
       },
     ],
@@ -33,7 +38,12 @@ export function serverCard(config: Config, surface: Surface, metadataUrl: string
         type: "streamable-http",
         url: config.resourceUrl,
         headers: [
-          { name: "x-api-key", description: "A Pilot Status API key (ps_…), instead of OAuth", isRequired: false, isSecret: true },
+          {
+            name: "x-api-key",
+            description: "A Pilot Status API key (ps_…), instead of OAuth",
+            isRequired: false,
+            isSecret: true,
+          },
           { name: "x-api-key-id", description: "Optional id of that key", isRequired: false, isSecret: false },
         ],
       },

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { Server, ServerResponse } from "node:http";
-import { Server as NetServer, type AddressInfo } from "node:net";
+import { type AddressInfo, Server as NetServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 
 /**

@@ -34,7 +34,12 @@ export function originMatcher(allowed: readonly string[]): (origin: string) => b
     } catch {
       return false;
     }
-    return wanted.some((want) => want.protocol === got.protocol && want.hostname === got.hostname && (want.port === "" || want.port === got.port));
+    return wanted.some(
+      (want) =>
+        want.protocol === got.protocol &&
+        want.hostname === got.hostname &&
+        (want.port === "" || want.port === got.port),
+    );
   };
 }
 

@@ -1,15 +1,20 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { App } from "../../app.js";
-import type { HandleOutcome } from "../../mcp/handler.js";
-import { methodLabel, type RequestLabels } from "../../metrics/metrics.js";
 import { errorForLog } from "../../log.js";
-import { JSONRPC_INTERNAL_ERROR, TRANSPORT_ERROR, byteLength, errorResponse, type ResponseBody } from "../../mcp/protocol.js";
+import type { HandleOutcome } from "../../mcp/handler.js";
+import {
+  byteLength,
+  errorResponse,
+  JSONRPC_INTERNAL_ERROR,
+  type ResponseBody,
+  TRANSPORT_ERROR,
+} from "../../mcp/protocol.js";
+import { methodLabel, type RequestLabels } from "../../metrics/metrics.js";
 import type { Credentials } from "../../upstream/credentials.js";
 import { hostMatcher, originMatcher } from "./guards.js";
 import {
-  CORS_ALLOW_HEADERS,
-  Refusal,
   acceptsEventStream,
+  CORS_ALLOW_HEADERS,
   checkAccept,
   checkEraHeaders,
   checkHostAndOrigin,
@@ -19,6 +24,7 @@ import {
   credentialsOrChallenge,
   invalidTokenChallenge,
   parseBody,
+  Refusal,
   readBody,
   refuse,
   selectSurface,
@@ -38,7 +44,12 @@ function setHeaders(res: ServerResponse, headers: Readonly<Record<string, string
 }
 
 /** Plain Node writes: one string, or the precomputed byte chunks of a large answer. */
-function send(res: ServerResponse, status: number, body: ResponseBody, headers: Readonly<Record<string, string>>): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: ResponseBody,
+  headers: Readonly<Record<string, string>>,
+): void {
   res.statusCode = status;
   setHeaders(res, headers);
   res.setHeader("content-type", JSON_CONTENT_TYPE);
@@ -56,7 +67,12 @@ function sendRefusal(res: ServerResponse, refusal: Refusal, cors: Readonly<Recor
 }
 
 /** Notifications first, then the response, as one SSE stream (only subscriptions/listen answers this way). */
-function sendStream(res: ServerResponse, messages: readonly string[], body: ResponseBody, cors: Readonly<Record<string, string>>): void {
+function sendStream(
+  res: ServerResponse,
+  messages: readonly string[],
+  body: ResponseBody,
+  cors: Readonly<Record<string, string>>,
+): void {
   res.statusCode = 200;
   setHeaders(res, cors);
   res.setHeader("content-type", "text/event-stream");
@@ -72,7 +88,8 @@ export function createMcpEndpoint(app: App, challenge: string, invalidTokenChall
   const { config, handler, logger, surfaces, metrics } = app;
   const hostAllowed = hostMatcher(config.allowedHosts);
   const originAllowed = originMatcher(config.allowedOrigins);
-  const fallback: Credentials | undefined = config.apiKey === undefined ? undefined : { apiKey: config.apiKey, apiKeyId: config.apiKeyId };
+  const fallback: Credentials | undefined =
+    config.apiKey === undefined ? undefined : { apiKey: config.apiKey, apiKeyId: config.apiKeyId };
 
   async function post(
     req: IncomingMessage,
@@ -117,10 +134,15 @@ export function createMcpEndpoint(app: App, challenge: string, invalidTokenChall
     }
 
     const outcome: HandleOutcome = await handler.dispatch(request, { credentials, surface, requestId });
-    if (outcome.unauthorized) return sendRefusal(res, invalidTokenChallenge(request.id, invalidTokenChallengeValue), cors);
+    if (outcome.unauthorized)
+      return sendRefusal(res, invalidTokenChallenge(request.id, invalidTokenChallengeValue), cors);
     if (outcome.before === undefined) return send(res, outcome.status, outcome.body, cors);
     if (!acceptsEventStream(headers)) {
-      return sendRefusal(res, refuse(406, TRANSPORT_ERROR, `Not Acceptable: ${request.method} answers as a text/event-stream`, request.id), cors);
+      return sendRefusal(
+        res,
+        refuse(406, TRANSPORT_ERROR, `Not Acceptable: ${request.method} answers as a text/event-stream`, request.id),
+        cors,
+      );
     }
     sendStream(res, outcome.before, outcome.body, cors);
   }
@@ -141,9 +163,15 @@ export function createMcpEndpoint(app: App, challenge: string, invalidTokenChall
       return;
     }
     if (req.method !== "POST") {
-      const refusal = refuse(405, TRANSPORT_ERROR, "Method Not Allowed: this stateless server takes POST /mcp only (no SSE stream, no sessions)", undefined, {
-        allow: "POST, OPTIONS",
-      });
+      const refusal = refuse(
+        405,
+        TRANSPORT_ERROR,
+        "Method Not Allowed: this stateless server takes POST /mcp only (no SSE stream, no sessions)",
+        undefined,
+        {
+          allow: "POST, OPTIONS",
+        },
+      );
       return sendRefusal(res, refusal, cors);
     }
     post(req, res, requestId, cors, labels).catch((error: unknown) => {

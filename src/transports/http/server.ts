@@ -3,13 +3,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import express, { type Request, type Response } from "express";
 import type { App } from "../../app.js";
 import { errorForLog } from "../../log.js";
-import { JSONRPC_INTERNAL_ERROR, errorResponse } from "../../mcp/protocol.js";
+import { errorResponse, JSONRPC_INTERNAL_ERROR } from "../../mcp/protocol.js";
 import { VERSION } from "../../version.js";
+import { listen } from "../listen.js";
+import { type RunningMetricsServer, startMetricsServer } from "../metrics-server.js";
 import { DOCS_URL, serverCard } from "./discovery.js";
 import { Drain, drainAndClose } from "./drain.js";
 import { requestIdFrom } from "./guards.js";
-import { listen } from "../listen.js";
-import { startMetricsServer, type RunningMetricsServer } from "../metrics-server.js";
 import { createMcpEndpoint } from "./mcp-endpoint.js";
 
 const JSON_TYPE = "application/json";
@@ -64,7 +64,11 @@ function createEdges(app: App, metadataUrl: string, drain: Drain): express.Expre
   ];
   for (const [path, json] of publicDocuments) {
     web.options(path, (_req, res) => {
-      res.set({ "access-control-allow-origin": "*", "access-control-allow-methods": "GET, OPTIONS", "access-control-allow-headers": "*" });
+      res.set({
+        "access-control-allow-origin": "*",
+        "access-control-allow-methods": "GET, OPTIONS",
+        "access-control-allow-headers": "*",
+      });
       res.status(204).end();
     });
     web.get(path, (_req, res) => {
@@ -74,13 +78,20 @@ function createEdges(app: App, metadataUrl: string, drain: Drain): express.Expre
   }
 
   web.use((_req, res) => {
-    res.status(404).type(JSON_TYPE).send(JSON.stringify({ error: "Not found" }));
+    res
+      .status(404)
+      .type(JSON_TYPE)
+      .send(JSON.stringify({ error: "Not found" }));
   });
 
   // Last resort: an error inside express itself. The process never crashes on a request.
   web.use((error: unknown, _req: Request, res: Response, _next: express.NextFunction) => {
     logger.error({ requestId: res.getHeader("x-request-id"), err: errorForLog(error) }, "http request failed");
-    if (!res.headersSent) res.status(500).type(JSON_TYPE).send(errorResponse(undefined, JSONRPC_INTERNAL_ERROR, "Internal error"));
+    if (!res.headersSent)
+      res
+        .status(500)
+        .type(JSON_TYPE)
+        .send(errorResponse(undefined, JSONRPC_INTERNAL_ERROR, "Internal error"));
     else res.end();
   });
   return web;
@@ -90,7 +101,10 @@ function createEdges(app: App, metadataUrl: string, drain: Drain): express.Expre
 const MCP_PATH = /^\/mcp\/?(?:\?.*)?$/i;
 
 /** The whole HTTP surface: POST /mcp on plain node:http, everything else handed to the express edges. */
-export function createRequestListener(app: App, drain: Drain = new Drain()): (req: IncomingMessage, res: ServerResponse) => void {
+export function createRequestListener(
+  app: App,
+  drain: Drain = new Drain(),
+): (req: IncomingMessage, res: ServerResponse) => void {
   const metadataUrl = resourceMetadataUrl(app.config.resourceUrl);
   const challenge = `Bearer resource_metadata="${metadataUrl}"`;
   const invalidTokenChallenge = `Bearer error="invalid_token", resource_metadata="${metadataUrl}"`;
@@ -114,7 +128,11 @@ export interface RunningHttpServer {
   close(): Promise<void>;
 }
 
-export async function startHttpServer(app: App, port = app.config.port, host = app.config.host): Promise<RunningHttpServer> {
+export async function startHttpServer(
+  app: App,
+  port = app.config.port,
+  host = app.config.host,
+): Promise<RunningHttpServer> {
   const drain = new Drain();
   const headersTimeout = app.config.headersTimeoutMs;
   const server = createServer(
@@ -163,7 +181,13 @@ export async function serveHttp(app: App): Promise<void> {
   await app.client.warm();
   const running = await startHttpServer(app);
   app.logger.info(
-    { url: running.url, metrics: running.metricsUrl, resource: app.config.resourceUrl, tools: app.surface.tools.size, dryRun: app.surface.dryRun },
+    {
+      url: running.url,
+      metrics: running.metricsUrl,
+      resource: app.config.resourceUrl,
+      tools: app.surface.tools.size,
+      dryRun: app.surface.dryRun,
+    },
     "listening",
   );
   await new Promise<void>((resolve) => {

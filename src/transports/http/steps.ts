@@ -1,20 +1,20 @@
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
 import type { Logger } from "../../log.js";
-import type { McpRequest } from "../../mcp/handler.js";
 import { isLegacyVersion, isModernVersion } from "../../mcp/eras.js";
+import type { McpRequest } from "../../mcp/handler.js";
 import {
   BATCH_NOT_SUPPORTED,
+  errorResponse,
   HEADER_MISMATCH,
   JSONRPC_INVALID_REQUEST,
   JSONRPC_PARSE_ERROR,
+  type JsonRpcId,
   TRANSPORT_ERROR,
   UNAUTHORIZED_ERROR,
-  errorResponse,
-  type JsonRpcId,
 } from "../../mcp/protocol.js";
 import type { Surface, Surfaces } from "../../registry/registry.js";
-import { SelectionError, parseFlag, parseList } from "../../registry/selection.js";
-import { credentialsFromHeaders, type Credentials } from "../../upstream/credentials.js";
+import { parseFlag, parseList, SelectionError } from "../../registry/selection.js";
+import { type Credentials, credentialsFromHeaders } from "../../upstream/credentials.js";
 
 /**
  * The rules of POST /mcp, one small function each, in the order the endpoint applies them (mcp-endpoint.ts):
@@ -32,7 +32,13 @@ export class Refusal {
   ) {}
 }
 
-export function refuse(status: number, code: number, message: string, id?: JsonRpcId, headers?: Record<string, string>): Refusal {
+export function refuse(
+  status: number,
+  code: number,
+  message: string,
+  id?: JsonRpcId,
+  headers?: Record<string, string>,
+): Refusal {
   return new Refusal(status, errorResponse(id, code, message), headers);
 }
 
@@ -48,7 +54,8 @@ export function checkHostAndOrigin(
 ): Refusal | undefined {
   if (!hostAllowed(headers.host)) return refuse(403, TRANSPORT_ERROR, "Forbidden: Host header not allowed");
   const origin = headers.origin;
-  if (origin !== undefined && !originAllowed(origin)) return refuse(403, TRANSPORT_ERROR, "Forbidden: Origin not allowed");
+  if (origin !== undefined && !originAllowed(origin))
+    return refuse(403, TRANSPORT_ERROR, "Forbidden: Origin not allowed");
   return undefined;
 }
 
@@ -93,15 +100,20 @@ const UTF8_CHARSETS = new Set(["utf-8", "utf8", '"utf-8"']);
  */
 export function checkMediaType(headers: IncomingHttpHeaders): Refusal | undefined {
   const [mediaType = "", ...params] = (headers["content-type"] ?? "").split(";");
-  if (mediaType.trim().toLowerCase() !== JSON_TYPE) return unsupportedMediaType("Content-Type must be application/json");
+  if (mediaType.trim().toLowerCase() !== JSON_TYPE)
+    return unsupportedMediaType("Content-Type must be application/json");
   for (const param of params) {
     const [name = "", value = ""] = param.split("=", 2).map((part) => part.trim().toLowerCase());
-    if (name === "charset" && !UTF8_CHARSETS.has(value)) return unsupportedMediaType("the JSON must be UTF-8 (charset=utf-8)");
+    if (name === "charset" && !UTF8_CHARSETS.has(value))
+      return unsupportedMediaType("the JSON must be UTF-8 (charset=utf-8)");
   }
   const coding = (headers["content-encoding"] ?? "").trim().toLowerCase();
   if (coding !== "" && coding !== "identity") {
     // RFC 9110 15.5.16: a 415 for a content coding names the codings accepted.
-    return unsupportedMediaType(`Content-Encoding ${coding.slice(0, 40)} is not supported; send the JSON uncompressed`, { "accept-encoding": "identity" });
+    return unsupportedMediaType(
+      `Content-Encoding ${coding.slice(0, 40)} is not supported; send the JSON uncompressed`,
+      { "accept-encoding": "identity" },
+    );
   }
   return undefined;
 }
@@ -133,10 +145,16 @@ export function acceptsEventStream(headers: IncomingHttpHeaders): boolean {
  * The caller's own credentials, else the configured fallback key, else a 401 whose challenge starts the client's
  * OAuth flow. Checked before the body is read: an unauthenticated caller costs no parsing.
  */
-export function credentialsOrChallenge(headers: IncomingHttpHeaders, fallback: Credentials | undefined, challenge: string): Credentials | Refusal {
+export function credentialsOrChallenge(
+  headers: IncomingHttpHeaders,
+  fallback: Credentials | undefined,
+  challenge: string,
+): Credentials | Refusal {
   const credentials = credentialsFromHeaders(headers) ?? fallback;
   if (credentials !== undefined) return credentials;
-  return refuse(401, UNAUTHORIZED_ERROR, "Unauthorized: send x-api-key or Authorization: Bearer", undefined, { "www-authenticate": challenge });
+  return refuse(401, UNAUTHORIZED_ERROR, "Unauthorized: send x-api-key or Authorization: Bearer", undefined, {
+    "www-authenticate": challenge,
+  });
 }
 
 // 5. Body ------------------------------------------------------------------------------------------------------
@@ -160,7 +178,11 @@ export function drainBoundFor(limit: number): DrainBound {
  * The body, read up to `limit` bytes. Past it (or when Content-Length says so), the rest is discarded up to the
  * drain bound and the answer is a 413 that closes the connection; nothing past the limit is kept in memory.
  */
-export function readBody(req: IncomingMessage, limit: number, bound: DrainBound = drainBoundFor(limit)): Promise<Buffer | Refusal> {
+export function readBody(
+  req: IncomingMessage,
+  limit: number,
+  bound: DrainBound = drainBoundFor(limit),
+): Promise<Buffer | Refusal> {
   const tooLarge = (): Refusal =>
     refuse(413, TRANSPORT_ERROR, `Payload Too Large: the limit is ${limit} bytes`, undefined, { connection: "close" });
   const declared = Number(req.headers["content-length"]);
@@ -188,7 +210,12 @@ export function readBody(req: IncomingMessage, limit: number, bound: DrainBound 
 }
 
 /** Reads and drops the rest of a refused body, then gives the refusal; past the bound, stops reading at once. */
-function discardThenRefuse(req: IncomingMessage, alreadyRead: number, bound: DrainBound, refusal: () => Refusal): Promise<Refusal> {
+function discardThenRefuse(
+  req: IncomingMessage,
+  alreadyRead: number,
+  bound: DrainBound,
+  refusal: () => Refusal,
+): Promise<Refusal> {
   if (req.complete) return Promise.resolve(refusal());
   return new Promise((resolve) => {
     let size = alreadyRead;
@@ -238,7 +265,12 @@ export function parseBody(raw: Buffer): unknown {
  * the body (-32020), except that a supported legacy version in the version header is tolerated, again because
  * the connector sends it. These two tolerances are the only deviations (docs/decisions.md #27).
  */
-export function checkEraHeaders(request: McpRequest, headers: IncomingHttpHeaders, logger: Logger, requestId: string): Refusal | undefined {
+export function checkEraHeaders(
+  request: McpRequest,
+  headers: IncomingHttpHeaders,
+  logger: Logger,
+  requestId: string,
+): Refusal | undefined {
   return request.era === "legacy"
     ? checkLegacyVersionHeader(headers, request.id, request.method, logger, requestId)
     : checkModernHeaders(request, headers, logger, requestId);
@@ -255,18 +287,36 @@ export function checkLegacyVersionHeader(
   const versionHeader = one(headers["mcp-protocol-version"]);
   if (versionHeader === undefined || isLegacyVersion(versionHeader)) return undefined;
   if (isModernVersion(versionHeader)) {
-    logger.debug({ requestId, method, header: versionHeader }, "legacy message under a modern MCP-Protocol-Version header: served as legacy");
+    logger.debug(
+      { requestId, method, header: versionHeader },
+      "legacy message under a modern MCP-Protocol-Version header: served as legacy",
+    );
     return undefined;
   }
-  return refuse(400, TRANSPORT_ERROR, `Bad Request: unsupported MCP-Protocol-Version ${versionHeader.slice(0, 40)}`, id);
+  return refuse(
+    400,
+    TRANSPORT_ERROR,
+    `Bad Request: unsupported MCP-Protocol-Version ${versionHeader.slice(0, 40)}`,
+    id,
+  );
 }
 
-function checkModernHeaders(request: McpRequest, headers: IncomingHttpHeaders, logger: Logger, requestId: string): Refusal | undefined {
+function checkModernHeaders(
+  request: McpRequest,
+  headers: IncomingHttpHeaders,
+  logger: Logger,
+  requestId: string,
+): Refusal | undefined {
   /** -32020 naming the header, what it said and what the body says (as the 2.x SDK servers report it). */
   const mismatch = (header: string, sent: string | undefined, body: unknown, why?: string): Refusal => {
-    const said = sent === undefined ? "is missing" : `'${sent.slice(0, 100)}' does not match the body's '${String(body).slice(0, 100)}'`;
+    const said =
+      sent === undefined
+        ? "is missing"
+        : `'${sent.slice(0, 100)}' does not match the body's '${String(body).slice(0, 100)}'`;
     const message = `Header mismatch: the ${header} header ${why ?? said}`;
-    const data = { mismatch: { header: sent === undefined ? "(missing)" : sent.slice(0, 100), body: String(body).slice(0, 100) } };
+    const data = {
+      mismatch: { header: sent === undefined ? "(missing)" : sent.slice(0, 100), body: String(body).slice(0, 100) },
+    };
     return new Refusal(400, errorResponse(request.id, HEADER_MISMATCH, message, data));
   };
   const versionHeader = one(headers["mcp-protocol-version"]);
@@ -275,7 +325,10 @@ function checkModernHeaders(request: McpRequest, headers: IncomingHttpHeaders, l
     if (versionHeader === undefined || !(isModernVersion(request.version ?? "") && isLegacyVersion(versionHeader))) {
       return mismatch("MCP-Protocol-Version", versionHeader, request.version);
     }
-    logger.debug({ requestId, method: request.method, header: versionHeader }, "modern message under a legacy MCP-Protocol-Version header: served as modern");
+    logger.debug(
+      { requestId, method: request.method, header: versionHeader },
+      "modern message under a legacy MCP-Protocol-Version header: served as modern",
+    );
   }
   const methodHeader = one(headers["mcp-method"]);
   if (methodHeader !== request.method) return mismatch("Mcp-Method", methodHeader, request.method);
@@ -291,7 +344,11 @@ function checkModernHeaders(request: McpRequest, headers: IncomingHttpHeaders, l
 }
 
 /** Methods whose HTTP request names its target in Mcp-Name, and the params field it mirrors. */
-const NAMED_METHODS: Readonly<Record<string, string>> = { "tools/call": "name", "resources/read": "uri", "prompts/get": "name" };
+const NAMED_METHODS: Readonly<Record<string, string>> = {
+  "tools/call": "name",
+  "resources/read": "uri",
+  "prompts/get": "name",
+};
 
 const SENTINEL = /^=\?base64\?([A-Za-z0-9+/]*={0,2})\?=$/;
 
@@ -319,7 +376,13 @@ export function selectSurface(headers: IncomingHttpHeaders, surfaces: Surfaces, 
     const readOnly = parseFlag(headers["x-mcp-readonly"], "X-MCP-Readonly");
     // false asks for nothing: the header can turn a dry run on, never off.
     const dryRun = parseFlag(headers["x-mcp-dry-run"], "X-MCP-Dry-Run") === true ? true : undefined;
-    if (toolsets === undefined && tools === undefined && excludeTools === undefined && readOnly === undefined && dryRun === undefined) {
+    if (
+      toolsets === undefined &&
+      tools === undefined &&
+      excludeTools === undefined &&
+      readOnly === undefined &&
+      dryRun === undefined
+    ) {
       return surfaces.base;
     }
     return surfaces.narrowed({ toolsets, tools, excludeTools, readOnly, dryRun });
@@ -333,7 +396,13 @@ export function selectSurface(headers: IncomingHttpHeaders, surfaces: Surfaces, 
 
 /** A tool call the API answered 401: the client must sign in again, so the answer becomes an HTTP challenge. */
 export function invalidTokenChallenge(id: JsonRpcId, challenge: string): Refusal {
-  return refuse(401, UNAUTHORIZED_ERROR, "Unauthorized: the Pilot Status API rejected the credentials; sign in again", id, {
-    "www-authenticate": challenge,
-  });
+  return refuse(
+    401,
+    UNAUTHORIZED_ERROR,
+    "Unauthorized: the Pilot Status API rejected the credentials; sign in again",
+    id,
+    {
+      "www-authenticate": challenge,
+    },
+  );
 }
