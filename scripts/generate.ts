@@ -13,7 +13,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from "@modelcontextprotocol/sdk/types.js";
 import { parse } from "yaml";
-import { buildCatalogue, type GeneratedTool, renderCatalogueModule } from "./lib/catalogue-builder.js";
+import { buildCatalogue, type GeneratedTool } from "./lib/catalogue/build.js";
+import { renderCatalogueModule } from "./lib/catalogue/render.js";
 import { formatSource } from "./lib/format.js";
 import { renderReadmeTable, replaceBetweenMarkers } from "./lib/readme-table.js";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildCatalogue } from "../scripts/lib/catalogue-builder.js";
+import { buildCatalogue } from "../scripts/lib/catalogue/build.js";
 
 // The generator's own checks, on small documents built for each failure.
 
@@ -158,12 +158,80 @@ describe("generator checks", () => {
       /read-only tool cannot be destructive/,
     ],
     [
+      "a oneOf in a tool input, however deep",
+      {
+        "/v1/a": {
+          post: op({
+            requestBody: body({
+              p: {
+                type: "object",
+                description: "x",
+                properties: { q: { oneOf: [{ type: "string" }, { type: "integer" }] } },
+              },
+            }),
+          }),
+        },
+      },
+      /oneOf in a tool input/,
+    ],
+    [
+      "an anyOf in a query parameter",
+      {
+        "/v1/a": {
+          get: op({
+            parameters: [
+              {
+                name: "q",
+                in: "query",
+                description: "x",
+                schema: { anyOf: [{ type: "string" }, { type: "integer" }] },
+              },
+            ],
+          }),
+        },
+      },
+      /anyOf in a tool input/,
+    ],
+    [
       "an unresolved $ref",
       { "/v1/a": { post: op({ requestBody: body({ p: { $ref: "#/components/schemas/Missing" } }) }) } },
       /unresolved \$ref/,
     ],
   ])("fails on %s", (_label, paths, message) => {
     expect(() => buildCatalogue(doc(paths))).toThrow(message);
+  });
+
+  it("writes a type list as one node for the model and a union for the validator", () => {
+    const [tool] = buildCatalogue(
+      doc({
+        "/v1/a": {
+          post: op({
+            requestBody: body({
+              content: {
+                type: ["object", "string"],
+                description: "An object with text, or the text alone.",
+                properties: { text: { type: "string", minLength: 1 } },
+                required: ["text"],
+                minLength: 1,
+                maxLength: 10,
+              },
+            }),
+          }),
+        },
+      }),
+    );
+    expect((tool!.inputSchema.properties as Record<string, unknown>).content).toEqual({
+      type: ["object", "string"],
+      description: "An object with text, or the text alone.",
+      properties: { text: { type: "string", minLength: 1 } },
+      required: ["text"],
+      minLength: 1,
+      maxLength: 10,
+    });
+    const [validator] = tool!.inputZod.fragments.resolve([tool!.inputZod.text]).texts;
+    expect(validator).toMatch(
+      /^z\.strictObject\(\{ "content": z\.union\(\[z\.looseObject\(.*\), z\.string\(\)\.min\(1\)\.max\(10\)\]\)/,
+    );
   });
 
   it("folds a body field that means the same as the number header into one argument", () => {

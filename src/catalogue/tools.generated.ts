@@ -7,6 +7,209 @@ import type { ToolSpec } from "./types.js";
 // Referenced so the import list stays stable whichever helpers the current document needs.
 void [httpUrl, isoDateTime, patterned];
 
+// Schemas and validators that more than one tool uses, written once.
+const whatsappNumberIdSchema = {
+  type: "string",
+  minLength: 1,
+  description:
+    "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+};
+const brandingSchema = {
+  description:
+    "object with logoUrl (string, or null), primaryColor (string, or null), backgroundColor (string, or null), companyName (string, or null), subtitle (string, or null), supportUrl (string, or null), defaultRedirectUrl (string, or null), hidePilotStatusBranding (boolean, or null). Look of the hosted connect page; null fields use the defaults.",
+};
+const callIdSchema = {
+  type: "string",
+  minLength: 1,
+  description: "The call's Pilot Status id (starts with call_) or the provider's call id (starts with wacid).",
+};
+const startDateSchema = {
+  type: "string",
+  format: "date-time",
+  description: "Earliest instant to include (ISO 8601 date-time). Must not be later than endDate.",
+};
+const endDateSchema = {
+  type: "string",
+  format: "date-time",
+  description: "Latest instant to include (ISO 8601 date-time). Must not be earlier than startDate.",
+};
+const pageSchema = { type: "integer", minimum: 1, default: 1, description: "Page to return, counting from 1." };
+const pageSizeSchema = {
+  type: "integer",
+  minimum: 1,
+  maximum: 100,
+  default: 30,
+  description: "How many items each page holds (1 to 100).",
+};
+const noticeSchema = { description: "string. PII_RELAY_ONLY when the number stores no message content." };
+const groupIdSchema = {
+  type: "string",
+  minLength: 1,
+  pattern: "^[^\\s/]+@g\\.us$",
+  description: "JID of the group, ending in @g.us, as returned by groups_list or groups_create.",
+};
+const numberIdSchema = {
+  type: "string",
+  minLength: 1,
+  description: "Id of one of the tenant's WhatsApp numbers, as returned by numbers_list.",
+};
+const instanceSchema = {
+  description:
+    'object with id (string), instanceName (string), number (string), name (string), provider (one of "PILOT_STATUS", "META"), apiKeys (array of objects with name, keyPrefix, keyLast4), state (one of "OPEN", "CONNECTING", "CLOSE"), isFullyConnected (boolean), createdAt (string (date-time)), updatedAt (string (date-time)). One WhatsApp number (instance) of the tenant, without credentials.',
+};
+const headerSchema = {
+  type: "object",
+  description:
+    "Optional header. TEXT takes text (60 characters, at most one variable); IMAGE (JPG/PNG), VIDEO (MP4) and DOCUMENT (PDF) take a public url. Media is accepted by URL only: there is no base64 field here.",
+  additionalProperties: false,
+  properties: {
+    type: { type: "string", enum: ["NONE", "TEXT", "IMAGE", "VIDEO", "DOCUMENT"], default: "NONE" },
+    text: { type: "string", maxLength: 60, description: "Header text for type TEXT." },
+    url: {
+      type: "string",
+      format: "uri",
+      description: "Public http(s) URL of the header media for IMAGE, VIDEO or DOCUMENT.",
+    },
+  },
+};
+const bodySchema = {
+  type: "object",
+  description: "The main text.",
+  properties: {
+    text: {
+      type: "string",
+      minLength: 1,
+      maxLength: 1024,
+      description:
+        "Up to 1024 characters, with named variables such as {{nome}}; it may not begin or end with a variable.",
+    },
+  },
+  required: ["text"],
+};
+const footerSchema = {
+  type: "object",
+  description: "Optional footer without variables.",
+  properties: { text: { type: "string", maxLength: 60 } },
+  required: ["text"],
+};
+const buttonsItemSchema = {
+  type: "object",
+  description: "A button. At most 10 in total: QUICK_REPLY up to 10, URL up to 2, PHONE_NUMBER 1, COPY_CODE 1.",
+  properties: {
+    type: { type: "string", enum: ["QUICK_REPLY", "URL", "PHONE_NUMBER", "COPY_CODE"] },
+    text: { type: "string", description: "Button label." },
+    url: { type: "string", description: "For URL buttons; a fixed URL or one ending in a single variable." },
+    phone_number: { type: "string", pattern: "^\\+?[1-9]\\d{7,14}$", description: "For PHONE_NUMBER buttons." },
+    example: {
+      type: "array",
+      items: { type: "string" },
+      description: "For COPY_CODE buttons, the code itself (letters and digits, at most 15).",
+    },
+  },
+  required: ["type"],
+};
+const examplesSchema = {
+  type: "object",
+  additionalProperties: { type: "string" },
+  description:
+    'One real sample value per variable (body, text header and dynamic URL), keyed by variable name, e.g. {"nome": "Ana"}; pass {} when the template has no variables.',
+};
+const templateIdSchema = {
+  type: "string",
+  minLength: 1,
+  description: "The template's id or its name, as listed by templates_list.",
+};
+const webhookIdSchema = {
+  type: "string",
+  minLength: 1,
+  description: "Id of the webhook (starts with wh_), as returned by webhooks_list or webhooks_create.",
+};
+const eventsItemSchema = {
+  type: "string",
+  description:
+    "An event to subscribe to, or * for every event. Events the number's provider cannot produce are dropped without error.",
+  enum: [
+    "*",
+    "message.sent",
+    "message.delivered",
+    "message.read",
+    "message.failed",
+    "message.reply",
+    "message.received",
+    "message.group",
+    "message.newsletter",
+    "number.created",
+    "number.connected",
+    "number.disconnected",
+    "number.removed",
+    "call.ringing",
+    "call.connected",
+    "call.ended",
+    "call.missed",
+    "call.permission_updated",
+    "calls",
+  ],
+};
+const urlInput = httpUrl().regex(new RegExp("^https://"), { message: "must be an https:// URL" });
+const eventsInput = z.array(
+  z.enum([
+    "*",
+    "message.sent",
+    "message.delivered",
+    "message.read",
+    "message.failed",
+    "message.reply",
+    "message.received",
+    "message.group",
+    "message.newsletter",
+    "number.created",
+    "number.connected",
+    "number.disconnected",
+    "number.removed",
+    "call.ringing",
+    "call.connected",
+    "call.ended",
+    "call.missed",
+    "call.permission_updated",
+    "calls",
+  ]),
+);
+const groupIdInput = patterned("^[^\\s/]+@g\\.us$", "a group JID ending in @g.us").min(1);
+const participantsInput = z
+  .array(patterned("^[1-9]\\d{7,14}$", "E.164 digits without +, such as 5511999999999"))
+  .min(1)
+  .max(256);
+const numberInput = patterned("^\\+?\\d{10,15}$", "at least 10 digits, optional leading +");
+const logoUrlInput = httpUrl().regex(new RegExp("^https://"), { message: "must be an https:// URL" }).nullable();
+const primaryColorInput = patterned("^#[0-9A-Fa-f]{6}$", "a #RRGGBB color").nullable();
+const phoneNumberInput = patterned("^\\+?[1-9]\\d{7,14}$", "an E.164 phone number such as +5511999999999");
+const bodyInput = z.union([
+  z.looseObject({
+    header: z
+      .strictObject({
+        type: z.enum(["NONE", "TEXT", "IMAGE", "VIDEO", "DOCUMENT"]).optional(),
+        text: z.string().max(60).optional(),
+        url: httpUrl().optional(),
+      })
+      .optional(),
+    body: z.looseObject({ text: z.string().min(1).max(1024) }),
+    footer: z.looseObject({ text: z.string().max(60) }).optional(),
+    buttons: z
+      .array(
+        z.looseObject({
+          type: z.enum(["QUICK_REPLY", "URL", "PHONE_NUMBER", "COPY_CODE"]),
+          text: z.string().optional(),
+          url: z.string().optional(),
+          phone_number: phoneNumberInput.optional(),
+          example: z.array(z.string()).optional(),
+        }),
+      )
+      .max(10)
+      .optional(),
+  }),
+  z.string().min(1).max(1024),
+]);
+
 export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "analytics_dashboard",
@@ -36,87 +239,19 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           minLength: 1,
           description: "IANA time zone used to cut days, for example America/Sao_Paulo; UTC when left out.",
         },
-        whatsappNumberId: {
-          type: "string",
-          minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
-        },
+        whatsappNumberId: whatsappNumberIdSchema,
       },
       additionalProperties: false,
-    },
-    responseSchema: {
-      type: "object",
-      properties: {
-        totalSent: {
-          type: "integer",
-        },
-        totalFailed: {
-          type: "integer",
-        },
-        sentPercentChange: {
-          type: ["number", "null"],
-        },
-        failedPercentChange: {
-          type: ["number", "null"],
-        },
-        failureRate: {
-          type: "number",
-        },
-        dailyMessages: {
-          type: "array",
-          items: {
-            type: "object",
-            properties: {
-              date: {
-                type: "string",
-              },
-              count: {
-                type: "integer",
-              },
-            },
-          },
-        },
-        statusDistribution: {
-          type: "object",
-          properties: {
-            queued: {
-              type: "number",
-            },
-            sent: {
-              type: "number",
-            },
-            failed: {
-              type: "number",
-            },
-            read: {
-              type: "number",
-            },
-          },
-        },
-      },
     },
     outputSchema: {
       type: "object",
       properties: {
-        totalSent: {
-          description: "integer",
-        },
-        totalFailed: {
-          description: "integer",
-        },
-        sentPercentChange: {
-          description: "number, or null",
-        },
-        failedPercentChange: {
-          description: "number, or null",
-        },
-        failureRate: {
-          description: "number",
-        },
-        dailyMessages: {
-          description: "array of objects with date, count",
-        },
+        totalSent: { description: "integer" },
+        totalFailed: { description: "integer" },
+        sentPercentChange: { description: "number, or null" },
+        failedPercentChange: { description: "number, or null" },
+        failureRate: { description: "number" },
+        dailyMessages: { description: "array of objects with date, count" },
         statusDistribution: {
           description: "object with queued (number), sent (number), failed (number), read (number)",
         },
@@ -149,47 +284,11 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     path: "/v1/api-keys",
     args: [],
     hasBody: false,
-    inputSchema: {
-      type: "object",
-      properties: {},
-      additionalProperties: false,
-    },
-    responseSchema: {
-      type: "array",
-      items: {
-        type: "object",
-        properties: {
-          numberId: {
-            type: "string",
-          },
-          number: {
-            type: "string",
-          },
-          displayName: {
-            type: ["string", "null"],
-          },
-          keyId: {
-            type: "string",
-          },
-          keyLast4: {
-            type: "string",
-          },
-          key: {
-            type: ["string", "null"],
-            description: "The full secret key, usable as x-api-key; null when it cannot be revealed.",
-          },
-          revealable: {
-            type: "boolean",
-          },
-        },
-      },
-    },
+    inputSchema: { type: "object", properties: {}, additionalProperties: false },
     outputSchema: {
       type: "object",
       properties: {
-        items: {
-          description: "array of objects with numberId, number, displayName, keyId, keyLast4, key, revealable",
-        },
+        items: { description: "array of objects with numberId, number, displayName, keyId, keyLast4, key, revealable" },
       },
     },
     input: z.strictObject({}),
@@ -227,22 +326,9 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
       required: ["whatsappNumberId"],
       additionalProperties: false,
     },
-    responseSchema: {
-      type: "object",
-      properties: {
-        key: {
-          type: "string",
-          description: "The new secret key, usable as x-api-key.",
-        },
-      },
-    },
     outputSchema: {
       type: "object",
-      properties: {
-        key: {
-          description: "string. The new secret key, usable as x-api-key.",
-        },
-      },
+      properties: { key: { description: "string. The new secret key, usable as x-api-key." } },
     },
     input: z.strictObject({ whatsappNumberId: z.string().min(1) }),
     refine: undefined,
@@ -285,59 +371,20 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           exclusiveMinimum: 0,
           description: "Amount to add, in the account's currency; required when purpose is wallet_topup.",
         },
-        successUrl: {
-          type: "string",
-          format: "uri",
-          description: "Where the payer lands after completing the page.",
-        },
-        cancelUrl: {
-          type: "string",
-          format: "uri",
-          description: "Where the payer lands after abandoning the page.",
-        },
+        successUrl: { type: "string", format: "uri", description: "Where the payer lands after completing the page." },
+        cancelUrl: { type: "string", format: "uri", description: "Where the payer lands after abandoning the page." },
       },
       required: ["purpose"],
       additionalProperties: false,
     },
-    responseSchema: {
-      type: "object",
-      properties: {
-        url: {
-          type: "string",
-          description: "Stripe checkout page to open.",
-        },
-        purpose: {
-          type: "string",
-        },
-        orderId: {
-          type: "string",
-        },
-        amount: {
-          type: ["number", "null"],
-        },
-        currency: {
-          type: ["string", "null"],
-        },
-      },
-    },
     outputSchema: {
       type: "object",
       properties: {
-        url: {
-          description: "string. Stripe checkout page to open.",
-        },
-        purpose: {
-          description: "string",
-        },
-        orderId: {
-          description: "string",
-        },
-        amount: {
-          description: "number, or null",
-        },
-        currency: {
-          description: "string, or null",
-        },
+        url: { description: "string. Stripe checkout page to open." },
+        purpose: { description: "string" },
+        orderId: { description: "string" },
+        amount: { description: "number, or null" },
+        currency: { description: "string, or null" },
       },
     },
     input: z.strictObject({
@@ -368,55 +415,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     path: "/v1/branding",
     args: [],
     hasBody: false,
-    inputSchema: {
-      type: "object",
-      properties: {},
-      additionalProperties: false,
-    },
-    responseSchema: {
-      type: "object",
-      properties: {
-        branding: {
-          type: "object",
-          description: "Look of the hosted connect page; null fields use the defaults.",
-          properties: {
-            logoUrl: {
-              type: ["string", "null"],
-            },
-            primaryColor: {
-              type: ["string", "null"],
-            },
-            backgroundColor: {
-              type: ["string", "null"],
-            },
-            companyName: {
-              type: ["string", "null"],
-            },
-            subtitle: {
-              type: ["string", "null"],
-            },
-            supportUrl: {
-              type: ["string", "null"],
-            },
-            defaultRedirectUrl: {
-              type: ["string", "null"],
-            },
-            hidePilotStatusBranding: {
-              type: ["boolean", "null"],
-            },
-          },
-        },
-      },
-    },
-    outputSchema: {
-      type: "object",
-      properties: {
-        branding: {
-          description:
-            "object with logoUrl (string, or null), primaryColor (string, or null), backgroundColor (string, or null), companyName (string, or null), subtitle (string, or null), supportUrl (string, or null), defaultRedirectUrl (string, or null), hidePilotStatusBranding (boolean, or null). Look of the hosted connect page; null fields use the defaults.",
-        },
-      },
-    },
+    inputSchema: { type: "object", properties: {}, additionalProperties: false },
+    outputSchema: { type: "object", properties: { branding: brandingSchema } },
     input: z.strictObject({}),
     refine: undefined,
     annotations: {
@@ -458,16 +458,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           pattern: "^https://",
           description: "https address of the logo image; null removes it.",
         },
-        primaryColor: {
-          type: ["string", "null"],
-          pattern: "^#[0-9A-Fa-f]{6}$",
-          description: "Accent color as",
-        },
-        backgroundColor: {
-          type: ["string", "null"],
-          pattern: "^#[0-9A-Fa-f]{6}$",
-          description: "Background color as",
-        },
+        primaryColor: { type: ["string", "null"], pattern: "^#[0-9A-Fa-f]{6}$", description: "Accent color as" },
+        backgroundColor: { type: ["string", "null"], pattern: "^#[0-9A-Fa-f]{6}$", description: "Background color as" },
         companyName: {
           type: ["string", "null"],
           maxLength: 60,
@@ -497,64 +489,15 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
       },
       additionalProperties: false,
     },
-    responseSchema: {
-      type: "object",
-      properties: {
-        branding: {
-          type: "object",
-          description: "Look of the hosted connect page; null fields use the defaults.",
-          properties: {
-            logoUrl: {
-              type: ["string", "null"],
-            },
-            primaryColor: {
-              type: ["string", "null"],
-            },
-            backgroundColor: {
-              type: ["string", "null"],
-            },
-            companyName: {
-              type: ["string", "null"],
-            },
-            subtitle: {
-              type: ["string", "null"],
-            },
-            supportUrl: {
-              type: ["string", "null"],
-            },
-            defaultRedirectUrl: {
-              type: ["string", "null"],
-            },
-            hidePilotStatusBranding: {
-              type: ["boolean", "null"],
-            },
-          },
-        },
-      },
-    },
-    outputSchema: {
-      type: "object",
-      properties: {
-        branding: {
-          description:
-            "object with logoUrl (string, or null), primaryColor (string, or null), backgroundColor (string, or null), companyName (string, or null), subtitle (string, or null), supportUrl (string, or null), defaultRedirectUrl (string, or null), hidePilotStatusBranding (boolean, or null). Look of the hosted connect page; null fields use the defaults.",
-        },
-      },
-    },
+    outputSchema: { type: "object", properties: { branding: brandingSchema } },
     input: z.strictObject({
-      logoUrl: httpUrl().regex(new RegExp("^https://"), { message: "must be an https:// URL" }).nullable().optional(),
-      primaryColor: patterned("^#[0-9A-Fa-f]{6}$", "a #RRGGBB color").nullable().optional(),
-      backgroundColor: patterned("^#[0-9A-Fa-f]{6}$", "a #RRGGBB color").nullable().optional(),
+      logoUrl: logoUrlInput.optional(),
+      primaryColor: primaryColorInput.optional(),
+      backgroundColor: primaryColorInput.optional(),
       companyName: z.string().max(60).nullable().optional(),
       subtitle: z.string().max(120).nullable().optional(),
-      supportUrl: httpUrl()
-        .regex(new RegExp("^https://"), { message: "must be an https:// URL" })
-        .nullable()
-        .optional(),
-      defaultRedirectUrl: httpUrl()
-        .regex(new RegExp("^https://"), { message: "must be an https:// URL" })
-        .nullable()
-        .optional(),
+      supportUrl: logoUrlInput.optional(),
+      defaultRedirectUrl: logoUrlInput.optional(),
       hidePilotStatusBranding: z.boolean().nullable().optional(),
     }),
     refine: undefined,
@@ -586,17 +529,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     inputSchema: {
       type: "object",
       properties: {
-        callId: {
-          type: "string",
-          minLength: 1,
-          description: "The call's Pilot Status id (starts with call_) or the provider's call id (starts with wacid).",
-        },
-        whatsappNumberId: {
-          type: "string",
-          minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
-        },
+        callId: callIdSchema,
+        whatsappNumberId: whatsappNumberIdSchema,
         sdp: {
           type: "string",
           minLength: 1,
@@ -607,34 +541,13 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
       required: ["callId"],
       additionalProperties: false,
     },
-    responseSchema: {
-      type: "object",
-      description: "Outcome of an action on a call.",
-      properties: {
-        success: {
-          type: "boolean",
-        },
-        id: {
-          type: "string",
-        },
-        status: {
-          type: "string",
-        },
-      },
-    },
     outputSchema: {
       type: "object",
       description: "Outcome of an action on a call.",
       properties: {
-        success: {
-          description: "boolean",
-        },
-        id: {
-          description: "string",
-        },
-        status: {
-          description: "string",
-        },
+        success: { description: "boolean" },
+        id: { description: "string" },
+        status: { description: "string" },
       },
     },
     input: z.strictObject({
@@ -671,122 +584,30 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     inputSchema: {
       type: "object",
       properties: {
-        callId: {
-          type: "string",
-          minLength: 1,
-          description: "The call's Pilot Status id (starts with call_) or the provider's call id (starts with wacid).",
-        },
-        includeSdp: {
-          type: "boolean",
-          description: "True also returns sdpOffer and sdpAnswer (Meta numbers only).",
-        },
-        whatsappNumberId: {
-          type: "string",
-          minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
-        },
+        callId: callIdSchema,
+        includeSdp: { type: "boolean", description: "True also returns sdpOffer and sdpAnswer (Meta numbers only)." },
+        whatsappNumberId: whatsappNumberIdSchema,
       },
       required: ["callId"],
       additionalProperties: false,
-    },
-    responseSchema: {
-      type: "object",
-      description: "A voice call.",
-      properties: {
-        id: {
-          type: "string",
-        },
-        externalCallId: {
-          type: ["string", "null"],
-        },
-        direction: {
-          type: "string",
-          enum: ["INBOUND", "OUTBOUND"],
-        },
-        status: {
-          type: "string",
-          description: "Values seen: INITIATED, RINGING, ACCEPTED, COMPLETED, FAILED, REJECTED.",
-        },
-        peerNumber: {
-          type: ["string", "null"],
-        },
-        durationSeconds: {
-          type: ["integer", "null"],
-        },
-        sdpOffer: {
-          type: ["string", "null"],
-          description: "Only with includeSdp on call_get (Meta).",
-        },
-        sdpAnswer: {
-          type: ["string", "null"],
-          description: "Only with includeSdp on call_get (Meta).",
-        },
-        startedAt: {
-          type: ["string", "null"],
-          format: "date-time",
-        },
-        connectedAt: {
-          type: ["string", "null"],
-          format: "date-time",
-        },
-        endedAt: {
-          type: ["string", "null"],
-          format: "date-time",
-        },
-        createdAt: {
-          type: "string",
-          format: "date-time",
-        },
-        updatedAt: {
-          type: "string",
-          format: "date-time",
-        },
-      },
     },
     outputSchema: {
       type: "object",
       description: "A voice call.",
       properties: {
-        id: {
-          description: "string",
-        },
-        externalCallId: {
-          description: "string, or null",
-        },
-        direction: {
-          description: 'one of "INBOUND", "OUTBOUND"',
-        },
-        status: {
-          description: "string. Values seen: INITIATED, RINGING, ACCEPTED, COMPLETED, FAILED, REJECTED.",
-        },
-        peerNumber: {
-          description: "string, or null",
-        },
-        durationSeconds: {
-          description: "integer, or null",
-        },
-        sdpOffer: {
-          description: "string, or null. Only with includeSdp on call_get (Meta).",
-        },
-        sdpAnswer: {
-          description: "string, or null. Only with includeSdp on call_get (Meta).",
-        },
-        startedAt: {
-          description: "string (date-time), or null",
-        },
-        connectedAt: {
-          description: "string (date-time), or null",
-        },
-        endedAt: {
-          description: "string (date-time), or null",
-        },
-        createdAt: {
-          description: "string (date-time)",
-        },
-        updatedAt: {
-          description: "string (date-time)",
-        },
+        id: { description: "string" },
+        externalCallId: { description: "string, or null" },
+        direction: { description: 'one of "INBOUND", "OUTBOUND"' },
+        status: { description: "string. Values seen: INITIATED, RINGING, ACCEPTED, COMPLETED, FAILED, REJECTED." },
+        peerNumber: { description: "string, or null" },
+        durationSeconds: { description: "integer, or null" },
+        sdpOffer: { description: "string, or null. Only with includeSdp on call_get (Meta)." },
+        sdpAnswer: { description: "string, or null. Only with includeSdp on call_get (Meta)." },
+        startedAt: { description: "string (date-time), or null" },
+        connectedAt: { description: "string (date-time), or null" },
+        endedAt: { description: "string (date-time), or null" },
+        createdAt: { description: "string (date-time)" },
+        updatedAt: { description: "string (date-time)" },
       },
     },
     input: z.strictObject({
@@ -825,12 +646,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     inputSchema: {
       type: "object",
       properties: {
-        whatsappNumberId: {
-          type: "string",
-          minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
-        },
+        whatsappNumberId: whatsappNumberIdSchema,
         to: {
           type: "string",
           pattern: "^\\+?[1-9]\\d{7,14}$",
@@ -842,12 +658,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           description:
             "WebRTC SDP offer (with a=setup:active); required on Meta numbers, leave out on unofficial numbers.",
         },
-        sdpType: {
-          type: "string",
-          const: "offer",
-          default: "offer",
-          description: "Kind of SDP sent; always offer.",
-        },
+        sdpType: { type: "string", const: "offer", default: "offer", description: "Kind of SDP sent; always offer." },
         bizOpaqueCallbackData: {
           type: "string",
           description: "Your own tracking text, returned in the call's terminate event.",
@@ -856,38 +667,17 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
       required: ["to"],
       additionalProperties: false,
     },
-    responseSchema: {
-      type: "object",
-      properties: {
-        id: {
-          type: "string",
-        },
-        externalCallId: {
-          type: ["string", "null"],
-        },
-        status: {
-          type: "string",
-          description: "INITIATED at this point.",
-        },
-      },
-    },
     outputSchema: {
       type: "object",
       properties: {
-        id: {
-          description: "string",
-        },
-        externalCallId: {
-          description: "string, or null",
-        },
-        status: {
-          description: "string. INITIATED at this point.",
-        },
+        id: { description: "string" },
+        externalCallId: { description: "string, or null" },
+        status: { description: "string. INITIATED at this point." },
       },
     },
     input: z.strictObject({
       whatsappNumberId: z.string().min(1).optional(),
-      to: patterned("^\\+?[1-9]\\d{7,14}$", "an E.164 phone number such as +5511999999999"),
+      to: phoneNumberInput,
       sdp: z.string().min(1).optional(),
       sdpType: z.literal("offer").optional(),
       bizOpaqueCallbackData: z.string().optional(),
@@ -920,70 +710,11 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     inputSchema: {
       type: "object",
       properties: {
-        to: {
-          type: "string",
-          pattern: "^\\+?[1-9]\\d{7,14}$",
-          description: "Phone of the user, in E.164 form.",
-        },
-        whatsappNumberId: {
-          type: "string",
-          minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
-        },
+        to: { type: "string", pattern: "^\\+?[1-9]\\d{7,14}$", description: "Phone of the user, in E.164 form." },
+        whatsappNumberId: whatsappNumberIdSchema,
       },
       required: ["to"],
       additionalProperties: false,
-    },
-    responseSchema: {
-      type: "object",
-      properties: {
-        permission: {
-          type: "object",
-          properties: {
-            status: {
-              type: "string",
-              enum: ["no_permission", "temporary", "permanent"],
-            },
-            expiration_time: {
-              type: ["integer", "null"],
-              description: "When a temporary permission ends (Unix seconds).",
-            },
-          },
-        },
-        actions: {
-          type: "array",
-          items: {
-            type: "object",
-            properties: {
-              action_name: {
-                type: "string",
-                description: "send_call_permission_request or start_call.",
-              },
-              can_perform_action: {
-                type: "boolean",
-              },
-              limits: {
-                type: "array",
-                items: {
-                  type: "object",
-                  properties: {
-                    time_period: {
-                      type: "string",
-                    },
-                    max_allowed: {
-                      type: "integer",
-                    },
-                    current_usage: {
-                      type: "integer",
-                    },
-                  },
-                },
-              },
-            },
-          },
-        },
-      },
     },
     outputSchema: {
       type: "object",
@@ -992,15 +723,10 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           description:
             'object with status (one of "no_permission", "temporary", "permanent"), expiration_time (integer, or null)',
         },
-        actions: {
-          description: "array of objects with action_name, can_perform_action, limits",
-        },
+        actions: { description: "array of objects with action_name, can_perform_action, limits" },
       },
     },
-    input: z.strictObject({
-      to: patterned("^\\+?[1-9]\\d{7,14}$", "an E.164 phone number such as +5511999999999"),
-      whatsappNumberId: z.string().min(1).optional(),
-    }),
+    input: z.strictObject({ to: phoneNumberInput, whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
     annotations: {
       title: "Get Call Permission",
@@ -1030,44 +756,21 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     inputSchema: {
       type: "object",
       properties: {
-        whatsappNumberId: {
-          type: "string",
-          minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
-        },
+        whatsappNumberId: whatsappNumberIdSchema,
         to: {
           type: "string",
           pattern: "^\\+?[1-9]\\d{7,14}$",
           description: "Phone of the user to ask, in E.164 form.",
         },
-        text: {
-          type: "string",
-          description: "Optional reason shown to the user with the request.",
-        },
+        text: { type: "string", description: "Optional reason shown to the user with the request." },
       },
       required: ["to"],
       additionalProperties: false,
     },
-    responseSchema: {
-      type: "object",
-      properties: {
-        messageId: {
-          type: "string",
-        },
-      },
-    },
-    outputSchema: {
-      type: "object",
-      properties: {
-        messageId: {
-          description: "string",
-        },
-      },
-    },
+    outputSchema: { type: "object", properties: { messageId: { description: "string" } } },
     input: z.strictObject({
       whatsappNumberId: z.string().min(1).optional(),
-      to: patterned("^\\+?[1-9]\\d{7,14}$", "an E.164 phone number such as +5511999999999"),
+      to: phoneNumberInput,
       text: z.string().optional(),
     }),
     refine: undefined,
@@ -1097,50 +800,17 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     hasBody: false,
     inputSchema: {
       type: "object",
-      properties: {
-        callId: {
-          type: "string",
-          minLength: 1,
-          description: "The call's Pilot Status id (starts with call_) or the provider's call id (starts with wacid).",
-        },
-        whatsappNumberId: {
-          type: "string",
-          minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
-        },
-      },
+      properties: { callId: callIdSchema, whatsappNumberId: whatsappNumberIdSchema },
       required: ["callId"],
       additionalProperties: false,
-    },
-    responseSchema: {
-      type: "object",
-      description: "Outcome of an action on a call.",
-      properties: {
-        success: {
-          type: "boolean",
-        },
-        id: {
-          type: "string",
-        },
-        status: {
-          type: "string",
-        },
-      },
     },
     outputSchema: {
       type: "object",
       description: "Outcome of an action on a call.",
       properties: {
-        success: {
-          description: "boolean",
-        },
-        id: {
-          description: "string",
-        },
-        status: {
-          description: "string",
-        },
+        success: { description: "boolean" },
+        id: { description: "string" },
+        status: { description: "string" },
       },
     },
     input: z.strictObject({ callId: z.string().min(1), whatsappNumberId: z.string().min(1).optional() }),
@@ -1168,26 +838,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     hasBody: false,
     inputSchema: {
       type: "object",
-      properties: {
-        whatsappNumberId: {
-          type: "string",
-          minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
-        },
-      },
+      properties: { whatsappNumberId: whatsappNumberIdSchema },
       additionalProperties: false,
-    },
-    responseSchema: {
-      type: "object",
-      properties: {
-        calling: {
-          type: "object",
-          additionalProperties: true,
-          description:
-            "Meta's calling object (status, call_icon_visibility, callback_permission_status, call_hours, ...).",
-        },
-      },
     },
     outputSchema: {
       type: "object",
@@ -1231,17 +883,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     inputSchema: {
       type: "object",
       properties: {
-        whatsappNumberId: {
-          type: "string",
-          minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
-        },
-        status: {
-          type: "string",
-          minLength: 1,
-          description: "Calling on or off, for example ENABLED or DISABLED.",
-        },
+        whatsappNumberId: whatsappNumberIdSchema,
+        status: { type: "string", minLength: 1, description: "Calling on or off, for example ENABLED or DISABLED." },
         call_icon_visibility: {
           type: "string",
           minLength: 1,
@@ -1257,30 +900,11 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           additionalProperties: true,
           description: "Business calling hours in Meta's format; replaces the stored object entirely.",
         },
-        voicemail: {
-          type: "object",
-          additionalProperties: true,
-          description: "Voicemail settings in Meta's format.",
-        },
+        voicemail: { type: "object", additionalProperties: true, description: "Voicemail settings in Meta's format." },
       },
       additionalProperties: false,
     },
-    responseSchema: {
-      type: "object",
-      properties: {
-        success: {
-          type: "boolean",
-        },
-      },
-    },
-    outputSchema: {
-      type: "object",
-      properties: {
-        success: {
-          description: "boolean",
-        },
-      },
-    },
+    outputSchema: { type: "object", properties: { success: { description: "boolean" } } },
     input: z.strictObject({
       whatsappNumberId: z.string().min(1).optional(),
       status: z.string().min(1).optional(),
@@ -1316,50 +940,17 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     hasBody: false,
     inputSchema: {
       type: "object",
-      properties: {
-        callId: {
-          type: "string",
-          minLength: 1,
-          description: "The call's Pilot Status id (starts with call_) or the provider's call id (starts with wacid).",
-        },
-        whatsappNumberId: {
-          type: "string",
-          minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
-        },
-      },
+      properties: { callId: callIdSchema, whatsappNumberId: whatsappNumberIdSchema },
       required: ["callId"],
       additionalProperties: false,
-    },
-    responseSchema: {
-      type: "object",
-      description: "Outcome of an action on a call.",
-      properties: {
-        success: {
-          type: "boolean",
-        },
-        id: {
-          type: "string",
-        },
-        status: {
-          type: "string",
-        },
-      },
     },
     outputSchema: {
       type: "object",
       description: "Outcome of an action on a call.",
       properties: {
-        success: {
-          description: "boolean",
-        },
-        id: {
-          description: "string",
-        },
-        status: {
-          description: "string",
-        },
+        success: { description: "boolean" },
+        id: { description: "string" },
+        status: { description: "string" },
       },
     },
     input: z.strictObject({ callId: z.string().min(1), whatsappNumberId: z.string().min(1).optional() }),
@@ -1404,76 +995,9 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           format: "date-time",
           description: "Only calls created strictly before this instant (ISO 8601 date-time); use it to page back.",
         },
-        whatsappNumberId: {
-          type: "string",
-          minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
-        },
+        whatsappNumberId: whatsappNumberIdSchema,
       },
       additionalProperties: false,
-    },
-    responseSchema: {
-      type: "object",
-      properties: {
-        calls: {
-          type: "array",
-          items: {
-            type: "object",
-            description: "A voice call.",
-            properties: {
-              id: {
-                type: "string",
-              },
-              externalCallId: {
-                type: ["string", "null"],
-              },
-              direction: {
-                type: "string",
-                enum: ["INBOUND", "OUTBOUND"],
-              },
-              status: {
-                type: "string",
-                description: "Values seen: INITIATED, RINGING, ACCEPTED, COMPLETED, FAILED, REJECTED.",
-              },
-              peerNumber: {
-                type: ["string", "null"],
-              },
-              durationSeconds: {
-                type: ["integer", "null"],
-              },
-              sdpOffer: {
-                type: ["string", "null"],
-                description: "Only with includeSdp on call_get (Meta).",
-              },
-              sdpAnswer: {
-                type: ["string", "null"],
-                description: "Only with includeSdp on call_get (Meta).",
-              },
-              startedAt: {
-                type: ["string", "null"],
-                format: "date-time",
-              },
-              connectedAt: {
-                type: ["string", "null"],
-                format: "date-time",
-              },
-              endedAt: {
-                type: ["string", "null"],
-                format: "date-time",
-              },
-              createdAt: {
-                type: "string",
-                format: "date-time",
-              },
-              updatedAt: {
-                type: "string",
-                format: "date-time",
-              },
-            },
-          },
-        },
-      },
     },
     outputSchema: {
       type: "object",
@@ -1520,103 +1044,13 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     inputSchema: {
       type: "object",
       properties: {
-        startDate: {
-          type: "string",
-          format: "date-time",
-          description: "Earliest instant to include (ISO 8601 date-time). Must not be later than endDate.",
-        },
-        endDate: {
-          type: "string",
-          format: "date-time",
-          description: "Latest instant to include (ISO 8601 date-time). Must not be earlier than startDate.",
-        },
-        page: {
-          type: "integer",
-          minimum: 1,
-          default: 1,
-          description: "Page to return, counting from 1.",
-        },
-        pageSize: {
-          type: "integer",
-          minimum: 1,
-          maximum: 100,
-          default: 30,
-          description: "How many items each page holds (1 to 100).",
-        },
-        whatsappNumberId: {
-          type: "string",
-          minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
-        },
+        startDate: startDateSchema,
+        endDate: endDateSchema,
+        page: pageSchema,
+        pageSize: pageSizeSchema,
+        whatsappNumberId: whatsappNumberIdSchema,
       },
       additionalProperties: false,
-    },
-    responseSchema: {
-      type: "object",
-      properties: {
-        conversations: {
-          type: "array",
-          items: {
-            type: "object",
-            description: "One chat of the number.",
-            properties: {
-              id: {
-                type: "string",
-              },
-              type: {
-                type: "string",
-                enum: ["DIRECT", "GROUP", "NEWSLETTER"],
-              },
-              from: {
-                type: ["string", "null"],
-                description: "Contact phone in E.164; null for groups, channels and contacts known only by username.",
-              },
-              fromName: {
-                type: ["string", "null"],
-              },
-              userId: {
-                type: ["string", "null"],
-                description: "Durable contact id (BSUID); can be used as destinationNumber in messages_send.",
-              },
-              username: {
-                type: ["string", "null"],
-                description: "WhatsApp username of the contact, when known.",
-              },
-              unreadCount: {
-                type: "integer",
-              },
-              lastMessageAt: {
-                type: ["string", "null"],
-                format: "date-time",
-              },
-              lastMessagePreview: {
-                type: ["string", "null"],
-              },
-              createdAt: {
-                type: "string",
-                format: "date-time",
-              },
-            },
-          },
-        },
-        total: {
-          type: "integer",
-        },
-        page: {
-          type: "integer",
-        },
-        pageSize: {
-          type: "integer",
-        },
-        totalPages: {
-          type: "integer",
-        },
-        notice: {
-          type: "string",
-          description: "PII_RELAY_ONLY when the number stores no message content.",
-        },
-      },
     },
     outputSchema: {
       type: "object",
@@ -1625,21 +1059,11 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           description:
             "array of objects with id, type, from, fromName, userId, username, unreadCount, lastMessageAt, lastMessagePreview, createdAt",
         },
-        total: {
-          description: "integer",
-        },
-        page: {
-          description: "integer",
-        },
-        pageSize: {
-          description: "integer",
-        },
-        totalPages: {
-          description: "integer",
-        },
-        notice: {
-          description: "string. PII_RELAY_ONLY when the number stores no message content.",
-        },
+        total: { description: "integer" },
+        page: { description: "integer" },
+        pageSize: { description: "integer" },
+        totalPages: { description: "integer" },
+        notice: noticeSchema,
       },
     },
     input: z.strictObject({
@@ -1680,60 +1104,19 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     hasBody: false,
     inputSchema: {
       type: "object",
-      properties: {
-        groupId: {
-          type: "string",
-          minLength: 1,
-          pattern: "^[^\\s/]+@g\\.us$",
-          description: "JID of the group, ending in @g.us, as returned by groups_list or groups_create.",
-        },
-        whatsappNumberId: {
-          type: "string",
-          minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
-        },
-      },
+      properties: { groupId: groupIdSchema, whatsappNumberId: whatsappNumberIdSchema },
       required: ["groupId"],
       additionalProperties: false,
-    },
-    responseSchema: {
-      type: "object",
-      properties: {
-        id: {
-          type: "string",
-        },
-        subject: {
-          type: ["string", "null"],
-        },
-        participants: {
-          type: "array",
-          description: "Members with their roles (item shape not confirmed upstream).",
-          items: {
-            type: "object",
-            additionalProperties: true,
-          },
-        },
-      },
     },
     outputSchema: {
       type: "object",
       properties: {
-        id: {
-          description: "string",
-        },
-        subject: {
-          description: "string, or null",
-        },
-        participants: {
-          description: "array of object. Members with their roles (item shape not confirmed upstream).",
-        },
+        id: { description: "string" },
+        subject: { description: "string, or null" },
+        participants: { description: "array of object. Members with their roles (item shape not confirmed upstream)." },
       },
     },
-    input: z.strictObject({
-      groupId: patterned("^[^\\s/]+@g\\.us$", "a group JID ending in @g.us").min(1),
-      whatsappNumberId: z.string().min(1).optional(),
-    }),
+    input: z.strictObject({ groupId: groupIdInput, whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
     annotations: {
       title: "Get Group Info",
@@ -1761,29 +1144,12 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     hasBody: false,
     inputSchema: {
       type: "object",
-      properties: {
-        groupId: {
-          type: "string",
-          minLength: 1,
-          pattern: "^[^\\s/]+@g\\.us$",
-          description: "JID of the group, ending in @g.us, as returned by groups_list or groups_create.",
-        },
-        whatsappNumberId: {
-          type: "string",
-          minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
-        },
-      },
+      properties: { groupId: groupIdSchema, whatsappNumberId: whatsappNumberIdSchema },
       required: ["groupId"],
       additionalProperties: false,
     },
-    responseSchema: undefined,
     outputSchema: undefined,
-    input: z.strictObject({
-      groupId: patterned("^[^\\s/]+@g\\.us$", "a group JID ending in @g.us").min(1),
-      whatsappNumberId: z.string().min(1).optional(),
-    }),
+    input: z.strictObject({ groupId: groupIdInput, whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
     annotations: {
       title: "Get Group Invite Link",
@@ -1813,41 +1179,24 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     inputSchema: {
       type: "object",
       properties: {
-        groupId: {
-          type: "string",
-          minLength: 1,
-          pattern: "^[^\\s/]+@g\\.us$",
-          description: "JID of the group, ending in @g.us, as returned by groups_list or groups_create.",
-        },
-        whatsappNumberId: {
-          type: "string",
-          minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
-        },
+        groupId: groupIdSchema,
+        whatsappNumberId: whatsappNumberIdSchema,
         participants: {
           type: "array",
           description: "People to add, as E.164 digits without the plus sign (at least one).",
           minItems: 1,
           maxItems: 256,
-          items: {
-            type: "string",
-            pattern: "^[1-9]\\d{7,14}$",
-          },
+          items: { type: "string", pattern: "^[1-9]\\d{7,14}$" },
         },
       },
       required: ["groupId", "participants"],
       additionalProperties: false,
     },
-    responseSchema: undefined,
     outputSchema: undefined,
     input: z.strictObject({
-      groupId: patterned("^[^\\s/]+@g\\.us$", "a group JID ending in @g.us").min(1),
+      groupId: groupIdInput,
       whatsappNumberId: z.string().min(1).optional(),
-      participants: z
-        .array(patterned("^[1-9]\\d{7,14}$", "E.164 digits without +, such as 5511999999999"))
-        .min(1)
-        .max(256),
+      participants: participantsInput,
     }),
     refine: undefined,
     annotations: {
@@ -1878,41 +1227,24 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     inputSchema: {
       type: "object",
       properties: {
-        groupId: {
-          type: "string",
-          minLength: 1,
-          pattern: "^[^\\s/]+@g\\.us$",
-          description: "JID of the group, ending in @g.us, as returned by groups_list or groups_create.",
-        },
-        whatsappNumberId: {
-          type: "string",
-          minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
-        },
+        groupId: groupIdSchema,
+        whatsappNumberId: whatsappNumberIdSchema,
         participants: {
           type: "array",
           description: "Admins to turn back into ordinary members, as E.164 digits without the plus sign.",
           minItems: 1,
           maxItems: 256,
-          items: {
-            type: "string",
-            pattern: "^[1-9]\\d{7,14}$",
-          },
+          items: { type: "string", pattern: "^[1-9]\\d{7,14}$" },
         },
       },
       required: ["groupId", "participants"],
       additionalProperties: false,
     },
-    responseSchema: undefined,
     outputSchema: undefined,
     input: z.strictObject({
-      groupId: patterned("^[^\\s/]+@g\\.us$", "a group JID ending in @g.us").min(1),
+      groupId: groupIdInput,
       whatsappNumberId: z.string().min(1).optional(),
-      participants: z
-        .array(patterned("^[1-9]\\d{7,14}$", "E.164 digits without +, such as 5511999999999"))
-        .min(1)
-        .max(256),
+      participants: participantsInput,
     }),
     refine: undefined,
     annotations: {
@@ -1943,41 +1275,24 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     inputSchema: {
       type: "object",
       properties: {
-        groupId: {
-          type: "string",
-          minLength: 1,
-          pattern: "^[^\\s/]+@g\\.us$",
-          description: "JID of the group, ending in @g.us, as returned by groups_list or groups_create.",
-        },
-        whatsappNumberId: {
-          type: "string",
-          minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
-        },
+        groupId: groupIdSchema,
+        whatsappNumberId: whatsappNumberIdSchema,
         participants: {
           type: "array",
           description: "Members to make admins, as E.164 digits without the plus sign (at least one).",
           minItems: 1,
           maxItems: 256,
-          items: {
-            type: "string",
-            pattern: "^[1-9]\\d{7,14}$",
-          },
+          items: { type: "string", pattern: "^[1-9]\\d{7,14}$" },
         },
       },
       required: ["groupId", "participants"],
       additionalProperties: false,
     },
-    responseSchema: undefined,
     outputSchema: undefined,
     input: z.strictObject({
-      groupId: patterned("^[^\\s/]+@g\\.us$", "a group JID ending in @g.us").min(1),
+      groupId: groupIdInput,
       whatsappNumberId: z.string().min(1).optional(),
-      participants: z
-        .array(patterned("^[1-9]\\d{7,14}$", "E.164 digits without +, such as 5511999999999"))
-        .min(1)
-        .max(256),
+      participants: participantsInput,
     }),
     refine: undefined,
     annotations: {
@@ -2008,41 +1323,24 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     inputSchema: {
       type: "object",
       properties: {
-        groupId: {
-          type: "string",
-          minLength: 1,
-          pattern: "^[^\\s/]+@g\\.us$",
-          description: "JID of the group, ending in @g.us, as returned by groups_list or groups_create.",
-        },
-        whatsappNumberId: {
-          type: "string",
-          minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
-        },
+        groupId: groupIdSchema,
+        whatsappNumberId: whatsappNumberIdSchema,
         participants: {
           type: "array",
           description: "People to remove, as E.164 digits without the plus sign (at least one).",
           minItems: 1,
           maxItems: 256,
-          items: {
-            type: "string",
-            pattern: "^[1-9]\\d{7,14}$",
-          },
+          items: { type: "string", pattern: "^[1-9]\\d{7,14}$" },
         },
       },
       required: ["groupId", "participants"],
       additionalProperties: false,
     },
-    responseSchema: undefined,
     outputSchema: undefined,
     input: z.strictObject({
-      groupId: patterned("^[^\\s/]+@g\\.us$", "a group JID ending in @g.us").min(1),
+      groupId: groupIdInput,
       whatsappNumberId: z.string().min(1).optional(),
-      participants: z
-        .array(patterned("^[1-9]\\d{7,14}$", "E.164 digits without +, such as 5511999999999"))
-        .min(1)
-        .max(256),
+      participants: participantsInput,
     }),
     refine: undefined,
     annotations: {
@@ -2074,18 +1372,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     inputSchema: {
       type: "object",
       properties: {
-        groupId: {
-          type: "string",
-          minLength: 1,
-          pattern: "^[^\\s/]+@g\\.us$",
-          description: "JID of the group, ending in @g.us, as returned by groups_list or groups_create.",
-        },
-        whatsappNumberId: {
-          type: "string",
-          minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
-        },
+        groupId: groupIdSchema,
+        whatsappNumberId: whatsappNumberIdSchema,
         messageId: {
           type: "string",
           minLength: 1,
@@ -2100,10 +1388,9 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
       required: ["groupId", "messageId"],
       additionalProperties: false,
     },
-    responseSchema: undefined,
     outputSchema: undefined,
     input: z.strictObject({
-      groupId: patterned("^[^\\s/]+@g\\.us$", "a group JID ending in @g.us").min(1),
+      groupId: groupIdInput,
       whatsappNumberId: z.string().min(1).optional(),
       messageId: z.string().min(1),
       duration: z.number().int().min(1).optional(),
@@ -2137,69 +1424,24 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     inputSchema: {
       type: "object",
       properties: {
-        whatsappNumberId: {
-          type: "string",
-          minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
-        },
-        subject: {
-          type: "string",
-          minLength: 1,
-          description: "Name of the new group.",
-        },
+        whatsappNumberId: whatsappNumberIdSchema,
+        subject: { type: "string", minLength: 1, description: "Name of the new group." },
         participants: {
           type: "array",
           maxItems: 256,
           description: "People to add at creation, as E.164 digits without the plus sign.",
-          items: {
-            type: "string",
-            pattern: "^[1-9]\\d{7,14}$",
-          },
+          items: { type: "string", pattern: "^[1-9]\\d{7,14}$" },
         },
       },
       required: ["subject"],
       additionalProperties: false,
     },
-    responseSchema: {
-      type: "object",
-      properties: {
-        id: {
-          type: "string",
-          description: "Group JID ending in @g.us.",
-        },
-        subject: {
-          type: "string",
-        },
-        participants: {
-          type: "array",
-          description: "The members of the new group.",
-          items: {
-            anyOf: [
-              {
-                type: "string",
-              },
-              {
-                type: "object",
-                additionalProperties: true,
-              },
-            ],
-          },
-        },
-      },
-    },
     outputSchema: {
       type: "object",
       properties: {
-        id: {
-          description: "string. Group JID ending in @g.us.",
-        },
-        subject: {
-          description: "string",
-        },
-        participants: {
-          description: "array of string or object. The members of the new group.",
-        },
+        id: { description: "string. Group JID ending in @g.us." },
+        subject: { description: "string" },
+        participants: { description: "array of string or object. The members of the new group." },
       },
     },
     input: z.strictObject({
@@ -2234,44 +1476,10 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     hasBody: false,
     inputSchema: {
       type: "object",
-      properties: {
-        whatsappNumberId: {
-          type: "string",
-          minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
-        },
-      },
+      properties: { whatsappNumberId: whatsappNumberIdSchema },
       additionalProperties: false,
     },
-    responseSchema: {
-      type: "object",
-      properties: {
-        groups: {
-          type: "array",
-          items: {
-            type: "object",
-            properties: {
-              id: {
-                type: "string",
-                description: "Group JID ending in @g.us.",
-              },
-              name: {
-                type: ["string", "null"],
-              },
-            },
-          },
-        },
-      },
-    },
-    outputSchema: {
-      type: "object",
-      properties: {
-        groups: {
-          description: "array of objects with id, name",
-        },
-      },
-    },
+    outputSchema: { type: "object", properties: { groups: { description: "array of objects with id, name" } } },
     input: z.strictObject({ whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
     annotations: {
@@ -2313,49 +1521,18 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           minLength: 1,
           description: "The Meta phone-number id of the business number that received the file.",
         },
-        whatsappNumberId: {
-          type: "string",
-          minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
-        },
+        whatsappNumberId: whatsappNumberIdSchema,
       },
       required: ["mediaId", "phoneNumberId"],
       additionalProperties: false,
     },
-    responseSchema: {
-      type: "object",
-      properties: {
-        base64: {
-          type: "string",
-          description: "The whole file as a data URI.",
-        },
-        mimeType: {
-          type: "string",
-        },
-        fileName: {
-          type: ["string", "null"],
-        },
-        mediaId: {
-          type: "string",
-        },
-      },
-    },
     outputSchema: {
       type: "object",
       properties: {
-        base64: {
-          description: "string. The whole file as a data URI.",
-        },
-        mimeType: {
-          description: "string",
-        },
-        fileName: {
-          description: "string, or null",
-        },
-        mediaId: {
-          description: "string",
-        },
+        base64: { description: "string. The whole file as a data URI." },
+        mimeType: { description: "string" },
+        fileName: { description: "string, or null" },
+        mediaId: { description: "string" },
       },
     },
     input: z.strictObject({
@@ -2397,102 +1574,29 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           description:
             "The message to look up: the id returned by messages_send, its correlationId, or the provider's message id (wamid).",
         },
-        whatsappNumberId: {
-          type: "string",
-          minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
-        },
+        whatsappNumberId: whatsappNumberIdSchema,
       },
       required: ["messageId"],
       additionalProperties: false,
-    },
-    responseSchema: {
-      type: "object",
-      description: "Delivery state of one sent message.",
-      properties: {
-        id: {
-          type: "string",
-        },
-        status: {
-          type: "string",
-          enum: ["QUEUED", "SENT", "DELIVERED", "READ", "FAILED", "CANCELED"],
-          description: "READ is only reached when the recipient has read receipts enabled.",
-        },
-        correlationId: {
-          type: ["string", "null"],
-        },
-        destinationNumber: {
-          type: ["string", "null"],
-        },
-        template: {
-          type: ["string", "null"],
-          description: "Template used, if any.",
-        },
-        createdAt: {
-          type: "string",
-          format: "date-time",
-        },
-        sentAt: {
-          type: ["string", "null"],
-          format: "date-time",
-        },
-        deliveredAt: {
-          type: ["string", "null"],
-          format: "date-time",
-        },
-        readAt: {
-          type: ["string", "null"],
-          format: "date-time",
-        },
-        externalMessageId: {
-          type: ["string", "null"],
-          description: "Provider message id (wamid) once sent.",
-        },
-        errorMessage: {
-          type: ["string", "null"],
-          description: "Why the message failed, when it did.",
-        },
-      },
     },
     outputSchema: {
       type: "object",
       description: "Delivery state of one sent message.",
       properties: {
-        id: {
-          description: "string",
-        },
+        id: { description: "string" },
         status: {
           description:
             'one of "QUEUED", "SENT", "DELIVERED", "READ", "FAILED", "CANCELED". READ is only reached when the recipient has read receipts enabled.',
         },
-        correlationId: {
-          description: "string, or null",
-        },
-        destinationNumber: {
-          description: "string, or null",
-        },
-        template: {
-          description: "string, or null. Template used, if any.",
-        },
-        createdAt: {
-          description: "string (date-time)",
-        },
-        sentAt: {
-          description: "string (date-time), or null",
-        },
-        deliveredAt: {
-          description: "string (date-time), or null",
-        },
-        readAt: {
-          description: "string (date-time), or null",
-        },
-        externalMessageId: {
-          description: "string, or null. Provider message id (wamid) once sent.",
-        },
-        errorMessage: {
-          description: "string, or null. Why the message failed, when it did.",
-        },
+        correlationId: { description: "string, or null" },
+        destinationNumber: { description: "string, or null" },
+        template: { description: "string, or null. Template used, if any." },
+        createdAt: { description: "string (date-time)" },
+        sentAt: { description: "string (date-time), or null" },
+        deliveredAt: { description: "string (date-time), or null" },
+        readAt: { description: "string (date-time), or null" },
+        externalMessageId: { description: "string, or null. Provider message id (wamid) once sent." },
+        errorMessage: { description: "string, or null. Why the message failed, when it did." },
       },
     },
     input: z.strictObject({ messageId: z.string().min(1), whatsappNumberId: z.string().min(1).optional() }),
@@ -2524,63 +1628,17 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     inputSchema: {
       type: "object",
       properties: {
-        whatsappNumberId: {
-          type: "string",
-          minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
-        },
+        whatsappNumberId: whatsappNumberIdSchema,
         messageIds: {
           type: "array",
           minItems: 1,
           maxItems: 100,
           description: "Ids of the scheduled messages to cancel (1 to 100), as returned by messages_send.",
-          items: {
-            type: "string",
-            minLength: 1,
-          },
+          items: { type: "string", minLength: 1 },
         },
       },
       required: ["messageIds"],
       additionalProperties: false,
-    },
-    responseSchema: {
-      type: "object",
-      properties: {
-        cancelled: {
-          description: "Messages cancelled; a count in one documented shape, a list of ids in the other.",
-          anyOf: [
-            {
-              type: "integer",
-            },
-            {
-              type: "array",
-              items: {
-                type: "string",
-              },
-            },
-          ],
-        },
-        notFound: {
-          type: "integer",
-          description: "How many ids matched no message.",
-        },
-        failed: {
-          type: "array",
-          description: "Ids that could not be cancelled, each with the reason.",
-          items: {
-            type: "object",
-            properties: {
-              id: {
-                type: "string",
-              },
-              reason: {
-                type: "string",
-              },
-            },
-          },
-        },
-      },
     },
     outputSchema: {
       type: "object",
@@ -2589,9 +1647,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           description:
             "integer or array of string. Messages cancelled; a count in one documented shape, a list of ids in the other.",
         },
-        notFound: {
-          description: "integer. How many ids matched no message.",
-        },
+        notFound: { description: "integer. How many ids matched no message." },
         failed: {
           description: "array of objects with id, reason. Ids that could not be cancelled, each with the reason.",
         },
@@ -2632,138 +1688,13 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     inputSchema: {
       type: "object",
       properties: {
-        startDate: {
-          type: "string",
-          format: "date-time",
-          description: "Earliest instant to include (ISO 8601 date-time). Must not be later than endDate.",
-        },
-        endDate: {
-          type: "string",
-          format: "date-time",
-          description: "Latest instant to include (ISO 8601 date-time). Must not be earlier than startDate.",
-        },
-        page: {
-          type: "integer",
-          minimum: 1,
-          default: 1,
-          description: "Page to return, counting from 1.",
-        },
-        pageSize: {
-          type: "integer",
-          minimum: 1,
-          maximum: 100,
-          default: 30,
-          description: "How many items each page holds (1 to 100).",
-        },
-        whatsappNumberId: {
-          type: "string",
-          minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
-        },
+        startDate: startDateSchema,
+        endDate: endDateSchema,
+        page: pageSchema,
+        pageSize: pageSizeSchema,
+        whatsappNumberId: whatsappNumberIdSchema,
       },
       additionalProperties: false,
-    },
-    responseSchema: {
-      type: "object",
-      properties: {
-        messages: {
-          type: "array",
-          items: {
-            type: "object",
-            description:
-              "A message of one of the number's group conversations. Sender and group field names are not confirmed.",
-            properties: {
-              id: {
-                type: "string",
-              },
-              conversationId: {
-                type: "string",
-              },
-              direction: {
-                type: "string",
-                enum: ["INBOUND", "OUTBOUND"],
-              },
-              type: {
-                type: "string",
-                description:
-                  "Message kind: text, image, audio, video, document, location, contacts, sticker or reaction.",
-              },
-              content: {
-                type: ["string", "null"],
-                description: "Text or caption; null when redacted.",
-              },
-              from: {
-                type: ["string", "null"],
-                description: "Sender phone in E.164.",
-              },
-              fromName: {
-                type: ["string", "null"],
-                description: "Sender display name.",
-              },
-              groupId: {
-                type: ["string", "null"],
-                description: "JID of the group (@g.us).",
-              },
-              groupName: {
-                type: ["string", "null"],
-                description: "Name of the group.",
-              },
-              media: {
-                type: ["object", "null"],
-                description: "Attached file of a received message, or null when there is none.",
-                properties: {
-                  provider: {
-                    type: "string",
-                    enum: ["META", "EVO", "EVO_GO"],
-                    description: "Provider that carried the file.",
-                  },
-                  id: {
-                    type: ["string", "null"],
-                    description: "Meta media id; pass it to media_get to download the file (Meta numbers).",
-                  },
-                  url: {
-                    type: ["string", "null"],
-                    description: "Direct download URL (Evolution numbers); use it as is.",
-                  },
-                  mimeType: {
-                    type: ["string", "null"],
-                    description: "MIME type of the file.",
-                  },
-                  fileName: {
-                    type: ["string", "null"],
-                    description: "Original file name when known.",
-                  },
-                },
-              },
-              redacted: {
-                type: "boolean",
-                description: "True when content was removed because of the number's retention setting.",
-              },
-              createdAt: {
-                type: "string",
-                format: "date-time",
-              },
-            },
-          },
-        },
-        total: {
-          type: "integer",
-        },
-        page: {
-          type: "integer",
-        },
-        pageSize: {
-          type: "integer",
-        },
-        totalPages: {
-          type: "integer",
-        },
-        notice: {
-          type: "string",
-          description: "PII_RELAY_ONLY when the number stores no message content.",
-        },
-      },
     },
     outputSchema: {
       type: "object",
@@ -2772,21 +1703,11 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           description:
             "array of objects with id, conversationId, direction, type, content, from, fromName, groupId, groupName, media, redacted, createdAt",
         },
-        total: {
-          description: "integer",
-        },
-        page: {
-          description: "integer",
-        },
-        pageSize: {
-          description: "integer",
-        },
-        totalPages: {
-          description: "integer",
-        },
-        notice: {
-          description: "string. PII_RELAY_ONLY when the number stores no message content.",
-        },
+        total: { description: "integer" },
+        page: { description: "integer" },
+        pageSize: { description: "integer" },
+        totalPages: { description: "integer" },
+        notice: noticeSchema,
       },
     },
     input: z.strictObject({
@@ -2842,12 +1763,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     inputSchema: {
       type: "object",
       properties: {
-        whatsappNumberId: {
-          type: "string",
-          minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
-        },
+        whatsappNumberId: whatsappNumberIdSchema,
         destinationNumber: {
           type: "string",
           pattern: "^(\\+?[1-9]\\d{7,14}|[A-Z]{2}\\.\\d{6,})$",
@@ -2874,9 +1790,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         },
         variables: {
           type: "object",
-          additionalProperties: {
-            type: "string",
-          },
+          additionalProperties: { type: "string" },
           default: {},
           description:
             'Only with templateId: a value for each of the template\'s named variables, keyed by name (for example {"nome": "Ana"}). A missing variable fails with MISSING_TEMPLATE_VARIABLES.',
@@ -2908,10 +1822,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           maxItems: 3,
           description:
             "Up to 3 buttons attached to a free-text message (field name and item shape are not confirmed upstream).",
-          items: {
-            type: "object",
-            additionalProperties: true,
-          },
+          items: { type: "object", additionalProperties: true },
         },
         header: {
           type: "string",
@@ -2935,36 +1846,6 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
       },
       additionalProperties: false,
     },
-    responseSchema: {
-      type: "object",
-      description: "Receipt of a message accepted into the send queue.",
-      properties: {
-        id: {
-          type: "string",
-          description: "Internal message id; the same value appears as internalMessageId in message webhooks.",
-        },
-        correlationId: {
-          type: "string",
-          description: "Correlation id, also accepted by message_get.",
-        },
-        status: {
-          type: "string",
-          description: "Always QUEUED at this point.",
-        },
-        createdAt: {
-          type: "string",
-          format: "date-time",
-        },
-        origin: {
-          type: "string",
-          description: "Display name of the sending number.",
-        },
-        sourceNumber: {
-          type: "string",
-          description: "Phone number the message is sent from.",
-        },
-      },
-    },
     outputSchema: {
       type: "object",
       description: "Receipt of a message accepted into the send queue.",
@@ -2972,21 +1853,11 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         id: {
           description: "string. Internal message id; the same value appears as internalMessageId in message webhooks.",
         },
-        correlationId: {
-          description: "string. Correlation id, also accepted by message_get.",
-        },
-        status: {
-          description: "string. Always QUEUED at this point.",
-        },
-        createdAt: {
-          description: "string (date-time)",
-        },
-        origin: {
-          description: "string. Display name of the sending number.",
-        },
-        sourceNumber: {
-          description: "string. Phone number the message is sent from.",
-        },
+        correlationId: { description: "string. Correlation id, also accepted by message_get." },
+        status: { description: "string. Always QUEUED at this point." },
+        createdAt: { description: "string (date-time)" },
+        origin: { description: "string. Display name of the sending number." },
+        sourceNumber: { description: "string. Phone number the message is sent from." },
       },
     },
     input: z.strictObject({
@@ -3037,129 +1908,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     hasBody: false,
     inputSchema: {
       type: "object",
-      properties: {
-        page: {
-          type: "integer",
-          minimum: 1,
-          default: 1,
-          description: "Page to return, counting from 1.",
-        },
-        pageSize: {
-          type: "integer",
-          minimum: 1,
-          maximum: 100,
-          default: 30,
-          description: "How many items each page holds (1 to 100).",
-        },
-        whatsappNumberId: {
-          type: "string",
-          minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
-        },
-      },
+      properties: { page: pageSchema, pageSize: pageSizeSchema, whatsappNumberId: whatsappNumberIdSchema },
       additionalProperties: false,
-    },
-    responseSchema: {
-      type: "object",
-      properties: {
-        messages: {
-          type: "array",
-          items: {
-            type: "object",
-            description: "A received (unread) message.",
-            properties: {
-              id: {
-                type: "string",
-              },
-              conversationId: {
-                type: "string",
-              },
-              conversationUnreadCount: {
-                type: "integer",
-                description: "Unread counter of the conversation this message belongs to.",
-              },
-              direction: {
-                type: "string",
-                enum: ["INBOUND", "OUTBOUND"],
-              },
-              type: {
-                type: "string",
-                description:
-                  "Message kind: text, image, audio, video, document, location, contacts, sticker or reaction.",
-              },
-              content: {
-                type: ["string", "null"],
-                description: "Text or caption; null when redacted by the privacy mode.",
-              },
-              from: {
-                type: ["string", "null"],
-                description: "Sender phone in E.164.",
-              },
-              fromName: {
-                type: ["string", "null"],
-                description: "Sender display name.",
-              },
-              media: {
-                type: ["object", "null"],
-                description: "Attached file of a received message, or null when there is none.",
-                properties: {
-                  provider: {
-                    type: "string",
-                    enum: ["META", "EVO", "EVO_GO"],
-                    description: "Provider that carried the file.",
-                  },
-                  id: {
-                    type: ["string", "null"],
-                    description: "Meta media id; pass it to media_get to download the file (Meta numbers).",
-                  },
-                  url: {
-                    type: ["string", "null"],
-                    description: "Direct download URL (Evolution numbers); use it as is.",
-                  },
-                  mimeType: {
-                    type: ["string", "null"],
-                    description: "MIME type of the file.",
-                  },
-                  fileName: {
-                    type: ["string", "null"],
-                    description: "Original file name when known.",
-                  },
-                },
-              },
-              readAt: {
-                type: ["string", "null"],
-                format: "date-time",
-              },
-              redacted: {
-                type: "boolean",
-                description:
-                  "True when content, sender and media were removed because of the number's retention setting.",
-              },
-              createdAt: {
-                type: "string",
-                format: "date-time",
-              },
-            },
-          },
-        },
-        total: {
-          type: "integer",
-        },
-        page: {
-          type: "integer",
-        },
-        pageSize: {
-          type: "integer",
-        },
-        totalPages: {
-          type: "integer",
-        },
-        notice: {
-          type: "string",
-          description: "PII_RELAY_ONLY when the number stores no message content.",
-        },
-      },
     },
     outputSchema: {
       type: "object",
@@ -3168,21 +1918,11 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           description:
             "array of objects with id, conversationId, conversationUnreadCount, direction, type, content, from, fromName, media, readAt, redacted, createdAt",
         },
-        total: {
-          description: "integer",
-        },
-        page: {
-          description: "integer",
-        },
-        pageSize: {
-          description: "integer",
-        },
-        totalPages: {
-          description: "integer",
-        },
-        notice: {
-          description: "string. PII_RELAY_ONLY when the number stores no message content.",
-        },
+        total: { description: "integer" },
+        page: { description: "integer" },
+        pageSize: { description: "integer" },
+        totalPages: { description: "integer" },
+        notice: noticeSchema,
       },
     },
     input: z.strictObject({
@@ -3218,44 +1958,10 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     hasBody: false,
     inputSchema: {
       type: "object",
-      properties: {
-        whatsappNumberId: {
-          type: "string",
-          minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
-        },
-      },
+      properties: { whatsappNumberId: whatsappNumberIdSchema },
       additionalProperties: false,
     },
-    responseSchema: {
-      type: "object",
-      properties: {
-        newsletters: {
-          type: "array",
-          items: {
-            type: "object",
-            properties: {
-              id: {
-                type: "string",
-                description: "Channel JID ending in @newsletter.",
-              },
-              name: {
-                type: ["string", "null"],
-              },
-            },
-          },
-        },
-      },
-    },
-    outputSchema: {
-      type: "object",
-      properties: {
-        newsletters: {
-          description: "array of objects with id, name",
-        },
-      },
-    },
+    outputSchema: { type: "object", properties: { newsletters: { description: "array of objects with id, name" } } },
     input: z.strictObject({ whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
     annotations: {
@@ -3286,21 +1992,13 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     inputSchema: {
       type: "object",
       properties: {
-        whatsappNumberId: {
-          type: "string",
-          minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
-        },
+        whatsappNumberId: whatsappNumberIdSchema,
         numbers: {
           type: "array",
           minItems: 1,
           maxItems: 20,
           description: "Phones to check, in any usual format (1 to 20). Use this or number, not both.",
-          items: {
-            type: "string",
-            minLength: 1,
-          },
+          items: { type: "string", minLength: 1 },
         },
         number: {
           type: "string",
@@ -3310,40 +2008,9 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
       },
       additionalProperties: false,
     },
-    responseSchema: {
-      type: "object",
-      properties: {
-        results: {
-          type: "array",
-          items: {
-            type: "object",
-            properties: {
-              input: {
-                type: "string",
-              },
-              exists: {
-                type: "boolean",
-              },
-              number: {
-                type: ["string", "null"],
-                description:
-                  "Digits registered on WhatsApp (Brazilian mobiles are tried with and without the extra 9).",
-              },
-              name: {
-                type: ["string", "null"],
-              },
-            },
-          },
-        },
-      },
-    },
     outputSchema: {
       type: "object",
-      properties: {
-        results: {
-          description: "array of objects with input, exists, number, name",
-        },
-      },
+      properties: { results: { description: "array of objects with input, exists, number, name" } },
     },
     input: z.strictObject({
       whatsappNumberId: z.string().min(1).optional(),
@@ -3374,29 +2041,9 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     hasBody: false,
     inputSchema: {
       type: "object",
-      properties: {
-        numberId: {
-          type: "string",
-          minLength: 1,
-          description: "Id of one of the tenant's WhatsApp numbers, as returned by numbers_list.",
-        },
-      },
+      properties: { numberId: numberIdSchema },
       required: ["numberId"],
       additionalProperties: false,
-    },
-    responseSchema: {
-      type: "object",
-      description: "Material to pair a phone with an unofficial number.",
-      properties: {
-        qrcodeBase64: {
-          type: ["string", "null"],
-          description: "QR code as a PNG data URI, to be scanned in WhatsApp > Linked devices.",
-        },
-        pairingCode: {
-          type: ["string", "null"],
-          description: "Code to type in WhatsApp instead of scanning; may be null.",
-        },
-      },
     },
     outputSchema: {
       type: "object",
@@ -3405,9 +2052,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         qrcodeBase64: {
           description: "string, or null. QR code as a PNG data URI, to be scanned in WhatsApp > Linked devices.",
         },
-        pairingCode: {
-          description: "string, or null. Code to type in WhatsApp instead of scanning; may be null.",
-        },
+        pairingCode: { description: "string, or null. Code to type in WhatsApp instead of scanning; may be null." },
       },
     },
     input: z.strictObject({ numberId: z.string().min(1) }),
@@ -3440,11 +2085,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     inputSchema: {
       type: "object",
       properties: {
-        name: {
-          type: "string",
-          minLength: 1,
-          description: "Display name for the new number.",
-        },
+        name: { type: "string", minLength: 1, description: "Display name for the new number." },
         number: {
           type: "string",
           pattern: "^\\+?\\d{10,15}$",
@@ -3460,99 +2101,16 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
       required: ["name", "number"],
       additionalProperties: false,
     },
-    responseSchema: {
-      type: "object",
-      properties: {
-        qrcodeBase64: {
-          type: ["string", "null"],
-          description: "QR code as a PNG data URI.",
-        },
-        pairingCode: {
-          type: ["string", "null"],
-        },
-        instance: {
-          type: "object",
-          description: "One WhatsApp number (instance) of the tenant, without credentials.",
-          properties: {
-            id: {
-              type: "string",
-            },
-            instanceName: {
-              type: "string",
-            },
-            number: {
-              type: "string",
-            },
-            name: {
-              type: "string",
-            },
-            provider: {
-              type: "string",
-              enum: ["PILOT_STATUS", "META"],
-            },
-            apiKeys: {
-              type: "array",
-              items: {
-                type: "object",
-                properties: {
-                  name: {
-                    type: "string",
-                  },
-                  keyPrefix: {
-                    type: "string",
-                  },
-                  keyLast4: {
-                    type: "string",
-                  },
-                },
-              },
-            },
-            state: {
-              type: "string",
-              enum: ["OPEN", "CONNECTING", "CLOSE"],
-              description: "OPEN means connected.",
-            },
-            isFullyConnected: {
-              type: "boolean",
-            },
-            createdAt: {
-              type: "string",
-              format: "date-time",
-            },
-            updatedAt: {
-              type: "string",
-              format: "date-time",
-            },
-          },
-        },
-        linkedApiKeyId: {
-          type: ["string", "null"],
-        },
-      },
-    },
     outputSchema: {
       type: "object",
       properties: {
-        qrcodeBase64: {
-          description: "string, or null. QR code as a PNG data URI.",
-        },
-        pairingCode: {
-          description: "string, or null",
-        },
-        instance: {
-          description:
-            'object with id (string), instanceName (string), number (string), name (string), provider (one of "PILOT_STATUS", "META"), apiKeys (array of objects with name, keyPrefix, keyLast4), state (one of "OPEN", "CONNECTING", "CLOSE"), isFullyConnected (boolean), createdAt (string (date-time)), updatedAt (string (date-time)). One WhatsApp number (instance) of the tenant, without credentials.',
-        },
-        linkedApiKeyId: {
-          description: "string, or null",
-        },
+        qrcodeBase64: { description: "string, or null. QR code as a PNG data URI." },
+        pairingCode: { description: "string, or null" },
+        instance: instanceSchema,
+        linkedApiKeyId: { description: "string, or null" },
       },
     },
-    input: z.strictObject({
-      name: z.string().min(1),
-      number: patterned("^\\+?\\d{10,15}$", "at least 10 digits, optional leading +"),
-      linkToApiKey: z.boolean().optional(),
-    }),
+    input: z.strictObject({ name: z.string().min(1), number: numberInput, linkToApiKey: z.boolean().optional() }),
     refine: undefined,
     annotations: {
       title: "Create Number",
@@ -3577,32 +2135,11 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     hasBody: false,
     inputSchema: {
       type: "object",
-      properties: {
-        numberId: {
-          type: "string",
-          minLength: 1,
-          description: "Id of one of the tenant's WhatsApp numbers, as returned by numbers_list.",
-        },
-      },
+      properties: { numberId: numberIdSchema },
       required: ["numberId"],
       additionalProperties: false,
     },
-    responseSchema: {
-      type: "object",
-      properties: {
-        ok: {
-          type: "boolean",
-        },
-      },
-    },
-    outputSchema: {
-      type: "object",
-      properties: {
-        ok: {
-          description: "boolean",
-        },
-      },
-    },
+    outputSchema: { type: "object", properties: { ok: { description: "boolean" } } },
     input: z.strictObject({ numberId: z.string().min(1) }),
     refine: undefined,
     annotations: {
@@ -3632,11 +2169,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     inputSchema: {
       type: "object",
       properties: {
-        numberId: {
-          type: "string",
-          minLength: 1,
-          description: "Id of one of the tenant's WhatsApp numbers, as returned by numbers_list.",
-        },
+        numberId: numberIdSchema,
         refresh: {
           type: "boolean",
           description: "True fetches live data from Meta and saves it before answering; false uses the stored copy.",
@@ -3645,110 +2178,18 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
       required: ["numberId"],
       additionalProperties: false,
     },
-    responseSchema: {
-      type: "object",
-      description: "One number with its health and, for Meta numbers, the Meta profile data.",
-      properties: {
-        id: {
-          type: "string",
-        },
-        instanceName: {
-          type: "string",
-        },
-        number: {
-          type: "string",
-        },
-        name: {
-          type: "string",
-        },
-        provider: {
-          type: "string",
-          enum: ["PILOT_STATUS", "META"],
-        },
-        apiKeys: {
-          type: "array",
-          items: {
-            type: "object",
-            properties: {
-              name: {
-                type: "string",
-              },
-              keyPrefix: {
-                type: "string",
-              },
-              keyLast4: {
-                type: "string",
-              },
-            },
-          },
-        },
-        state: {
-          type: "string",
-          enum: ["OPEN", "CONNECTING", "CLOSE"],
-        },
-        isFullyConnected: {
-          type: "boolean",
-        },
-        health: {
-          type: "object",
-          properties: {
-            qualityRating: {
-              type: ["string", "null"],
-            },
-            messagingLimitTier: {
-              type: ["string", "null"],
-            },
-            metaStatus: {
-              type: ["string", "null"],
-            },
-            sendable: {
-              type: "boolean",
-            },
-          },
-        },
-        meta: {
-          type: ["object", "null"],
-          additionalProperties: true,
-          description: "Phone, profile and WABA data from Meta (camelCase); null for non-Meta numbers.",
-        },
-        createdAt: {
-          type: "string",
-          format: "date-time",
-        },
-        updatedAt: {
-          type: "string",
-          format: "date-time",
-        },
-      },
-    },
     outputSchema: {
       type: "object",
       description: "One number with its health and, for Meta numbers, the Meta profile data.",
       properties: {
-        id: {
-          description: "string",
-        },
-        instanceName: {
-          description: "string",
-        },
-        number: {
-          description: "string",
-        },
-        name: {
-          description: "string",
-        },
-        provider: {
-          description: 'one of "PILOT_STATUS", "META"',
-        },
-        apiKeys: {
-          description: "array of objects with name, keyPrefix, keyLast4",
-        },
-        state: {
-          description: 'one of "OPEN", "CONNECTING", "CLOSE"',
-        },
-        isFullyConnected: {
-          description: "boolean",
-        },
+        id: { description: "string" },
+        instanceName: { description: "string" },
+        number: { description: "string" },
+        name: { description: "string" },
+        provider: { description: 'one of "PILOT_STATUS", "META"' },
+        apiKeys: { description: "array of objects with name, keyPrefix, keyLast4" },
+        state: { description: 'one of "OPEN", "CONNECTING", "CLOSE"' },
+        isFullyConnected: { description: "boolean" },
         health: {
           description:
             "object with qualityRating (string, or null), messagingLimitTier (string, or null), metaStatus (string, or null), sendable (boolean)",
@@ -3757,12 +2198,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           description:
             "object, or null. Phone, profile and WABA data from Meta (camelCase); null for non-Meta numbers.",
         },
-        createdAt: {
-          description: "string (date-time)",
-        },
-        updatedAt: {
-          description: "string (date-time)",
-        },
+        createdAt: { description: "string (date-time)" },
+        updatedAt: { description: "string (date-time)" },
       },
     },
     input: z.strictObject({ numberId: z.string().min(1), refresh: z.boolean().optional() }),
@@ -3788,69 +2225,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     path: "/v1/numbers",
     args: [],
     hasBody: false,
-    inputSchema: {
-      type: "object",
-      properties: {},
-      additionalProperties: false,
-    },
-    responseSchema: {
-      type: "array",
-      items: {
-        type: "object",
-        description: "One WhatsApp number (instance) of the tenant, without credentials.",
-        properties: {
-          id: {
-            type: "string",
-          },
-          instanceName: {
-            type: "string",
-          },
-          number: {
-            type: "string",
-          },
-          name: {
-            type: "string",
-          },
-          provider: {
-            type: "string",
-            enum: ["PILOT_STATUS", "META"],
-          },
-          apiKeys: {
-            type: "array",
-            items: {
-              type: "object",
-              properties: {
-                name: {
-                  type: "string",
-                },
-                keyPrefix: {
-                  type: "string",
-                },
-                keyLast4: {
-                  type: "string",
-                },
-              },
-            },
-          },
-          state: {
-            type: "string",
-            enum: ["OPEN", "CONNECTING", "CLOSE"],
-            description: "OPEN means connected.",
-          },
-          isFullyConnected: {
-            type: "boolean",
-          },
-          createdAt: {
-            type: "string",
-            format: "date-time",
-          },
-          updatedAt: {
-            type: "string",
-            format: "date-time",
-          },
-        },
-      },
-    },
+    inputSchema: { type: "object", properties: {}, additionalProperties: false },
     outputSchema: {
       type: "object",
       properties: {
@@ -3946,26 +2321,14 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
               pattern: "^https://",
               description: "Logo image address.",
             },
-            primaryColor: {
-              type: ["string", "null"],
-              pattern: "^#[0-9A-Fa-f]{6}$",
-              description: "Accent color.",
-            },
+            primaryColor: { type: ["string", "null"], pattern: "^#[0-9A-Fa-f]{6}$", description: "Accent color." },
             backgroundColor: {
               type: ["string", "null"],
               pattern: "^#[0-9A-Fa-f]{6}$",
               description: "Page background color.",
             },
-            companyName: {
-              type: ["string", "null"],
-              maxLength: 60,
-              description: "Name shown on the page.",
-            },
-            subtitle: {
-              type: ["string", "null"],
-              maxLength: 120,
-              description: "Line shown under the name.",
-            },
+            companyName: { type: ["string", "null"], maxLength: 60, description: "Name shown on the page." },
+            subtitle: { type: ["string", "null"], maxLength: 120, description: "Line shown under the name." },
             supportUrl: {
               type: ["string", "null"],
               format: "uri",
@@ -3978,132 +2341,29 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
               pattern: "^https://",
               description: "Where to send the user after pairing.",
             },
-            hidePilotStatusBranding: {
-              type: ["boolean", "null"],
-              description: "True hides the Pilot Status marks.",
-            },
+            hidePilotStatusBranding: { type: ["boolean", "null"], description: "True hides the Pilot Status marks." },
           },
         },
       },
       additionalProperties: false,
     },
-    responseSchema: {
-      type: "object",
-      properties: {
-        provider: {
-          type: "string",
-        },
-        remotePairingToken: {
-          type: "string",
-        },
-        remotePairingUrl: {
-          type: "string",
-          description: "The link to give to the number's owner.",
-        },
-        numberId: {
-          type: "string",
-        },
-        instance: {
-          type: "object",
-          description: "One WhatsApp number (instance) of the tenant, without credentials.",
-          properties: {
-            id: {
-              type: "string",
-            },
-            instanceName: {
-              type: "string",
-            },
-            number: {
-              type: "string",
-            },
-            name: {
-              type: "string",
-            },
-            provider: {
-              type: "string",
-              enum: ["PILOT_STATUS", "META"],
-            },
-            apiKeys: {
-              type: "array",
-              items: {
-                type: "object",
-                properties: {
-                  name: {
-                    type: "string",
-                  },
-                  keyPrefix: {
-                    type: "string",
-                  },
-                  keyLast4: {
-                    type: "string",
-                  },
-                },
-              },
-            },
-            state: {
-              type: "string",
-              enum: ["OPEN", "CONNECTING", "CLOSE"],
-              description: "OPEN means connected.",
-            },
-            isFullyConnected: {
-              type: "boolean",
-            },
-            createdAt: {
-              type: "string",
-              format: "date-time",
-            },
-            updatedAt: {
-              type: "string",
-              format: "date-time",
-            },
-          },
-        },
-        maskedNumber: {
-          type: "string",
-        },
-        messageSent: {
-          type: "boolean",
-        },
-        messageError: {
-          type: ["string", "null"],
-          description: "Why the WhatsApp message with the link could not be sent.",
-        },
-      },
-    },
     outputSchema: {
       type: "object",
       properties: {
-        provider: {
-          description: "string",
-        },
-        remotePairingToken: {
-          description: "string",
-        },
-        remotePairingUrl: {
-          description: "string. The link to give to the number's owner.",
-        },
-        numberId: {
-          description: "string",
-        },
-        instance: {
-          description:
-            'object with id (string), instanceName (string), number (string), name (string), provider (one of "PILOT_STATUS", "META"), apiKeys (array of objects with name, keyPrefix, keyLast4), state (one of "OPEN", "CONNECTING", "CLOSE"), isFullyConnected (boolean), createdAt (string (date-time)), updatedAt (string (date-time)). One WhatsApp number (instance) of the tenant, without credentials.',
-        },
-        maskedNumber: {
-          description: "string",
-        },
-        messageSent: {
-          description: "boolean",
-        },
-        messageError: {
-          description: "string, or null. Why the WhatsApp message with the link could not be sent.",
-        },
+        provider: { description: "string" },
+        remotePairingToken: { description: "string" },
+        remotePairingUrl: { description: "string. The link to give to the number's owner." },
+        numberId: { description: "string" },
+        instance: instanceSchema,
+        maskedNumber: { description: "string" },
+        messageSent: { description: "boolean" },
+        messageError: { description: "string, or null. Why the WhatsApp message with the link could not be sent." },
       },
     },
     input: z.strictObject({
       provider: z.enum(["PILOT_STATUS", "META"]).optional(),
       name: z.string().min(1).optional(),
-      number: patterned("^\\+?\\d{10,15}$", "at least 10 digits, optional leading +").optional(),
+      number: numberInput.optional(),
       sendViaWhatsApp: z.boolean().optional(),
       redirectUrl: httpUrl().optional(),
       externalRef: z.string().optional(),
@@ -4111,22 +2371,13 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
       metaFlow: z.enum(["embedded", "credentials"]).optional(),
       branding: z
         .looseObject({
-          logoUrl: httpUrl()
-            .regex(new RegExp("^https://"), { message: "must be an https:// URL" })
-            .nullable()
-            .optional(),
-          primaryColor: patterned("^#[0-9A-Fa-f]{6}$", "a #RRGGBB color").nullable().optional(),
-          backgroundColor: patterned("^#[0-9A-Fa-f]{6}$", "a #RRGGBB color").nullable().optional(),
+          logoUrl: logoUrlInput.optional(),
+          primaryColor: primaryColorInput.optional(),
+          backgroundColor: primaryColorInput.optional(),
           companyName: z.string().max(60).nullable().optional(),
           subtitle: z.string().max(120).nullable().optional(),
-          supportUrl: httpUrl()
-            .regex(new RegExp("^https://"), { message: "must be an https:// URL" })
-            .nullable()
-            .optional(),
-          defaultRedirectUrl: httpUrl()
-            .regex(new RegExp("^https://"), { message: "must be an https:// URL" })
-            .nullable()
-            .optional(),
+          supportUrl: logoUrlInput.optional(),
+          defaultRedirectUrl: logoUrlInput.optional(),
           hidePilotStatusBranding: z.boolean().nullable().optional(),
         })
         .optional(),
@@ -4155,43 +2406,16 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     hasBody: false,
     inputSchema: {
       type: "object",
-      properties: {
-        numberId: {
-          type: "string",
-          minLength: 1,
-          description: "Id of one of the tenant's WhatsApp numbers, as returned by numbers_list.",
-        },
-      },
+      properties: { numberId: numberIdSchema },
       required: ["numberId"],
       additionalProperties: false,
-    },
-    responseSchema: {
-      type: "object",
-      properties: {
-        id: {
-          type: "string",
-        },
-        state: {
-          type: "string",
-          enum: ["OPEN", "CONNECTING", "CLOSE"],
-        },
-        isFullyConnected: {
-          type: "boolean",
-        },
-      },
     },
     outputSchema: {
       type: "object",
       properties: {
-        id: {
-          description: "string",
-        },
-        state: {
-          description: 'one of "OPEN", "CONNECTING", "CLOSE"',
-        },
-        isFullyConnected: {
-          description: "boolean",
-        },
+        id: { description: "string" },
+        state: { description: 'one of "OPEN", "CONNECTING", "CLOSE"' },
+        isFullyConnected: { description: "boolean" },
       },
     },
     input: z.strictObject({ numberId: z.string().min(1) }),
@@ -4223,12 +2447,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     inputSchema: {
       type: "object",
       properties: {
-        quantity: {
-          type: "integer",
-          minimum: 1,
-          default: 1,
-          description: "How many extra number slots to buy.",
-        },
+        quantity: { type: "integer", minimum: 1, default: 1, description: "How many extra number slots to buy." },
         confirm: {
           type: "boolean",
           description:
@@ -4237,53 +2456,18 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
       },
       additionalProperties: false,
     },
-    responseSchema: {
-      type: "object",
-      properties: {
-        success: {
-          type: "boolean",
-        },
-        charged: {
-          type: "boolean",
-          description: "True when the saved card was charged; false when checkoutUrl must be completed instead.",
-        },
-        plan: {
-          type: "string",
-        },
-        paidExtraNumbers: {
-          type: "integer",
-        },
-        monthlyTotalBRL: {
-          type: "number",
-        },
-        checkoutUrl: {
-          type: "string",
-          description: "Stripe page to finish the purchase when no card is saved.",
-        },
-      },
-    },
     outputSchema: {
       type: "object",
       properties: {
-        success: {
-          description: "boolean",
-        },
+        success: { description: "boolean" },
         charged: {
           description:
             "boolean. True when the saved card was charged; false when checkoutUrl must be completed instead.",
         },
-        plan: {
-          description: "string",
-        },
-        paidExtraNumbers: {
-          description: "integer",
-        },
-        monthlyTotalBRL: {
-          description: "number",
-        },
-        checkoutUrl: {
-          description: "string. Stripe page to finish the purchase when no card is saved.",
-        },
+        plan: { description: "string" },
+        paidExtraNumbers: { description: "integer" },
+        monthlyTotalBRL: { description: "number" },
+        checkoutUrl: { description: "string. Stripe page to finish the purchase when no card is saved." },
       },
     },
     input: z.strictObject({ quantity: z.number().int().min(1).optional(), confirm: z.boolean().optional() }),
@@ -4312,98 +2496,24 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     inputSchema: {
       type: "object",
       properties: {
-        quantity: {
-          type: "integer",
-          minimum: 1,
-          default: 1,
-          description: "How many extra numbers to price.",
-        },
+        quantity: { type: "integer", minimum: 1, default: 1, description: "How many extra numbers to price." },
       },
       additionalProperties: false,
-    },
-    responseSchema: {
-      type: "object",
-      properties: {
-        requiresConversion: {
-          type: "boolean",
-          description: "True when the purchase would move a Free plan to On Demand.",
-        },
-        fromPlan: {
-          type: "string",
-        },
-        toPlan: {
-          type: "string",
-        },
-        currentNumbers: {
-          type: "integer",
-        },
-        requested: {
-          type: "integer",
-        },
-        billedQuantity: {
-          type: "integer",
-        },
-        unitPriceBRL: {
-          type: "number",
-        },
-        monthlyTotalBRL: {
-          type: "number",
-        },
-        messagesBecomeUnlimited: {
-          type: "boolean",
-        },
-        hasSavedCard: {
-          type: "boolean",
-        },
-        explanation: {
-          type: "object",
-          properties: {
-            pt: {
-              type: "string",
-            },
-            en: {
-              type: "string",
-            },
-          },
-        },
-      },
     },
     outputSchema: {
       type: "object",
       properties: {
-        requiresConversion: {
-          description: "boolean. True when the purchase would move a Free plan to On Demand.",
-        },
-        fromPlan: {
-          description: "string",
-        },
-        toPlan: {
-          description: "string",
-        },
-        currentNumbers: {
-          description: "integer",
-        },
-        requested: {
-          description: "integer",
-        },
-        billedQuantity: {
-          description: "integer",
-        },
-        unitPriceBRL: {
-          description: "number",
-        },
-        monthlyTotalBRL: {
-          description: "number",
-        },
-        messagesBecomeUnlimited: {
-          description: "boolean",
-        },
-        hasSavedCard: {
-          description: "boolean",
-        },
-        explanation: {
-          description: "object with pt (string), en (string)",
-        },
+        requiresConversion: { description: "boolean. True when the purchase would move a Free plan to On Demand." },
+        fromPlan: { description: "string" },
+        toPlan: { description: "string" },
+        currentNumbers: { description: "integer" },
+        requested: { description: "integer" },
+        billedQuantity: { description: "integer" },
+        unitPriceBRL: { description: "number" },
+        monthlyTotalBRL: { description: "number" },
+        messagesBecomeUnlimited: { description: "boolean" },
+        hasSavedCard: { description: "boolean" },
+        explanation: { description: "object with pt (string), en (string)" },
       },
     },
     input: z.strictObject({ quantity: z.number().int().min(1).optional() }),
@@ -4439,127 +2549,27 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     inputSchema: {
       type: "object",
       properties: {
-        whatsappNumberId: {
-          type: "string",
-          minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
-        },
+        whatsappNumberId: whatsappNumberIdSchema,
         name: {
           type: "string",
           minLength: 1,
           description: "Template name made of letters and digits; other separators are turned into underscores.",
         },
         body: {
+          type: ["object", "string"],
           description:
             "The content: preferably an object with header (optional, media by url only), body.text (at most 1024 characters, named variables like {{nome}}, not starting or ending with a variable), footer (optional, 60 characters, no variables) and buttons (optional, at most 10); or plain text, which becomes the body text.",
-          oneOf: [
-            {
-              type: "object",
-              description: "Structured template content.",
-              properties: {
-                header: {
-                  type: "object",
-                  description:
-                    "Optional header. TEXT takes text (60 characters, at most one variable); IMAGE (JPG/PNG), VIDEO (MP4) and DOCUMENT (PDF) take a public url. Media is accepted by URL only: there is no base64 field here.",
-                  additionalProperties: false,
-                  properties: {
-                    type: {
-                      type: "string",
-                      enum: ["NONE", "TEXT", "IMAGE", "VIDEO", "DOCUMENT"],
-                      default: "NONE",
-                    },
-                    text: {
-                      type: "string",
-                      maxLength: 60,
-                      description: "Header text for type TEXT.",
-                    },
-                    url: {
-                      type: "string",
-                      format: "uri",
-                      description: "Public http(s) URL of the header media for IMAGE, VIDEO or DOCUMENT.",
-                    },
-                  },
-                },
-                body: {
-                  type: "object",
-                  description: "The main text.",
-                  properties: {
-                    text: {
-                      type: "string",
-                      minLength: 1,
-                      maxLength: 1024,
-                      description:
-                        "Up to 1024 characters, with named variables such as {{nome}}; it may not begin or end with a variable.",
-                    },
-                  },
-                  required: ["text"],
-                },
-                footer: {
-                  type: "object",
-                  description: "Optional footer without variables.",
-                  properties: {
-                    text: {
-                      type: "string",
-                      maxLength: 60,
-                    },
-                  },
-                  required: ["text"],
-                },
-                buttons: {
-                  type: "array",
-                  maxItems: 10,
-                  items: {
-                    type: "object",
-                    description:
-                      "A button. At most 10 in total: QUICK_REPLY up to 10, URL up to 2, PHONE_NUMBER 1, COPY_CODE 1.",
-                    properties: {
-                      type: {
-                        type: "string",
-                        enum: ["QUICK_REPLY", "URL", "PHONE_NUMBER", "COPY_CODE"],
-                      },
-                      text: {
-                        type: "string",
-                        description: "Button label.",
-                      },
-                      url: {
-                        type: "string",
-                        description: "For URL buttons; a fixed URL or one ending in a single variable.",
-                      },
-                      phone_number: {
-                        type: "string",
-                        pattern: "^\\+?[1-9]\\d{7,14}$",
-                        description: "For PHONE_NUMBER buttons.",
-                      },
-                      example: {
-                        type: "array",
-                        items: {
-                          type: "string",
-                        },
-                        description: "For COPY_CODE buttons, the code itself (letters and digits, at most 15).",
-                      },
-                    },
-                    required: ["type"],
-                  },
-                },
-              },
-              required: ["body"],
-            },
-            {
-              type: "string",
-              minLength: 1,
-              maxLength: 1024,
-            },
-          ],
-        },
-        examples: {
-          type: "object",
-          additionalProperties: {
-            type: "string",
+          properties: {
+            header: headerSchema,
+            body: bodySchema,
+            footer: footerSchema,
+            buttons: { type: "array", maxItems: 10, items: buttonsItemSchema },
           },
-          description:
-            'One real sample value per variable (body, text header and dynamic URL), keyed by variable name, e.g. {"nome": "Ana"}; pass {} when the template has no variables.',
+          required: ["body"],
+          minLength: 1,
+          maxLength: 1024,
         },
+        examples: examplesSchema,
         category: {
           type: "string",
           enum: ["MARKETING", "UTILITY", "OTP"],
@@ -4576,73 +2586,19 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
       required: ["name", "body", "examples"],
       additionalProperties: false,
     },
-    responseSchema: {
-      type: "object",
-      properties: {
-        id: {
-          type: "string",
-        },
-        name: {
-          type: "string",
-        },
-        category: {
-          type: "string",
-        },
-        metaStatus: {
-          type: ["string", "null"],
-          description: "PENDING while Meta reviews it; null for non-Meta numbers.",
-        },
-      },
-    },
     outputSchema: {
       type: "object",
       properties: {
-        id: {
-          description: "string",
-        },
-        name: {
-          description: "string",
-        },
-        category: {
-          description: "string",
-        },
-        metaStatus: {
-          description: "string, or null. PENDING while Meta reviews it; null for non-Meta numbers.",
-        },
+        id: { description: "string" },
+        name: { description: "string" },
+        category: { description: "string" },
+        metaStatus: { description: "string, or null. PENDING while Meta reviews it; null for non-Meta numbers." },
       },
     },
     input: z.strictObject({
       whatsappNumberId: z.string().min(1).optional(),
       name: z.string().min(1),
-      body: z.union([
-        z.looseObject({
-          header: z
-            .strictObject({
-              type: z.enum(["NONE", "TEXT", "IMAGE", "VIDEO", "DOCUMENT"]).optional(),
-              text: z.string().max(60).optional(),
-              url: httpUrl().optional(),
-            })
-            .optional(),
-          body: z.looseObject({ text: z.string().min(1).max(1024) }),
-          footer: z.looseObject({ text: z.string().max(60) }).optional(),
-          buttons: z
-            .array(
-              z.looseObject({
-                type: z.enum(["QUICK_REPLY", "URL", "PHONE_NUMBER", "COPY_CODE"]),
-                text: z.string().optional(),
-                url: z.string().optional(),
-                phone_number: patterned(
-                  "^\\+?[1-9]\\d{7,14}$",
-                  "an E.164 phone number such as +5511999999999",
-                ).optional(),
-                example: z.array(z.string()).optional(),
-              }),
-            )
-            .max(10)
-            .optional(),
-        }),
-        z.string().min(1).max(1024),
-      ]),
+      body: bodyInput,
       examples: z.record(z.string(), z.string()),
       category: z.enum(["MARKETING", "UTILITY", "OTP"]).optional(),
       language: z.string().min(1).optional(),
@@ -4674,43 +2630,13 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     hasBody: false,
     inputSchema: {
       type: "object",
-      properties: {
-        templateId: {
-          type: "string",
-          minLength: 1,
-          description: "The template's id or its name, as listed by templates_list.",
-        },
-        whatsappNumberId: {
-          type: "string",
-          minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
-        },
-      },
+      properties: { templateId: templateIdSchema, whatsappNumberId: whatsappNumberIdSchema },
       required: ["templateId"],
       additionalProperties: false,
     },
-    responseSchema: {
-      type: "object",
-      properties: {
-        deleted: {
-          type: "boolean",
-        },
-        id: {
-          type: "string",
-        },
-      },
-    },
     outputSchema: {
       type: "object",
-      properties: {
-        deleted: {
-          description: "boolean",
-        },
-        id: {
-          description: "string",
-        },
-      },
+      properties: { deleted: { description: "boolean" }, id: { description: "string" } },
     },
     input: z.strictObject({ templateId: z.string().min(1), whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
@@ -4740,100 +2666,25 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     hasBody: false,
     inputSchema: {
       type: "object",
-      properties: {
-        templateId: {
-          type: "string",
-          minLength: 1,
-          description: "The template's id or its name, as listed by templates_list.",
-        },
-        whatsappNumberId: {
-          type: "string",
-          minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
-        },
-      },
+      properties: { templateId: templateIdSchema, whatsappNumberId: whatsappNumberIdSchema },
       required: ["templateId"],
       additionalProperties: false,
-    },
-    responseSchema: {
-      type: "object",
-      description: "A message template.",
-      properties: {
-        id: {
-          type: "string",
-        },
-        name: {
-          type: "string",
-        },
-        category: {
-          type: "string",
-        },
-        body: {
-          description: "The template content.",
-          anyOf: [
-            {
-              type: "object",
-              additionalProperties: true,
-            },
-            {
-              type: "string",
-            },
-          ],
-        },
-        variables: {
-          type: "array",
-          items: {
-            type: "string",
-          },
-        },
-        source: {
-          type: "string",
-          enum: ["META", "PILOT_STATUS"],
-        },
-        metaStatus: {
-          type: ["string", "null"],
-          enum: ["APPROVED", "PENDING", "REJECTED", "DISABLED", null],
-          description: "Meta review state; null for non-Meta templates.",
-        },
-        metaLanguage: {
-          type: ["string", "null"],
-        },
-        sendable: {
-          type: "boolean",
-          description: "Whether messages_send can use it now (on Meta numbers only approved Meta templates are).",
-        },
-      },
     },
     outputSchema: {
       type: "object",
       description: "A message template.",
       properties: {
-        id: {
-          description: "string",
-        },
-        name: {
-          description: "string",
-        },
-        category: {
-          description: "string",
-        },
-        body: {
-          description: "object or string. The template content.",
-        },
-        variables: {
-          description: "array of string",
-        },
-        source: {
-          description: 'one of "META", "PILOT_STATUS"',
-        },
+        id: { description: "string" },
+        name: { description: "string" },
+        category: { description: "string" },
+        body: { description: "object or string. The template content." },
+        variables: { description: "array of string" },
+        source: { description: 'one of "META", "PILOT_STATUS"' },
         metaStatus: {
           description:
             'one of "APPROVED", "PENDING", "REJECTED", "DISABLED", or null. Meta review state; null for non-Meta templates.',
         },
-        metaLanguage: {
-          description: "string, or null",
-        },
+        metaLanguage: { description: "string, or null" },
         sendable: {
           description:
             "boolean. Whether messages_send can use it now (on Meta numbers only approved Meta templates are).",
@@ -4865,67 +2716,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     hasBody: false,
     inputSchema: {
       type: "object",
-      properties: {
-        whatsappNumberId: {
-          type: "string",
-          minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
-        },
-      },
+      properties: { whatsappNumberId: whatsappNumberIdSchema },
       additionalProperties: false,
-    },
-    responseSchema: {
-      type: "array",
-      items: {
-        type: "object",
-        description: "A message template.",
-        properties: {
-          id: {
-            type: "string",
-          },
-          name: {
-            type: "string",
-          },
-          category: {
-            type: "string",
-          },
-          body: {
-            description: "The template content.",
-            anyOf: [
-              {
-                type: "object",
-                additionalProperties: true,
-              },
-              {
-                type: "string",
-              },
-            ],
-          },
-          variables: {
-            type: "array",
-            items: {
-              type: "string",
-            },
-          },
-          source: {
-            type: "string",
-            enum: ["META", "PILOT_STATUS"],
-          },
-          metaStatus: {
-            type: ["string", "null"],
-            enum: ["APPROVED", "PENDING", "REJECTED", "DISABLED", null],
-            description: "Meta review state; null for non-Meta templates.",
-          },
-          metaLanguage: {
-            type: ["string", "null"],
-          },
-          sendable: {
-            type: "boolean",
-            description: "Whether messages_send can use it now (on Meta numbers only approved Meta templates are).",
-          },
-        },
-      },
     },
     outputSchema: {
       type: "object",
@@ -4969,175 +2761,38 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     inputSchema: {
       type: "object",
       properties: {
-        templateId: {
-          type: "string",
-          minLength: 1,
-          description: "The template's id or its name, as listed by templates_list.",
-        },
-        whatsappNumberId: {
-          type: "string",
-          minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
-        },
+        templateId: templateIdSchema,
+        whatsappNumberId: whatsappNumberIdSchema,
         body: {
+          type: ["object", "string"],
           description:
             "The new content: preferably an object with header (optional, media by url only), body.text (at most 1024 characters, named variables like {{nome}}, not starting or ending with a variable), footer (optional, 60 characters, no variables) and buttons (optional, at most 10); or plain text, which becomes the body text.",
-          oneOf: [
-            {
-              type: "object",
-              description: "Structured template content.",
-              properties: {
-                header: {
-                  type: "object",
-                  description:
-                    "Optional header. TEXT takes text (60 characters, at most one variable); IMAGE (JPG/PNG), VIDEO (MP4) and DOCUMENT (PDF) take a public url. Media is accepted by URL only: there is no base64 field here.",
-                  additionalProperties: false,
-                  properties: {
-                    type: {
-                      type: "string",
-                      enum: ["NONE", "TEXT", "IMAGE", "VIDEO", "DOCUMENT"],
-                      default: "NONE",
-                    },
-                    text: {
-                      type: "string",
-                      maxLength: 60,
-                      description: "Header text for type TEXT.",
-                    },
-                    url: {
-                      type: "string",
-                      format: "uri",
-                      description: "Public http(s) URL of the header media for IMAGE, VIDEO or DOCUMENT.",
-                    },
-                  },
-                },
-                body: {
-                  type: "object",
-                  description: "The main text.",
-                  properties: {
-                    text: {
-                      type: "string",
-                      minLength: 1,
-                      maxLength: 1024,
-                      description:
-                        "Up to 1024 characters, with named variables such as {{nome}}; it may not begin or end with a variable.",
-                    },
-                  },
-                  required: ["text"],
-                },
-                footer: {
-                  type: "object",
-                  description: "Optional footer without variables.",
-                  properties: {
-                    text: {
-                      type: "string",
-                      maxLength: 60,
-                    },
-                  },
-                  required: ["text"],
-                },
-                buttons: {
-                  type: "array",
-                  maxItems: 10,
-                  items: {
-                    type: "object",
-                    description:
-                      "A button. At most 10 in total: QUICK_REPLY up to 10, URL up to 2, PHONE_NUMBER 1, COPY_CODE 1.",
-                    properties: {
-                      type: {
-                        type: "string",
-                        enum: ["QUICK_REPLY", "URL", "PHONE_NUMBER", "COPY_CODE"],
-                      },
-                      text: {
-                        type: "string",
-                        description: "Button label.",
-                      },
-                      url: {
-                        type: "string",
-                        description: "For URL buttons; a fixed URL or one ending in a single variable.",
-                      },
-                      phone_number: {
-                        type: "string",
-                        pattern: "^\\+?[1-9]\\d{7,14}$",
-                        description: "For PHONE_NUMBER buttons.",
-                      },
-                      example: {
-                        type: "array",
-                        items: {
-                          type: "string",
-                        },
-                        description: "For COPY_CODE buttons, the code itself (letters and digits, at most 15).",
-                      },
-                    },
-                    required: ["type"],
-                  },
-                },
-              },
-              required: ["body"],
-            },
-            {
-              type: "string",
-              minLength: 1,
-              maxLength: 1024,
-            },
-          ],
-        },
-        examples: {
-          type: "object",
-          additionalProperties: {
-            type: "string",
+          properties: {
+            header: headerSchema,
+            body: bodySchema,
+            footer: footerSchema,
+            buttons: { type: "array", maxItems: 10, items: buttonsItemSchema },
           },
-          description:
-            'One real sample value per variable (body, text header and dynamic URL), keyed by variable name, e.g. {"nome": "Ana"}; pass {} when the template has no variables.',
+          required: ["body"],
+          minLength: 1,
+          maxLength: 1024,
         },
+        examples: examplesSchema,
         category: {
           type: "string",
           enum: ["MARKETING", "UTILITY", "OTP"],
           description: "The template's category; it cannot be changed, so leave it out or repeat the current one.",
         },
-        language: {
-          type: "string",
-          minLength: 1,
-          description: "Language code of the template, such as pt_BR.",
-        },
+        language: { type: "string", minLength: 1, description: "Language code of the template, such as pt_BR." },
       },
       required: ["templateId", "body", "examples"],
       additionalProperties: false,
     },
-    responseSchema: undefined,
     outputSchema: undefined,
     input: z.strictObject({
       templateId: z.string().min(1),
       whatsappNumberId: z.string().min(1).optional(),
-      body: z.union([
-        z.looseObject({
-          header: z
-            .strictObject({
-              type: z.enum(["NONE", "TEXT", "IMAGE", "VIDEO", "DOCUMENT"]).optional(),
-              text: z.string().max(60).optional(),
-              url: httpUrl().optional(),
-            })
-            .optional(),
-          body: z.looseObject({ text: z.string().min(1).max(1024) }),
-          footer: z.looseObject({ text: z.string().max(60) }).optional(),
-          buttons: z
-            .array(
-              z.looseObject({
-                type: z.enum(["QUICK_REPLY", "URL", "PHONE_NUMBER", "COPY_CODE"]),
-                text: z.string().optional(),
-                url: z.string().optional(),
-                phone_number: patterned(
-                  "^\\+?[1-9]\\d{7,14}$",
-                  "an E.164 phone number such as +5511999999999",
-                ).optional(),
-                example: z.array(z.string()).optional(),
-              }),
-            )
-            .max(10)
-            .optional(),
-        }),
-        z.string().min(1).max(1024),
-      ]),
+      body: bodyInput,
       examples: z.record(z.string(), z.string()),
       category: z.enum(["MARKETING", "UTILITY", "OTP"]).optional(),
       language: z.string().min(1).optional(),
@@ -5172,11 +2827,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     inputSchema: {
       type: "object",
       properties: {
-        webhookId: {
-          type: "string",
-          minLength: 1,
-          description: "Id of the webhook (starts with wh_), as returned by webhooks_list or webhooks_create.",
-        },
+        webhookId: webhookIdSchema,
         limit: {
           type: "integer",
           minimum: 1,
@@ -5189,60 +2840,10 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           minLength: 1,
           description: "Only attempts for this event name, for example message.failed.",
         },
-        whatsappNumberId: {
-          type: "string",
-          minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
-        },
+        whatsappNumberId: whatsappNumberIdSchema,
       },
       required: ["webhookId"],
       additionalProperties: false,
-    },
-    responseSchema: {
-      type: "array",
-      items: {
-        type: "object",
-        description: "One delivery attempt of a webhook.",
-        properties: {
-          event: {
-            type: "string",
-          },
-          status: {
-            type: "string",
-            enum: ["SUCCESS", "FAILED"],
-          },
-          statusCode: {
-            type: ["integer", "null"],
-            description: "HTTP status answered by the receiver, if any.",
-          },
-          payload: {
-            type: ["object", "null"],
-            additionalProperties: true,
-            description: "The JSON that was posted.",
-          },
-          response: {
-            description: "What the receiver answered.",
-            anyOf: [
-              {
-                type: ["string", "null"],
-              },
-              {
-                type: "object",
-                additionalProperties: true,
-              },
-            ],
-          },
-          durationMs: {
-            type: ["integer", "null"],
-          },
-          createdAt: {
-            type: "string",
-            format: "date-time",
-            description: "When the attempt was made (UTC).",
-          },
-        },
-      },
     },
     outputSchema: {
       type: "object",
@@ -5285,136 +2886,27 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     hasBody: false,
     inputSchema: {
       type: "object",
-      properties: {
-        webhookId: {
-          type: "string",
-          minLength: 1,
-          description: "Id of the webhook (starts with wh_), as returned by webhooks_list or webhooks_create.",
-        },
-        whatsappNumberId: {
-          type: "string",
-          minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
-        },
-      },
+      properties: { webhookId: webhookIdSchema, whatsappNumberId: whatsappNumberIdSchema },
       required: ["webhookId"],
       additionalProperties: false,
-    },
-    responseSchema: {
-      type: "object",
-      description: "A webhook subscription. The signing secret is never included.",
-      properties: {
-        id: {
-          type: "string",
-        },
-        tenantId: {
-          type: "string",
-        },
-        name: {
-          type: "string",
-        },
-        url: {
-          type: "string",
-          description: "Receiving endpoint.",
-        },
-        environment: {
-          type: "string",
-          description: "Environment label, LIVE in practice.",
-        },
-        active: {
-          type: "boolean",
-          description: "False while deliveries are paused.",
-        },
-        events: {
-          type: "array",
-          items: {
-            type: "string",
-          },
-        },
-        apiKeys: {
-          type: "array",
-          items: {
-            type: "object",
-            properties: {
-              id: {
-                type: "string",
-              },
-              name: {
-                type: "string",
-              },
-            },
-          },
-        },
-        lastTriggered: {
-          type: ["string", "null"],
-          format: "date-time",
-        },
-        whatsappNumberIds: {
-          type: "array",
-          items: {
-            type: "string",
-          },
-        },
-        whatsappInstanceIds: {
-          type: "array",
-          items: {
-            type: "string",
-          },
-        },
-        createdAt: {
-          type: "string",
-          format: "date-time",
-        },
-        updatedAt: {
-          type: "string",
-          format: "date-time",
-        },
-      },
     },
     outputSchema: {
       type: "object",
       description: "A webhook subscription. The signing secret is never included.",
       properties: {
-        id: {
-          description: "string",
-        },
-        tenantId: {
-          description: "string",
-        },
-        name: {
-          description: "string",
-        },
-        url: {
-          description: "string. Receiving endpoint.",
-        },
-        environment: {
-          description: "string. Environment label, LIVE in practice.",
-        },
-        active: {
-          description: "boolean. False while deliveries are paused.",
-        },
-        events: {
-          description: "array of string",
-        },
-        apiKeys: {
-          description: "array of objects with id, name",
-        },
-        lastTriggered: {
-          description: "string (date-time), or null",
-        },
-        whatsappNumberIds: {
-          description: "array of string",
-        },
-        whatsappInstanceIds: {
-          description: "array of string",
-        },
-        createdAt: {
-          description: "string (date-time)",
-        },
-        updatedAt: {
-          description: "string (date-time)",
-        },
+        id: { description: "string" },
+        tenantId: { description: "string" },
+        name: { description: "string" },
+        url: { description: "string. Receiving endpoint." },
+        environment: { description: "string. Environment label, LIVE in practice." },
+        active: { description: "boolean. False while deliveries are paused." },
+        events: { description: "array of string" },
+        apiKeys: { description: "array of objects with id, name" },
+        lastTriggered: { description: "string (date-time), or null" },
+        whatsappNumberIds: { description: "array of string" },
+        whatsappInstanceIds: { description: "array of string" },
+        createdAt: { description: "string (date-time)" },
+        updatedAt: { description: "string (date-time)" },
       },
     },
     input: z.strictObject({ webhookId: z.string().min(1), whatsappNumberId: z.string().min(1).optional() }),
@@ -5448,203 +2940,48 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     inputSchema: {
       type: "object",
       properties: {
-        whatsappNumberId: {
-          type: "string",
-          minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
-        },
+        whatsappNumberId: whatsappNumberIdSchema,
         url: {
           type: "string",
           format: "uri",
           pattern: "^https://",
           description: "HTTPS endpoint that will receive the events.",
         },
-        name: {
-          type: "string",
-          minLength: 1,
-          description: "Label for the webhook; defaults to the URL's host.",
-        },
+        name: { type: "string", minLength: 1, description: "Label for the webhook; defaults to the URL's host." },
         events: {
           type: "array",
           description:
             'Events to deliver, or ["*"] for all of them. Leaving it empty or out means nothing is delivered.',
-          items: {
-            type: "string",
-            description:
-              "An event to subscribe to, or * for every event. Events the number's provider cannot produce are dropped without error.",
-            enum: [
-              "*",
-              "message.sent",
-              "message.delivered",
-              "message.read",
-              "message.failed",
-              "message.reply",
-              "message.received",
-              "message.group",
-              "message.newsletter",
-              "number.created",
-              "number.connected",
-              "number.disconnected",
-              "number.removed",
-              "call.ringing",
-              "call.connected",
-              "call.ended",
-              "call.missed",
-              "call.permission_updated",
-              "calls",
-            ],
-          },
+          items: eventsItemSchema,
         },
       },
       required: ["url"],
       additionalProperties: false,
     },
-    responseSchema: {
-      type: "object",
-      description: "A webhook subscription. The signing secret is never included.",
-      properties: {
-        id: {
-          type: "string",
-        },
-        tenantId: {
-          type: "string",
-        },
-        name: {
-          type: "string",
-        },
-        url: {
-          type: "string",
-          description: "Receiving endpoint.",
-        },
-        environment: {
-          type: "string",
-          description: "Environment label, LIVE in practice.",
-        },
-        active: {
-          type: "boolean",
-          description: "False while deliveries are paused.",
-        },
-        events: {
-          type: "array",
-          items: {
-            type: "string",
-          },
-        },
-        apiKeys: {
-          type: "array",
-          items: {
-            type: "object",
-            properties: {
-              id: {
-                type: "string",
-              },
-              name: {
-                type: "string",
-              },
-            },
-          },
-        },
-        lastTriggered: {
-          type: ["string", "null"],
-          format: "date-time",
-        },
-        whatsappNumberIds: {
-          type: "array",
-          items: {
-            type: "string",
-          },
-        },
-        whatsappInstanceIds: {
-          type: "array",
-          items: {
-            type: "string",
-          },
-        },
-        createdAt: {
-          type: "string",
-          format: "date-time",
-        },
-        updatedAt: {
-          type: "string",
-          format: "date-time",
-        },
-      },
-    },
     outputSchema: {
       type: "object",
       description: "A webhook subscription. The signing secret is never included.",
       properties: {
-        id: {
-          description: "string",
-        },
-        tenantId: {
-          description: "string",
-        },
-        name: {
-          description: "string",
-        },
-        url: {
-          description: "string. Receiving endpoint.",
-        },
-        environment: {
-          description: "string. Environment label, LIVE in practice.",
-        },
-        active: {
-          description: "boolean. False while deliveries are paused.",
-        },
-        events: {
-          description: "array of string",
-        },
-        apiKeys: {
-          description: "array of objects with id, name",
-        },
-        lastTriggered: {
-          description: "string (date-time), or null",
-        },
-        whatsappNumberIds: {
-          description: "array of string",
-        },
-        whatsappInstanceIds: {
-          description: "array of string",
-        },
-        createdAt: {
-          description: "string (date-time)",
-        },
-        updatedAt: {
-          description: "string (date-time)",
-        },
+        id: { description: "string" },
+        tenantId: { description: "string" },
+        name: { description: "string" },
+        url: { description: "string. Receiving endpoint." },
+        environment: { description: "string. Environment label, LIVE in practice." },
+        active: { description: "boolean. False while deliveries are paused." },
+        events: { description: "array of string" },
+        apiKeys: { description: "array of objects with id, name" },
+        lastTriggered: { description: "string (date-time), or null" },
+        whatsappNumberIds: { description: "array of string" },
+        whatsappInstanceIds: { description: "array of string" },
+        createdAt: { description: "string (date-time)" },
+        updatedAt: { description: "string (date-time)" },
       },
     },
     input: z.strictObject({
       whatsappNumberId: z.string().min(1).optional(),
-      url: httpUrl().regex(new RegExp("^https://"), { message: "must be an https:// URL" }),
+      url: urlInput,
       name: z.string().min(1).optional(),
-      events: z
-        .array(
-          z.enum([
-            "*",
-            "message.sent",
-            "message.delivered",
-            "message.read",
-            "message.failed",
-            "message.reply",
-            "message.received",
-            "message.group",
-            "message.newsletter",
-            "number.created",
-            "number.connected",
-            "number.disconnected",
-            "number.removed",
-            "call.ringing",
-            "call.connected",
-            "call.ended",
-            "call.missed",
-            "call.permission_updated",
-            "calls",
-          ]),
-        )
-        .optional(),
+      events: eventsInput.optional(),
     }),
     refine: undefined,
     annotations: {
@@ -5673,23 +3010,10 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     hasBody: false,
     inputSchema: {
       type: "object",
-      properties: {
-        webhookId: {
-          type: "string",
-          minLength: 1,
-          description: "Id of the webhook (starts with wh_), as returned by webhooks_list or webhooks_create.",
-        },
-        whatsappNumberId: {
-          type: "string",
-          minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
-        },
-      },
+      properties: { webhookId: webhookIdSchema, whatsappNumberId: whatsappNumberIdSchema },
       required: ["webhookId"],
       additionalProperties: false,
     },
-    responseSchema: undefined,
     outputSchema: undefined,
     input: z.strictObject({ webhookId: z.string().min(1), whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
@@ -5716,89 +3040,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     hasBody: false,
     inputSchema: {
       type: "object",
-      properties: {
-        whatsappNumberId: {
-          type: "string",
-          minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
-        },
-      },
+      properties: { whatsappNumberId: whatsappNumberIdSchema },
       additionalProperties: false,
-    },
-    responseSchema: {
-      type: "array",
-      items: {
-        type: "object",
-        description: "A webhook subscription. The signing secret is never included.",
-        properties: {
-          id: {
-            type: "string",
-          },
-          tenantId: {
-            type: "string",
-          },
-          name: {
-            type: "string",
-          },
-          url: {
-            type: "string",
-            description: "Receiving endpoint.",
-          },
-          environment: {
-            type: "string",
-            description: "Environment label, LIVE in practice.",
-          },
-          active: {
-            type: "boolean",
-            description: "False while deliveries are paused.",
-          },
-          events: {
-            type: "array",
-            items: {
-              type: "string",
-            },
-          },
-          apiKeys: {
-            type: "array",
-            items: {
-              type: "object",
-              properties: {
-                id: {
-                  type: "string",
-                },
-                name: {
-                  type: "string",
-                },
-              },
-            },
-          },
-          lastTriggered: {
-            type: ["string", "null"],
-            format: "date-time",
-          },
-          whatsappNumberIds: {
-            type: "array",
-            items: {
-              type: "string",
-            },
-          },
-          whatsappInstanceIds: {
-            type: "array",
-            items: {
-              type: "string",
-            },
-          },
-          createdAt: {
-            type: "string",
-            format: "date-time",
-          },
-          updatedAt: {
-            type: "string",
-            format: "date-time",
-          },
-        },
-      },
     },
     outputSchema: {
       type: "object",
@@ -5842,213 +3085,46 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     inputSchema: {
       type: "object",
       properties: {
-        webhookId: {
-          type: "string",
-          minLength: 1,
-          description: "Id of the webhook (starts with wh_), as returned by webhooks_list or webhooks_create.",
-        },
-        whatsappNumberId: {
-          type: "string",
-          minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
-        },
-        name: {
-          type: "string",
-          minLength: 1,
-          description: "New label.",
-        },
-        url: {
-          type: "string",
-          format: "uri",
-          pattern: "^https://",
-          description: "New HTTPS endpoint.",
-        },
-        active: {
-          type: "boolean",
-          description: "False pauses deliveries; true resumes them.",
-        },
+        webhookId: webhookIdSchema,
+        whatsappNumberId: whatsappNumberIdSchema,
+        name: { type: "string", minLength: 1, description: "New label." },
+        url: { type: "string", format: "uri", pattern: "^https://", description: "New HTTPS endpoint." },
+        active: { type: "boolean", description: "False pauses deliveries; true resumes them." },
         events: {
           type: "array",
           description: 'The full new list of events (replaces the old one); ["*"] means all.',
-          items: {
-            type: "string",
-            description:
-              "An event to subscribe to, or * for every event. Events the number's provider cannot produce are dropped without error.",
-            enum: [
-              "*",
-              "message.sent",
-              "message.delivered",
-              "message.read",
-              "message.failed",
-              "message.reply",
-              "message.received",
-              "message.group",
-              "message.newsletter",
-              "number.created",
-              "number.connected",
-              "number.disconnected",
-              "number.removed",
-              "call.ringing",
-              "call.connected",
-              "call.ended",
-              "call.missed",
-              "call.permission_updated",
-              "calls",
-            ],
-          },
+          items: eventsItemSchema,
         },
       },
       required: ["webhookId"],
       additionalProperties: false,
     },
-    responseSchema: {
-      type: "object",
-      description: "A webhook subscription. The signing secret is never included.",
-      properties: {
-        id: {
-          type: "string",
-        },
-        tenantId: {
-          type: "string",
-        },
-        name: {
-          type: "string",
-        },
-        url: {
-          type: "string",
-          description: "Receiving endpoint.",
-        },
-        environment: {
-          type: "string",
-          description: "Environment label, LIVE in practice.",
-        },
-        active: {
-          type: "boolean",
-          description: "False while deliveries are paused.",
-        },
-        events: {
-          type: "array",
-          items: {
-            type: "string",
-          },
-        },
-        apiKeys: {
-          type: "array",
-          items: {
-            type: "object",
-            properties: {
-              id: {
-                type: "string",
-              },
-              name: {
-                type: "string",
-              },
-            },
-          },
-        },
-        lastTriggered: {
-          type: ["string", "null"],
-          format: "date-time",
-        },
-        whatsappNumberIds: {
-          type: "array",
-          items: {
-            type: "string",
-          },
-        },
-        whatsappInstanceIds: {
-          type: "array",
-          items: {
-            type: "string",
-          },
-        },
-        createdAt: {
-          type: "string",
-          format: "date-time",
-        },
-        updatedAt: {
-          type: "string",
-          format: "date-time",
-        },
-      },
-    },
     outputSchema: {
       type: "object",
       description: "A webhook subscription. The signing secret is never included.",
       properties: {
-        id: {
-          description: "string",
-        },
-        tenantId: {
-          description: "string",
-        },
-        name: {
-          description: "string",
-        },
-        url: {
-          description: "string. Receiving endpoint.",
-        },
-        environment: {
-          description: "string. Environment label, LIVE in practice.",
-        },
-        active: {
-          description: "boolean. False while deliveries are paused.",
-        },
-        events: {
-          description: "array of string",
-        },
-        apiKeys: {
-          description: "array of objects with id, name",
-        },
-        lastTriggered: {
-          description: "string (date-time), or null",
-        },
-        whatsappNumberIds: {
-          description: "array of string",
-        },
-        whatsappInstanceIds: {
-          description: "array of string",
-        },
-        createdAt: {
-          description: "string (date-time)",
-        },
-        updatedAt: {
-          description: "string (date-time)",
-        },
+        id: { description: "string" },
+        tenantId: { description: "string" },
+        name: { description: "string" },
+        url: { description: "string. Receiving endpoint." },
+        environment: { description: "string. Environment label, LIVE in practice." },
+        active: { description: "boolean. False while deliveries are paused." },
+        events: { description: "array of string" },
+        apiKeys: { description: "array of objects with id, name" },
+        lastTriggered: { description: "string (date-time), or null" },
+        whatsappNumberIds: { description: "array of string" },
+        whatsappInstanceIds: { description: "array of string" },
+        createdAt: { description: "string (date-time)" },
+        updatedAt: { description: "string (date-time)" },
       },
     },
     input: z.strictObject({
       webhookId: z.string().min(1),
       whatsappNumberId: z.string().min(1).optional(),
       name: z.string().min(1).optional(),
-      url: httpUrl().regex(new RegExp("^https://"), { message: "must be an https:// URL" }).optional(),
+      url: urlInput.optional(),
       active: z.boolean().optional(),
-      events: z
-        .array(
-          z.enum([
-            "*",
-            "message.sent",
-            "message.delivered",
-            "message.read",
-            "message.failed",
-            "message.reply",
-            "message.received",
-            "message.group",
-            "message.newsletter",
-            "number.created",
-            "number.connected",
-            "number.disconnected",
-            "number.removed",
-            "call.ringing",
-            "call.connected",
-            "call.ended",
-            "call.missed",
-            "call.permission_updated",
-            "calls",
-          ]),
-        )
-        .optional(),
+      events: eventsInput.optional(),
     }),
     refine: undefined,
     annotations: {

@@ -49,8 +49,6 @@ export interface ToolSpec {
   /** True when the operation takes a JSON body (sent even when empty: `{}`). */
   readonly hasBody: boolean;
   readonly inputSchema: JsonSchema;
-  /** Schema of the 2xx JSON answer as documented, or undefined when the API documents no body. */
-  readonly responseSchema: JsonSchema | undefined;
   /** What tools/list declares: every documented field described, nothing a real answer could fail. */
   readonly outputSchema: JsonSchema | undefined;
   readonly input: z.ZodObject;
