@@ -24,6 +24,7 @@ if (!existsSync(join(ROOT, "dist", "pilot-status-mcp.mjs"))) {
 // The catalogue as built (names and titles for the manifest's tool list), and the toolsets it knows.
 const { TOOL_SPECS } = await import(join(ROOT, "dist", "catalogue", "tools.generated.js"));
 const { TOOLSETS } = await import(join(ROOT, "dist", "catalogue", "types.js"));
+const { SERVER_NAME, SERVER_TITLE } = await import(join(ROOT, "dist", "identity.js"));
 
 /** Each setting the user fills in, and the variable it becomes. Optional ones default to "" (config.ts: unset). */
 const USER_CONFIG = {
@@ -81,13 +82,13 @@ const USER_CONFIG = {
 
 const manifest = {
   manifest_version: "0.3",
-  name: "pilot-status-mcp",
+  name: SERVER_NAME,
   display_name: "Pilot Status (WhatsApp)",
   version: pkg.version,
   description:
     "Send and read WhatsApp messages, manage groups, channels, templates, numbers and voice calls through the Pilot Status API.",
   long_description: `${pkg.description} Every tool that sends or changes something is marked so, and the approval prompt stays yours; read-only mode and dry run are settings of the bundle.`,
-  author: { name: "Pilot Status" },
+  author: { name: SERVER_TITLE },
   license: pkg.license,
   keywords: pkg.keywords,
   icon: "icon.png",

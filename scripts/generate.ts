@@ -17,11 +17,13 @@ import { buildCatalogue, type GeneratedTool } from "./lib/catalogue/build.js";
 import { renderCatalogueModule } from "./lib/catalogue/render.js";
 import { formatSource } from "./lib/format.js";
 import { renderReadmeTable, replaceBetweenMarkers } from "./lib/readme-table.js";
+import { PACKAGE_COUNT, README_COUNT, withToolCount } from "./lib/tool-count.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const openapiPath = join(root, "openapi", "pilot-status-v1.yaml");
 const cataloguePath = join(root, "src", "catalogue", "tools.generated.ts");
 const readmePath = join(root, "README.md");
+const packagePath = join(root, "package.json");
 const legacyVersionsPath = join(root, "src", "mcp", "legacy-versions.generated.ts");
 
 /**
@@ -53,8 +55,11 @@ function main(): void {
   ];
   if (existsSync(readmePath)) {
     const readme = readFileSync(readmePath, "utf8");
-    outputs.push([readmePath, replaceBetweenMarkers(readme, renderReadmeTable(tools))]);
+    const table = replaceBetweenMarkers(readme, renderReadmeTable(tools));
+    outputs.push([readmePath, withToolCount(table, tools.length, README_COUNT, "README.md")]);
   }
+  const pkg = readFileSync(packagePath, "utf8");
+  outputs.push([packagePath, withToolCount(pkg, tools.length, PACKAGE_COUNT, "package.json")]);
 
   const stale: string[] = [];
   for (const [path, content] of outputs) {

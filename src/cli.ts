@@ -1,19 +1,20 @@
 #!/usr/bin/env node
 import { existsSync } from "node:fs";
 import { type App, createApp } from "./app.js";
+import { TOOLSETS } from "./catalogue/types.js";
 import { type Config, ConfigError, loadConfig } from "./config.js";
+import { SERVER_NAME, VERSION } from "./identity.js";
 import { SelectionError } from "./registry/selection.js";
 import { startMetricsServer } from "./transports/metrics-server.js";
 import { serveStdio } from "./transports/stdio.js";
-import { VERSION } from "./version.js";
 
-const USAGE = `Usage: pilot-status-mcp [stdio|http] [options]
+const USAGE = `Usage: ${SERVER_NAME} [stdio|http] [options]
 
   stdio   serve MCP over stdin/stdout (the default); needs PILOT_STATUS_API_KEY
   http    serve stateless streamable HTTP on HOST:PORT (POST /mcp)
 
 Options (each overrides its environment variable):
-  --toolsets=a,b        PILOT_STATUS_TOOLSETS: messaging, webhooks, groups, channels, numbers, templates, calls, account
+  --toolsets=a,b        PILOT_STATUS_TOOLSETS: ${TOOLSETS.join(", ")}
   --tools=a,b           PILOT_STATUS_TOOLS: tools to add (alone: only these)
   --exclude-tools=a,b   PILOT_STATUS_EXCLUDE_TOOLS: tools to leave out
   --read-only           PILOT_STATUS_READ_ONLY=true: only read-only tools

@@ -6,7 +6,7 @@ export { type App, createApp } from "./app.js";
 export { TOOL_SPECS } from "./catalogue/tools.generated.js";
 export type { ToolSpec, Toolset } from "./catalogue/types.js";
 export { type Config, ConfigError, loadConfig } from "./config.js";
+export { VERSION } from "./identity.js";
 export { type Selection, SelectionError, selectTools } from "./registry/selection.js";
 export { createRequestListener, type RunningHttpServer, serveHttp, startHttpServer } from "./transports/http/server.js";
 export { type StdioOptions, serveStdio } from "./transports/stdio.js";
-export { VERSION } from "./version.js";

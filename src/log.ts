@@ -1,5 +1,6 @@
 import { type Logger, pino } from "pino";
 import type { LogLevel } from "./config.js";
+import { SERVER_NAME } from "./identity.js";
 import type { Credentials } from "./upstream/credentials.js";
 
 export type { Logger };
@@ -98,7 +99,7 @@ export function createLogger(level: LogLevel, destination: NodeJS.WritableStream
   return pino(
     {
       level,
-      base: { service: "pilot-status-mcp" },
+      base: { service: SERVER_NAME },
       redact: {
         paths: [
           "headers.authorization",

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { buildCatalogue } from "../scripts/lib/catalogue/build.js";
+import { README_COUNT, withToolCount } from "../scripts/lib/tool-count.js";
 
 // The generator's own checks, on small documents built for each failure.
 
@@ -248,5 +249,17 @@ describe("generator checks", () => {
       }),
     );
     expect(tool!.args).toEqual([{ arg: "whatsappNumberId", in: "header", wire: "x-whatsapp-number-id" }]);
+  });
+});
+
+describe("the tool count in prose", () => {
+  it("rewrites the count where the pattern says, and fails when the sentence is gone", () => {
+    const readme = "the public `/v1` REST API as\n54 tools (messaging, …) over /v1";
+    expect(withToolCount(readme, 55, README_COUNT, "README.md")).toBe(
+      "the public `/v1` REST API as\n55 tools (messaging, …) over /v1",
+    );
+    expect(() => withToolCount("A rewritten opening.", 55, README_COUNT, "README.md")).toThrow(
+      /README.md: no text matches/,
+    );
   });
 });

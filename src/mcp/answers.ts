@@ -1,6 +1,6 @@
 import type { InitializeResult } from "@modelcontextprotocol/sdk/types.js";
+import { SERVER_NAME, SERVER_TITLE, VERSION } from "../identity.js";
 import type { Surface } from "../registry/registry.js";
-import { VERSION } from "../version.js";
 import { LEGACY_PROTOCOL_VERSIONS, META, SUPPORTED_PROTOCOL_VERSIONS } from "./eras.js";
 
 /**
@@ -8,7 +8,7 @@ import { LEGACY_PROTOCOL_VERSIONS, META, SUPPORTED_PROTOCOL_VERSIONS } from "./e
  * initialize results of every legacy revision, server/discover, and the modern decorations of a result.
  */
 
-export const SERVER_INFO = { name: "pilot-status-mcp", title: "Pilot Status", version: VERSION } as const;
+export const SERVER_INFO = { name: SERVER_NAME, title: SERVER_TITLE, version: VERSION } as const;
 
 export const INSTRUCTIONS = [
   "Tools for the Pilot Status WhatsApp platform. They act on a real WhatsApp account: sends, calls, group changes",

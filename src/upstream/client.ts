@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Dispatcher } from "undici";
-import { USER_AGENT } from "../version.js";
+import { USER_AGENT } from "../identity.js";
 import type { Credentials } from "./credentials.js";
 import { credentialHeaders } from "./credentials.js";
 

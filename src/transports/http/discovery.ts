@@ -1,6 +1,6 @@
 import type { Config } from "../../config.js";
+import { PACKAGE_NAME, REGISTRY_NAME, SERVER_TITLE, VERSION } from "../../identity.js";
 import type { Surface } from "../../registry/registry.js";
-import { VERSION } from "../../version.js";
 
 export const DOCS_URL = "https://docs.pilotstatus.com.br/integrations/mcp-server";
 
@@ -11,8 +11,8 @@ export const DOCS_URL = "https://docs.pilotstatus.com.br/integrations/mcp-server
  */
 export function serverCard(config: Config, surface: Surface, metadataUrl: string): Record<string, unknown> {
   return {
-    name: "br.com.pilotstatus/mcp-server",
-    title: "Pilot Status",
+    name: REGISTRY_NAME,
+    title: SERVER_TITLE,
     description:
       "The Pilot Status WhatsApp API as MCP tools: messages, conversations, webhooks, groups, channels, numbers, templates, voice calls and account.",
     version: VERSION,
@@ -20,7 +20,7 @@ export function serverCard(config: Config, surface: Surface, metadataUrl: string
     packages: [
       {
         registryType: "npm",
-        identifier: "@pilot-status/mcp-server",
+        identifier: PACKAGE_NAME,
         version: VERSION,
         transport: { type: "stdio" },
         environmentVariables: [

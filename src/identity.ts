@@ -2,7 +2,19 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const PACKAGE = "@pilot-status/mcp-server";
+/**
+ * Who this server is, in one place: every module that names the server (MCP serverInfo, the server card, the
+ * user agent, the log) reads it from here.
+ */
+
+/** The npm package. */
+export const PACKAGE_NAME = "@pilot-status/mcp-server";
+/** serverInfo.name, the bin, the User-Agent product and the log's `service`. */
+export const SERVER_NAME = "pilot-status-mcp";
+/** serverInfo.title and the server card's title. */
+export const SERVER_TITLE = "Pilot Status";
+/** The server card's name (the MCP registry's reverse-DNS form). */
+export const REGISTRY_NAME = "br.com.pilotstatus/mcp-server";
 
 /**
  * The package's version, from its package.json: the nearest one above this module named like us. The module may
@@ -13,7 +25,7 @@ function readVersion(): string {
   for (let depth = 0; depth < 5; depth++) {
     try {
       const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name?: string; version?: string };
-      if (pkg.name === PACKAGE && typeof pkg.version === "string") return pkg.version;
+      if (pkg.name === PACKAGE_NAME && typeof pkg.version === "string") return pkg.version;
     } catch {
       // no package.json here: keep looking upwards
     }
@@ -23,4 +35,4 @@ function readVersion(): string {
 }
 
 export const VERSION = readVersion();
-export const USER_AGENT = `pilot-status-mcp/${VERSION}`;
+export const USER_AGENT = `${SERVER_NAME}/${VERSION}`;
