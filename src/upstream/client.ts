@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Dispatcher } from "undici";
 import { USER_AGENT } from "../identity.js";
+import { OverCap, type PastDeadline, readCapped } from "../read-capped.js";
 import type { Credentials } from "./credentials.js";
 import { credentialHeaders } from "./credentials.js";
 
@@ -223,7 +224,7 @@ export class UpstreamClient {
   ): Promise<Omit<UpstreamResponse, "attempts">> {
     if (remainingMs <= 0) throw new UpstreamFailure("timeout", "deadline passed before the request was sent", 0);
     const pool = this.pool ?? (await this.loadPool());
-    // The pool's own timers bound the wait for headers; readCapped bounds the whole body by the deadline. Both are
+    // The pool's own timers bound the wait for headers; readText bounds the whole body by the deadline. Both are
     // cheaper per request than an AbortSignal, which undici would also have to watch.
     const response: Dispatcher.ResponseData = await pool.request({
       origin: this.origin, // a Pool knows it; a proxy agent picks its route by it
@@ -234,7 +235,7 @@ export class UpstreamClient {
       headersTimeout: remainingMs,
       bodyTimeout: remainingMs,
     });
-    const text = await readCapped(response.body, this.options.maxResponseBytes, remainingMs);
+    const text = await readText(response.body, this.options.maxResponseBytes, remainingMs);
     return {
       status: response.statusCode,
       retryAfter: headerValue(response.headers["retry-after"]),
@@ -302,25 +303,15 @@ export function retryAfterMs(value: string | undefined): number | undefined {
 }
 
 /** The whole body as text, failing past maxBytes (memory stays bounded) or past the deadline. */
-function readCapped(body: Dispatcher.ResponseData["body"], maxBytes: number, remainingMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const fail = (error: Error): void => {
-      clearTimeout(timer);
-      body.destroy();
-      reject(error);
-    };
-    const timer = setTimeout(() => fail(new BodyDeadline()), remainingMs);
-    body.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) fail(new TooLarge());
-      else chunks.push(chunk);
-    });
-    body.on("end", () => {
-      clearTimeout(timer);
-      resolve((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)).toString("utf8"));
-    });
-    body.on("error", fail);
-  });
+async function readText(body: Dispatcher.ResponseData["body"], maxBytes: number, remainingMs: number): Promise<string> {
+  let read: Buffer | OverCap | PastDeadline;
+  try {
+    read = await readCapped(body, maxBytes, remainingMs);
+  } catch (error) {
+    body.destroy();
+    throw error;
+  }
+  if (read instanceof Buffer) return read.toString("utf8");
+  body.destroy();
+  throw read instanceof OverCap ? new TooLarge() : new BodyDeadline();
 }

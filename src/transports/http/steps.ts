@@ -12,6 +12,7 @@ import {
   TRANSPORT_ERROR,
   UNAUTHORIZED_ERROR,
 } from "../../mcp/protocol.js";
+import { OverCap, readCapped } from "../../read-capped.js";
 import type { Surface, Surfaces } from "../../registry/registry.js";
 import { parseFlag, parseList, SelectionError } from "../../registry/selection.js";
 import { type Credentials, credentialsFromHeaders } from "../../upstream/credentials.js";
@@ -178,7 +179,7 @@ export function drainBoundFor(limit: number): DrainBound {
  * The body, read up to `limit` bytes. Past it (or when Content-Length says so), the rest is discarded up to the
  * drain bound and the answer is a 413 that closes the connection; nothing past the limit is kept in memory.
  */
-export function readBody(
+export async function readBody(
   req: IncomingMessage,
   limit: number,
   bound: DrainBound = drainBoundFor(limit),
@@ -187,26 +188,8 @@ export function readBody(
     refuse(413, TRANSPORT_ERROR, `Payload Too Large: the limit is ${limit} bytes`, undefined, { connection: "close" });
   const declared = Number(req.headers["content-length"]);
   if (Number.isFinite(declared) && declared > limit) return discardThenRefuse(req, 0, bound, tooLarge);
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size <= limit) {
-        chunks.push(chunk);
-        return;
-      }
-      req.off("data", onData);
-      req.off("end", onEnd);
-      req.off("error", reject);
-      chunks.length = 0;
-      resolve(discardThenRefuse(req, size, bound, tooLarge));
-    };
-    const onEnd = (): void => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-    req.on("data", onData);
-    req.on("end", onEnd);
-    req.on("error", reject);
-  });
+  const read = await readCapped(req, limit);
+  return read instanceof OverCap ? discardThenRefuse(req, read.size, bound, tooLarge) : read;
 }
 
 /** Reads and drops the rest of a refused body, then gives the refusal; past the bound, stops reading at once. */
@@ -238,7 +221,7 @@ function discardThenRefuse(
     req.on("end", finish);
     req.on("close", finish);
     req.on("error", finish);
-    req.resume();
+    req.resume(); // also wakes a body the capped reader left paused
   });
 }
 
