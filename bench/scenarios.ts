@@ -5,10 +5,12 @@
  * resultType "complete". Only ours speaks 2026-07-28; (d) ignores `_meta` and the headers and runs it as context:
  * it prices the bigger request itself.
  */
+import { TOOL_SPECS } from "../src/catalogue/tools.generated.js";
 import { ALL, type ServerId } from "./servers.js";
 import { API_KEY, SKIP_MODERN } from "./settings.js";
 
-export const TOOL_COUNT = 54;
+/** How many tools every server must list: the whole catalogue. */
+export const TOOL_COUNT = TOOL_SPECS.length;
 
 /** What a legacy client sends with every POST (it negotiated 2025-06-18 at initialize). */
 const LEGACY_HEADERS: Readonly<Record<string, string>> = {
