@@ -13,11 +13,16 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+const count = (v: number): string => (Number.isFinite(v) ? Math.round(v).toLocaleString("en-US") : "-");
+
 export const fmt = {
-  rps: (v: number) => (Number.isFinite(v) ? Math.round(v).toLocaleString("en-US") : "-"),
+  rps: count,
+  count,
   ms: (v: number) => (!Number.isFinite(v) ? "-" : v < 10 ? v.toFixed(3) : v < 100 ? v.toFixed(1) : v.toFixed(0)),
   mb: (v: number) => (Number.isFinite(v) ? v.toFixed(1) : "-"),
   ratio: (v: number) => (!Number.isFinite(v) ? "-" : v >= 10 ? `${v.toFixed(1)}x` : `${v.toFixed(2)}x`),
+  /** Bytes as KB of 1,000 bytes. */
+  kb: (bytes: number) => (Number.isFinite(bytes) ? (bytes / 1000).toFixed(1) : "-"),
 };
 
 export function pad(text: string, width: number, right = false): string {

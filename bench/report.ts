@@ -1,4 +1,4 @@
-/** The printed report: what was compared, the table of every scenario and server, stdio, targets. */
+/** The printed report: what was compared, the table of every scenario and server, stdio, context cost, targets. */
 import os from "node:os";
 import path from "node:path";
 import { fmt, median, pad } from "./figures.js";
@@ -39,7 +39,7 @@ function printTable(grid: Grid): string {
 }
 
 export function renderReport(outcome: BenchOutcome): string {
-  const { grid, idleRssMb, foreignAtStart, noise, stdio, targets } = outcome;
+  const { grid, idleRssMb, foreignAtStart, noise, stdio, context, targets } = outcome;
   const { sequential, floorSequential } = stdio;
   const out: string[] = [];
   out.push("");
@@ -77,6 +77,11 @@ export function renderReport(outcome: BenchOutcome): string {
   );
   out.push(
     `  floor, the same calls through a bare line-to-undici forwarder (bench/stdio-floor.ts): p50 ${fmt.ms(floorSequential.p50)} ms, p99 ${fmt.ms(floorSequential.p99)} ms; ours/floor p50 ${fmt.ratio(sequential.p50 / floorSequential.p50)}`,
+  );
+  out.push("");
+  out.push("context cost (what a client puts in the model's context before the first call)");
+  out.push(
+    `  tools/list result, as ours sends it over HTTP: ${fmt.count(context.resultBytes)} bytes (${fmt.kb(context.resultBytes)} KB of 1,000 bytes), about ${fmt.count(context.approxTokens)} tokens (bytes/4: an approximation, not a tokenizer's count); the whole answer ${fmt.count(context.answerBytes)} bytes`,
   );
   out.push("");
   out.push(

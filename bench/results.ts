@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import type { ContextCost } from "./context.js";
 import type { NoiseBudget } from "./cpu.js";
 import { type Grid, peakUnderLoadMb } from "./http-rounds.js";
 import { ratioLines } from "./ratios.js";
@@ -35,12 +36,13 @@ export interface BenchOutcome {
   readonly foreignAtStart: number;
   readonly noise: NoiseBudget;
   readonly stdio: StdioResults;
+  readonly context: ContextCost;
   readonly targets: readonly Target[];
   readonly elapsedS: number;
 }
 
 export function writeResults(outcome: BenchOutcome): void {
-  const { grid, stdio, noise } = outcome;
+  const { grid, stdio, context, noise } = outcome;
   const json = {
     date: new Date().toISOString(),
     environment: {
@@ -101,6 +103,13 @@ export function writeResults(outcome: BenchOutcome): void {
       },
       sequential: stdio.sequential,
       floorSequential: stdio.floorSequential,
+    },
+    contextCost: {
+      what: "the tools/list result ours sends over HTTP (legacy client), compact JSON",
+      resultBytes: context.resultBytes,
+      answerBytes: context.answerBytes,
+      approxTokens: context.approxTokens,
+      approxTokensRule: "bytes / 4, an approximation",
     },
     targets: outcome.targets.map((t) => ({ ...t, pass: t.pass ?? null })),
     elapsedS: outcome.elapsedS,

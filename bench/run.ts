@@ -2,8 +2,8 @@
  * `npm run bench`: our server against (b) a minimal express + undici forwarder, (c) the MCP SDK's documented
  * stateless design and (d) the floor, a node:http + undici forwarder with no validation (the most a Node forwarder
  * can do here), all pointed at one loopback fake upstream that answers at once; then stdio cold start and sequential
- * calls. Each server is its own child process (RSS is per server) running plain `node`. The README's "Performance"
- * section says what the figures mean and which targets they are held to.
+ * calls, and the context cost of our tools/list. Each server is its own child process (RSS is per server) running
+ * plain `node`. The README's "Performance" section says what the figures mean and which targets they are held to.
  *
  * Rounds alternate the servers (order rotated each round, and reversed every other round) and every figure is the
  * median over rounds: 2 cores are noisy. Ratios are medians of per-round ratios. The two message_get scenarios are
@@ -30,6 +30,7 @@
  *   load.ts         one autocannon measurement
  *   http-rounds.ts  the HTTP rounds, into a grid of cells
  *   stdio.ts        stdio cold start and sequential calls, against a floor
+ *   context.ts      the size of the tools/list result our server sends
  *   memory.ts       RSS and peak RSS from /proc
  *   cpu.ts          CPU time, other programs' share, waiting for quiet and retaking
  *   ratios.ts       per-round ratios between cells
@@ -43,6 +44,7 @@ import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { sanityCheck, waitReady } from "./answers.js";
 import { killAllNow, pendingFatalError, stopChild } from "./children.js";
+import { measureContextCost } from "./context.js";
 import { foreignCoresAtStart, NoiseBudget } from "./cpu.js";
 import { measureHttp } from "./http-rounds.js";
 import { procStatus } from "./memory.js";
@@ -73,6 +75,7 @@ async function main(): Promise<number> {
   }
   log(`servers up: ${SERVERS.map((s) => `${s.label} ${procs[s.id].pid}`).join(", ")}; upstream ${upstreamUrl}`);
   const idleRssMb = perServer((id) => (procStatus(procs[id].pid)?.rssKb ?? Number.NaN) / 1024);
+  const context = await measureContextCost(urls.a);
 
   const noise = new NoiseBudget();
   const foreignAtStart = await foreignCoresAtStart();
@@ -90,7 +93,8 @@ async function main(): Promise<number> {
     foreignAtStart,
     noise,
     stdio,
-    targets: judgeTargets(grid, stdio),
+    context,
+    targets: judgeTargets(grid, stdio, context),
     elapsedS: (performance.now() - benchStarted) / 1000,
   };
   process.stdout.write(`${renderReport(outcome)}\n`);

@@ -2,6 +2,7 @@
  * The targets of the README's "Performance" section, judged from this run: ratios are medians of per-round
  * ratios. A target is a figure and a goal; nothing here is a test.
  */
+import type { ContextCost } from "./context.js";
 import { fmt } from "./figures.js";
 import { type Cell, type Grid, peakUnderLoadMb } from "./http-rounds.js";
 import { ratios } from "./ratios.js";
@@ -18,7 +19,10 @@ export interface Target {
   readonly pass: boolean | undefined;
 }
 
-export function judgeTargets(grid: Grid, stdio: StdioResults): Target[] {
+/** The most a tools/list result may weigh in the model's context. */
+const TOOLS_LIST_RESULT_LIMIT_KB = 60;
+
+export function judgeTargets(grid: Grid, stdio: StdioResults, context: ContextCost): Target[] {
   const cell = (scenario: string, connections: number, id: ServerId): Cell => grid[`${scenario}@${connections}`]![id]!;
   const targets: Target[] = [];
   for (const scenario of SCENARIOS.filter((s) => s.isCall && !s.modern)) {
@@ -76,6 +80,12 @@ export function judgeTargets(grid: Grid, stdio: StdioResults): Target[] {
     figure: `${fmt.ms(stdio.sequential.p50)} ms`,
     goal: "<= 0.5 ms",
     pass: stdio.sequential.p50 <= 0.5,
+  });
+  targets.push({
+    name: "tools/list result, ours over HTTP (context cost)",
+    figure: `${fmt.kb(context.resultBytes)} KB`,
+    goal: `< ${TOOLS_LIST_RESULT_LIMIT_KB} KB`,
+    pass: context.resultBytes < TOOLS_LIST_RESULT_LIMIT_KB * 1000,
   });
   return targets;
 }
