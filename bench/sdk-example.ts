@@ -1,11 +1,11 @@
 /**
  * Reference (c) of the bench: the MCP SDK's documented stateless pattern (simpleStatelessStreamableHttp in the SDK's
- * examples), applied to our 54 tools. Every POST /mcp calls getServer(), which builds a new McpServer and registers
- * the 54 tools, each with a zod input shape made right there (the example writes `z.number().describe(...)` inline
- * in getServer, so its schemas are made per request too); then it connects a new StreamableHTTPServerTransport
- * with the example's options (no session id; answers as an SSE stream, the transport's default) and lets it answer.
- * Both are closed when the response closes. Tool handlers forward to the upstream with undici. Left out of the
- * example: its console.log on every closed request.
+ * examples), applied to our tools. Every POST /mcp calls getServer(), which builds a new McpServer and registers
+ * every tool of the catalogue, each with a zod input shape made right there (the example writes
+ * `z.number().describe(...)` inline in getServer, so its schemas are made per request too); then it connects a new
+ * StreamableHTTPServerTransport with the example's options (no session id; answers as an SSE stream, the
+ * transport's default) and lets it answer. Both are closed when the response closes. Tool handlers forward to the
+ * upstream with undici. Left out of the example: its console.log on every closed request.
  *
  * The shapes are built from each tool's JSON Schema by direct zod calls, the same calls an inline literal makes
  * (z.fromJSONSchema would cost about twice as much and overstate (c)).

@@ -12,6 +12,8 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { Agent, fetch } from "undici";
+// The built library entry (ci-replicas.sh runs after npm run build): the replicas must list the whole catalogue.
+import { TOOL_SPECS } from "../dist/index.mjs";
 
 const LB_URL = required("LB_URL");
 const UPSTREAM_URL = required("UPSTREAM_URL");
@@ -22,7 +24,7 @@ const CONCURRENCY = Number(process.env.CONCURRENCY ?? 16);
 const STEPS = ["initialize", "tools/list", "message_get", "messages_send"];
 const TOTAL = CLIENTS * STEPS.length;
 const STOP_AFTER = Number(process.env.STOP_AFTER ?? Math.round(TOTAL * 0.25));
-const EXPECTED_TOOLS = 54;
+const EXPECTED_TOOLS = TOOL_SPECS.length;
 const PROTOCOL = "2025-06-18";
 const RUN = Date.now().toString(36);
 
