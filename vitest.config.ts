@@ -7,11 +7,9 @@ import { defineConfig } from "vitest/config";
  */
 const NEEDS_BUILD_OR_NETWORK = [
   "bundle",
-  "clients",
   "docker-replay",
   "dry-run",
   "kubernetes",
-  "metrics",
   "oversized-body",
   "package",
   "proxy",
@@ -19,7 +17,6 @@ const NEEDS_BUILD_OR_NETWORK = [
   "shutdown",
   "stdio-epipe",
   "stdio",
-  "validation",
 ].map((name) => `test/${name}.test.ts`);
 
 export default defineConfig(({ mode }) => ({
