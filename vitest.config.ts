@@ -1,25 +1,22 @@
 import { defineConfig } from "vitest/config";
 
 /**
- * Test files that drive the built bin, the packed tarball, the image replay or the .mcpb bundle (so they need
- * `npm run build`), or fetch from the npm registry. `npm test` builds and runs everything; `npm run test:unit`
- * (vitest --mode unit) runs the rest: src/ in process, no build, no network. CI runs test:unit before the build.
+ * Test files that need `npm run build` or the network, so `npm run test:unit` (vitest --mode unit) leaves them
+ * out. They drive the built bin where only a real process shows it (bin: exit statuses, flags, .env, SIGTERM;
+ * stdio-epipe: a real closed pipe; oversized-body: a server in its own process; proxy: NODE_EXTRA_CA_CERTS, read
+ * when a process starts), the packed tarball and the image replay (package, docker-replay: the npm registry), the
+ * .mcpb bundle, or real kustomize. Every other file tests src/ in process, with no build and no network; `npm test`
+ * builds and runs them all. CI runs test:unit before the build.
  */
 const NEEDS_BUILD_OR_NETWORK = [
+  "bin",
   "bundle",
-  "clients",
   "docker-replay",
-  "dry-run",
   "kubernetes",
-  "metrics",
   "oversized-body",
   "package",
   "proxy",
-  "selection",
-  "shutdown",
   "stdio-epipe",
-  "stdio",
-  "validation",
 ].map((name) => `test/${name}.test.ts`);
 
 export default defineConfig(({ mode }) => ({

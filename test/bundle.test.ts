@@ -128,7 +128,7 @@ describe("the .mcpb bundle", () => {
   });
 
   it(
-    "starts from the unpacked folder as Claude Desktop starts it: 54 tools, and a call reaches the API with the key",
+    "starts from the unpacked folder as Claude Desktop starts it: every tool, and a call reaches the API with the key",
     async () => {
       upstream.reset();
       const client = await connect({ api_key: KEY, api_key_id: KEY_ID });

@@ -1,15 +1,21 @@
-import { fileURLToPath } from "node:url";
-import { Client as Client2, StreamableHTTPClientTransport as HttpTransport2 } from "@modelcontextprotocol/client";
-import { StdioClientTransport as StdioTransport2 } from "@modelcontextprotocol/client/stdio";
+import {
+  Client as Client2,
+  StreamableHTTPClientTransport as HttpTransport2,
+  ReadBuffer as ReadBuffer2,
+  serializeMessage as serializeMessage2,
+} from "@modelcontextprotocol/client";
 import { Client as Client1 } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport as HttpTransport1 } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { TOOL_SPECS } from "../src/catalogue/tools.generated.js";
 import { startTestHttpServer, type TestHttpServer } from "./helpers/http-server.js";
-import { CLI_PATH, requireBuild, serverEnv, startStdioServer } from "./helpers/stdio-server.js";
+import { connectInProcessStdio, serveInProcessStdio } from "./helpers/stdio-in-process.js";
 import { FakeUpstream } from "./helpers/upstream.js";
 
-// The real client libraries, in every mode they have, over both transports: SDK 1.32 (legacy only) and
-// @modelcontextprotocol/client 2.4 in legacy, auto (probes with server/discover, falls back) and pinned-2026 modes.
+// The real client libraries, in every mode they have, over both transports of src/ in process: SDK 1.32 (legacy
+// only) and @modelcontextprotocol/client 2.4 in legacy, auto (probes with server/discover, falls back) and
+// pinned-2026 modes. Over stdio each library frames the messages with its own stdio code; the bin's own pipes are
+// driven in test/bin.test.ts.
 
 const KEY = "ps_clients_key";
 const CLIENT_INFO = { name: "pilot-status-mcp-tests", version: "0.0.0" };
@@ -43,10 +49,10 @@ beforeEach(() => {
   upstream.respond((req) => ({ status: 200, body: { id: req.path.split("/").pop(), status: "delivered" } }));
 });
 
-/** What every client must manage: 54 tools listed, one call that reaches the API with the caller's key. */
+/** What every client must manage: every tool listed, one call that reaches the API with the caller's key. */
 async function exercise(client: Pick<Client2, "listTools" | "callTool">, messageId: string): Promise<void> {
   const { tools } = await client.listTools();
-  expect(tools).toHaveLength(54);
+  expect(tools).toHaveLength(TOOL_SPECS.length);
   // With the list cached, the 2.x client checks structuredContent against the tool's outputSchema.
   const result = await client.callTool({ name: "message_get", arguments: { messageId } });
   expect(result.isError).toBeFalsy();
@@ -84,8 +90,8 @@ describe("SDK 1.32 Client (legacy)", () => {
     await client.close();
   });
 
-  it("over stdio (the built bin)", async () => {
-    const session = await startStdioServer({ PILOT_STATUS_API_URL: upstream.url, PILOT_STATUS_API_KEY: KEY });
+  it("over stdio", async () => {
+    const session = await connectInProcessStdio({ PILOT_STATUS_API_URL: upstream.url, PILOT_STATUS_API_KEY: KEY });
     await exercise(session.client as unknown as Client2, "msg_v1_stdio");
     await session.close();
   });
@@ -117,22 +123,15 @@ describe("@modelcontextprotocol/client 2.4 over HTTP", () => {
   });
 });
 
-describe("@modelcontextprotocol/client 2.4 over stdio (the built bin)", () => {
+describe("@modelcontextprotocol/client 2.4 over stdio", () => {
   it.each(MODES)("%s mode", async (mode) => {
-    requireBuild();
+    const stdio = serveInProcessStdio({ PILOT_STATUS_API_URL: upstream.url, PILOT_STATUS_API_KEY: KEY });
     const client = client2(mode);
-    await client.connect(
-      new StdioTransport2({
-        command: process.execPath,
-        args: [CLI_PATH, "stdio"],
-        env: serverEnv({ PILOT_STATUS_API_URL: upstream.url, PILOT_STATUS_API_KEY: KEY }),
-        cwd: fileURLToPath(new URL("./fixtures/", import.meta.url)),
-        stderr: "pipe",
-      }),
-    );
+    await client.connect(stdio.transport({ ReadBuffer: ReadBuffer2, serializeMessage: serializeMessage2 }));
     expect(client.getProtocolEra()).toBe(ERA[mode]);
     await exercise(client, `msg_v2_stdio_${mode}`);
     await client.close();
+    await stdio.served;
   });
 });
 

@@ -3,6 +3,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TOOL_SPECS } from "../src/catalogue/tools.generated.js";
 import { connectClient } from "./helpers/http-server.js";
 import { freePort } from "./helpers/loopback.js";
 import { type ImageSpec, npmCiCommand, npmEnv, REPO_ROOT, readImageSpec, run, waitForOk } from "./helpers/package.js";
@@ -142,7 +143,7 @@ describe("Dockerfile", () => {
 
       const client = await connectClient(`http://127.0.0.1:${port}/mcp`, { "x-api-key": KEY });
       try {
-        expect((await client.listTools()).tools).toHaveLength(54);
+        expect((await client.listTools()).tools).toHaveLength(TOOL_SPECS.length);
         const result = await client.callTool({ name: "message_get", arguments: { messageId: "msg_in_image" } });
         expect(result.isError ?? false, JSON.stringify(result)).toBe(false);
         expect(result.structuredContent).toMatchObject({ id: "msg_in_image" });

@@ -1,10 +1,11 @@
 import request from "supertest";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { TOOL_SPECS } from "../src/catalogue/tools.generated.js";
+import { parseCommand } from "../src/cli-args.js";
 import { TOOL_CASES, type ToolCase } from "./fixtures/tool-cases.js";
 import { connectClient, startTestHttpServer, type TestHttpServer } from "./helpers/http-server.js";
 import { INITIALIZE_2025, legacy, modern, modernHeaders } from "./helpers/messages.js";
-import { startStdioServer } from "./helpers/stdio-server.js";
+import { connectInProcessStdio } from "./helpers/stdio-in-process.js";
 import { FakeUpstream } from "./helpers/upstream.js";
 
 // Dry run: every tool that is not read-only validates its arguments as usual and then returns the request it
@@ -240,14 +241,25 @@ describe("X-MCP-Dry-Run: true on one HTTP request", () => {
   });
 });
 
-describe("stdio reads PILOT_STATUS_DRY_RUN (the built bin)", () => {
+// Over the stdio transport of src/, in process; that the built bin takes --dry-run is in test/bin.test.ts.
+describe("stdio reads PILOT_STATUS_DRY_RUN", () => {
+  /** The variables the CLI lays over the environment for this command line. */
+  const flags = (argv: string[]): Record<string, string> => {
+    const command = parseCommand(argv);
+    if (command.action !== "serve") throw new Error(`parsed as ${command.action}`);
+    return { ...command.overrides };
+  };
+
   it.each([
     ["the environment", { PILOT_STATUS_DRY_RUN: "true" }, ["stdio"]],
     ["the --dry-run flag", {}, ["stdio", "--dry-run"]],
   ] as const)("from %s", async (_label, env, args) => {
-    const session = await startStdioServer({ PILOT_STATUS_API_URL: upstream.url, PILOT_STATUS_API_KEY: KEY, ...env }, [
-      ...args,
-    ]);
+    const session = await connectInProcessStdio({
+      PILOT_STATUS_API_URL: upstream.url,
+      PILOT_STATUS_API_KEY: KEY,
+      ...env,
+      ...flags([...args]),
+    });
     try {
       expect(session.client.getInstructions()).toContain("DRY RUN IS ON");
       const send = WRITES.find((c) => c.tool === "messages_send")!;

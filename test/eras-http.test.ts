@@ -1,5 +1,6 @@
 import request from "supertest";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { TOOL_SPECS } from "../src/catalogue/tools.generated.js";
 import { startTestHttpServer, type TestHttpServer } from "./helpers/http-server.js";
 import { callMessageGet, INITIALIZE_2025, legacy, MODERN_META, modern, modernHeaders } from "./helpers/messages.js";
 import { FakeUpstream } from "./helpers/upstream.js";
@@ -96,7 +97,7 @@ describe("2026-07-28: server/discover", () => {
 });
 
 describe("2026-07-28: tools", () => {
-  it("tools/list lists the 54 tools with resultType, server info and public caching hints", async () => {
+  it("tools/list lists every tool with resultType, server info and public caching hints", async () => {
     const res = await postModern("tools/list");
     expect(res.status).toBe(200);
     expect(res.body.result).toMatchObject({
@@ -105,7 +106,7 @@ describe("2026-07-28: tools", () => {
       cacheScope: "public",
       _meta: { "io.modelcontextprotocol/serverInfo": SERVER_INFO },
     });
-    expect(res.body.result.tools).toHaveLength(54);
+    expect(res.body.result.tools).toHaveLength(TOOL_SPECS.length);
     const legacyList = await post(legacy("tools/list"));
     // the same tools, without the modern fields
     expect(legacyList.body.result).toEqual({ tools: res.body.result.tools });

@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { TOOL_SPECS } from "../src/catalogue/tools.generated.js";
 import { callMessageGet, INITIALIZE_2025, legacy, MODERN_META, modern } from "./helpers/messages.js";
 import { type StdioLines, startStdioLines } from "./helpers/stdio-lines.js";
 import { FakeUpstream } from "./helpers/upstream.js";
@@ -52,7 +53,7 @@ describe("2026-07-28 over stdio", () => {
     stdio.send(modern("tools/list", {}, 2));
     const list = await stdio.next(byId(2));
     expect(list.result).toMatchObject({ resultType: "complete", ttlMs: 3_600_000, cacheScope: "public" });
-    expect((list.result as { tools: unknown[] }).tools).toHaveLength(54);
+    expect((list.result as { tools: unknown[] }).tools).toHaveLength(TOOL_SPECS.length);
   });
 
   it("refuses as the revision says: -32602 for a missing _meta, -32022 for a version, -32601 for removed methods", async () => {

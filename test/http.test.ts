@@ -1,6 +1,7 @@
 import { gzipSync } from "node:zlib";
 import request from "supertest";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { TOOL_SPECS } from "../src/catalogue/tools.generated.js";
 import { connectClient, startTestHttpServer, type TestHttpServer } from "./helpers/http-server.js";
 import { FakeUpstream } from "./helpers/upstream.js";
 
@@ -47,7 +48,7 @@ const post = (body: unknown, headers: Record<string, string> = { "x-api-key": "p
 async function stillServing(): Promise<void> {
   const res = await post(rpc("tools/list"));
   expect(res.status).toBe(200);
-  expect(res.body.result.tools).toHaveLength(54);
+  expect(res.body.result.tools).toHaveLength(TOOL_SPECS.length);
 }
 
 describe("health and discovery", () => {
@@ -160,7 +161,7 @@ describe("stateless streamable HTTP", () => {
   it("initializes, lists and calls with the SDK client, and never issues a session id", async () => {
     const client = await connectClient(server.mcpUrl, { "x-api-key": "ps_sdk" });
     const { tools } = await client.listTools();
-    expect(tools).toHaveLength(54);
+    expect(tools).toHaveLength(TOOL_SPECS.length);
     await client.close();
     const res = await post(
       rpc("initialize", {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestHttpServer, type TestHttpServer } from "./helpers/http-server.js";
 import { freePort } from "./helpers/loopback.js";
 import { INITIALIZE_2025, legacy, modern, modernHeaders } from "./helpers/messages.js";
-import { startStdioServer } from "./helpers/stdio-server.js";
+import { connectInProcessStdio } from "./helpers/stdio-in-process.js";
 import { FakeUpstream } from "./helpers/upstream.js";
 
 // Prometheus metrics on their own port: a mixed run of requests against the real HTTP server, then a scrape whose
@@ -211,11 +211,12 @@ describe("GET /metrics on METRICS_PORT after a mixed run", () => {
   });
 });
 
-describe("METRICS_PORT with the stdio transport (the built bin)", () => {
+// serveStdioApp, which the bin runs for stdio, in process.
+describe("METRICS_PORT with the stdio transport", () => {
   it("serves the tool calls of the session", async () => {
     upstream.respond(() => ({ status: 200, body: { id: "msg_ok" } }));
     const port = await freePort();
-    const session = await startStdioServer({
+    const session = await connectInProcessStdio({
       PILOT_STATUS_API_URL: upstream.url,
       PILOT_STATUS_API_KEY: KEY,
       METRICS_PORT: String(port),

@@ -1,7 +1,4 @@
 import { randomBytes } from "node:crypto";
-import type { AddressInfo } from "node:net";
-import { createServer } from "node:net";
-import { Writable } from "node:stream";
 import { type OAuthClientProvider, UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport, StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -11,11 +8,8 @@ import type {
   OAuthTokens,
 } from "@modelcontextprotocol/sdk/shared/auth.js";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createApp } from "../src/app.js";
-import { loadConfig } from "../src/config.js";
-import { createLogger } from "../src/log.js";
-import { type RunningHttpServer, startHttpServer } from "../src/transports/http/server.js";
 import { FakeAuthServer, s256 } from "./helpers/auth-server.js";
+import { startTestHttpServer, type TestHttpServer } from "./helpers/http-server.js";
 import { FakeUpstream, type RecordedRequest, type Reply } from "./helpers/upstream.js";
 
 /**
@@ -26,65 +20,6 @@ import { FakeUpstream, type RecordedRequest, type Reply } from "./helpers/upstre
 
 const CALLBACK = "http://127.0.0.1/callback";
 const MESSAGE = { id: "msg_1", status: "delivered" };
-
-// ---------------------------------------------------------------------------------------------------------------
-// The MCP server on a port chosen before it starts, so MCP_RESOURCE_URL can name its own loopback URL.
-
-interface OwnUrlServer extends RunningHttpServer {
-  readonly mcpUrl: string;
-  readonly metadataUrl: string;
-  readonly logs: Array<Record<string, unknown>>;
-  /** Every log line, raw, to look for leaked secrets. */
-  readonly rawLog: () => string;
-}
-
-async function freeLoopbackPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve, reject) => {
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", resolve);
-  });
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
-
-/**
- * Like startTestHttpServer, but MCP_RESOURCE_URL is http://127.0.0.1:<its port>/mcp (retried if the port got taken).
- */
-async function startServerAtOwnUrl(env: Record<string, string>): Promise<OwnUrlServer> {
-  for (let attempt = 1; ; attempt++) {
-    const port = await freeLoopbackPort();
-    const mcpUrl = `http://127.0.0.1:${port}/mcp`;
-    let raw = "";
-    const logs: Array<Record<string, unknown>> = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        raw += chunk.toString("utf8");
-        for (const line of chunk.toString("utf8").split("\n"))
-          if (line.trim() !== "") logs.push(JSON.parse(line) as Record<string, unknown>);
-        done();
-      },
-    });
-    const config = loadConfig({ MCP_TRANSPORT: "http", LOG_LEVEL: "debug", ...env, MCP_RESOURCE_URL: mcpUrl });
-    const app = createApp(config, createLogger(config.logLevel, sink));
-    try {
-      const running = await startHttpServer(app, port, "127.0.0.1");
-      expect(running.url).toBe(`http://127.0.0.1:${port}`);
-      return {
-        ...running,
-        close: running.close,
-        mcpUrl,
-        metadataUrl: `http://127.0.0.1:${port}/.well-known/oauth-protected-resource/mcp`,
-        logs,
-        rawLog: () => raw,
-      };
-    } catch (error) {
-      await app.close();
-      if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE" || attempt >= 5) throw error;
-    }
-  }
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // An in-memory OAuth client provider whose "browser" is a fetch that does not follow the redirect back.
@@ -178,7 +113,8 @@ class InMemoryOAuthProvider implements OAuthClientProvider {
 
 let authServer: FakeAuthServer;
 let upstream: FakeUpstream;
-let server: OwnUrlServer;
+let server: TestHttpServer;
+let metadataUrl: string;
 const openClients: Client[] = [];
 
 /** The Pilot Status API as the tests model it: it accepts exactly the live tokens the authorization server issued. */
@@ -214,11 +150,17 @@ const callMessageGet = (client: Client) => client.callTool({ name: "message_get"
 beforeAll(async () => {
   authServer = await FakeAuthServer.start();
   upstream = await FakeUpstream.start(acceptIssuedTokensOnly);
-  server = await startServerAtOwnUrl({
-    PILOT_STATUS_API_URL: upstream.url,
-    PILOT_STATUS_AUTH_SERVER_URL: authServer.url,
-    // No PILOT_STATUS_API_KEY (loadConfig reads only this object): only the caller's own token reaches the API.
-  });
+  // MCP_RESOURCE_URL is http://127.0.0.1:<its port>/mcp, so the SDK's discovery leads back to this server.
+  server = await startTestHttpServer(
+    {
+      PILOT_STATUS_API_URL: upstream.url,
+      PILOT_STATUS_AUTH_SERVER_URL: authServer.url,
+      // No PILOT_STATUS_API_KEY (loadConfig reads only this object): only the caller's own token reaches the API.
+    },
+    { ownResourceUrl: true },
+  );
+  expect(server.url).toBe(new URL(server.mcpUrl).origin);
+  metadataUrl = `${server.url}/.well-known/oauth-protected-resource/mcp`;
   authServer.allowedResources = [server.mcpUrl];
 });
 
@@ -391,7 +333,7 @@ describe("OAuth 2.1 with the SDK client", () => {
     });
     expect(res.status).toBe(401);
     expect(res.headers.get("www-authenticate")).toBe(
-      `Bearer error="invalid_token", resource_metadata="${server.metadataUrl}"`,
+      `Bearer error="invalid_token", resource_metadata="${metadataUrl}"`,
     );
     const body = (await res.json()) as { jsonrpc: string; id: unknown; error: { code: number; message: string } };
     expect(body).toMatchObject({ jsonrpc: "2.0", id: 7, error: { code: -32001 } });
@@ -399,7 +341,7 @@ describe("OAuth 2.1 with the SDK client", () => {
     expect(upstream.requests.at(-1)!.headers.authorization).toBe(`Bearer ${staleToken}`);
 
     // The metadata the challenge points at names this server and the authorization server.
-    const metadata = (await (await fetch(server.metadataUrl)).json()) as Record<string, unknown>;
+    const metadata = (await (await fetch(metadataUrl)).json()) as Record<string, unknown>;
     expect(metadata).toMatchObject({ resource: server.mcpUrl, authorization_servers: [authServer.url] });
   });
 
@@ -467,7 +409,7 @@ describe("OAuth 2.1 with the SDK client", () => {
       }),
     });
     expect(res.status).toBe(401);
-    expect(res.headers.get("www-authenticate")).toBe(`Bearer resource_metadata="${server.metadataUrl}"`);
+    expect(res.headers.get("www-authenticate")).toBe(`Bearer resource_metadata="${metadataUrl}"`);
     await res.body?.cancel();
     expect(upstream.requests).toHaveLength(0);
   });

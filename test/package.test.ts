@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TOOL_SPECS } from "../src/catalogue/tools.generated.js";
 import { freePort } from "./helpers/loopback.js";
 import { npmEnv, REPO_ROOT, run } from "./helpers/package.js";
 import { requireBuild, serverEnv } from "./helpers/stdio-server.js";
@@ -255,7 +256,7 @@ describe("npm package", () => {
     );
   });
 
-  it("serves 54 tools over stdio from the installed bin and reaches the upstream with the key", async () => {
+  it("serves every tool over stdio from the installed bin and reaches the upstream with the key", async () => {
     const transport = new StdioClientTransport({
       command: join(installDir, "node_modules", ".bin", "pilot-status-mcp"),
       args: ["stdio"],
@@ -270,7 +271,7 @@ describe("npm package", () => {
       await client.connect(transport);
       expect(client.getServerVersion()).toMatchObject({ version: pkg.version });
       const { tools } = await client.listTools();
-      expect(tools).toHaveLength(54);
+      expect(tools).toHaveLength(TOOL_SPECS.length);
 
       const result = await client.callTool({ name: "message_get", arguments: { messageId: "msg_from_tarball" } });
       expect(result.isError ?? false, JSON.stringify(result)).toBe(false);

@@ -1,12 +1,13 @@
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApp } from "../src/app.js";
 import { TOOL_SPECS } from "../src/catalogue/tools.generated.js";
+import { parseCommand } from "../src/cli-args.js";
+import { loadConfig } from "../src/config.js";
 import { prepareCatalogue } from "../src/registry/registry.js";
 import { type Selection, SelectionError, selectTools } from "../src/registry/selection.js";
 import { startTestHttpServer, type TestHttpServer } from "./helpers/http-server.js";
-import { CLI_PATH, requireBuild, serverEnv, startStdioServer } from "./helpers/stdio-server.js";
+import { connectInProcessStdio } from "./helpers/stdio-in-process.js";
 import { FakeUpstream } from "./helpers/upstream.js";
 
 const ALL = prepareCatalogue(TOOL_SPECS);
@@ -24,7 +25,7 @@ const readOnly = TOOL_SPECS.filter((t) => t.annotations.readOnlyHint)
 
 describe("selectTools (pure)", () => {
   it.each<[string, Selection, string[]]>([
-    ["nothing: all 54", {}, TOOL_SPECS.map((t) => t.name).sort()],
+    ["nothing: every tool", {}, TOOL_SPECS.map((t) => t.name).sort()],
     ["one toolset", { toolsets: ["calls"] }, inToolset("calls")],
     ["two toolsets", { toolsets: ["groups", "channels"] }, [...inToolset("groups"), ...inToolset("channels")].sort()],
     ["'all'", { toolsets: ["all"] }, TOOL_SPECS.map((t) => t.name).sort()],
@@ -210,11 +211,10 @@ describe("selection over HTTP", () => {
   );
 });
 
+// Over the stdio transport of src/, in process; that the bin exits 2 on unknown names is in test/bin.test.ts.
 describe("selection over stdio", () => {
-  const fixtures = fileURLToPath(new URL("./fixtures/", import.meta.url));
-
   it("reads PILOT_STATUS_READ_ONLY and the toolset variables", async () => {
-    const session = await startStdioServer({
+    const session = await connectInProcessStdio({
       PILOT_STATUS_API_KEY: "ps_x",
       PILOT_STATUS_READ_ONLY: "true",
       PILOT_STATUS_TOOLSETS: "numbers,account",
@@ -227,32 +227,27 @@ describe("selection over stdio", () => {
   });
 
   it("takes flags, which win over the environment", async () => {
-    const session = await startStdioServer({ PILOT_STATUS_API_KEY: "ps_x", PILOT_STATUS_TOOLSETS: "account" }, [
-      "stdio",
-      "--toolsets=channels",
-      "--tools",
-      "message_get",
-    ]);
+    const command = parseCommand(["stdio", "--toolsets=channels", "--tools", "message_get"]);
+    if (command.action !== "serve") throw new Error(`parsed as ${command.action}`);
+    // As the CLI lays them: the flags' variables over the environment.
+    const session = await connectInProcessStdio({
+      PILOT_STATUS_API_KEY: "ps_x",
+      PILOT_STATUS_TOOLSETS: "account",
+      ...command.overrides,
+    });
     const { tools } = await session.client.listTools();
     await session.close();
     expect(tools.map((t) => t.name).sort()).toEqual(["message_get", "newsletters_list"]);
   });
 
-  it("refuses to start with unknown names, naming them", async () => {
-    requireBuild();
-    const run = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [CLI_PATH, "stdio", "--exclude-tools=warp_drive"], {
-        env: serverEnv({ PILOT_STATUS_API_KEY: "ps_x", PILOT_STATUS_TOOLSETS: "telepathy" }),
-        cwd: fixtures,
-      });
-      let stderr = "";
-      child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-      child.stdin.end();
-      child.on("close", (code) => resolve({ code, stderr }));
+  it("refuses to start with unknown names, naming them", () => {
+    const config = loadConfig({
+      MCP_TRANSPORT: "stdio",
+      PILOT_STATUS_API_KEY: "ps_x",
+      PILOT_STATUS_TOOLSETS: "telepathy",
+      PILOT_STATUS_EXCLUDE_TOOLS: "warp_drive",
     });
-    expect(run.code).toBe(2);
-    expect(run.stderr).toContain('unknown toolset "telepathy"');
-    expect(run.stderr).toContain('unknown excluded tool "warp_drive"');
-    expect(run.stderr.trim().split("\n")).toHaveLength(1);
+    expect(() => createApp(config)).toThrow(SelectionError);
+    expect(() => createApp(config)).toThrow(/unknown toolset "telepathy".*unknown excluded tool "warp_drive"/);
   });
 });

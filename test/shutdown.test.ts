@@ -1,8 +1,10 @@
-import { spawn } from "node:child_process";
 import { Agent, get } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI_PATH, requireBuild, serverEnv } from "./helpers/stdio-server.js";
+import { startTestHttpServer } from "./helpers/http-server.js";
 import { FakeUpstream } from "./helpers/upstream.js";
+
+// The drain, in process: close() is what the bin's SIGTERM and SIGINT handlers call (that a real SIGTERM reaches
+// it, and the exit status after, is test/bin.test.ts).
 
 let upstream: FakeUpstream;
 beforeAll(async () => {
@@ -15,28 +17,15 @@ beforeAll(async () => {
 afterAll(async () => upstream.close());
 
 describe("HTTP shutdown", () => {
-  it("on SIGTERM turns /ready to 503, stops accepting, finishes the request in flight and exits 0", async () => {
-    requireBuild();
-    const child = spawn(process.execPath, [CLI_PATH, "http"], {
-      env: serverEnv({
-        PILOT_STATUS_API_URL: upstream.url,
-        PORT: "0",
-        HOST: "127.0.0.1",
-        LOG_LEVEL: "info",
-        MCP_SHUTDOWN_GRACE_MS: "5000",
-      }),
+  it("turns /ready to 503, stops accepting, and finishes the request in flight before it is closed", async () => {
+    const server = await startTestHttpServer({
+      PILOT_STATUS_API_URL: upstream.url,
+      LOG_LEVEL: "info",
+      MCP_SHUTDOWN_GRACE_MS: "5000",
     });
-    let stderr = "";
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stderr.on("data", (chunk: Buffer) => {
-        stderr += chunk.toString();
-        const match = /"url":"(http:\/\/[^"]+)"/.exec(stderr);
-        if (match) resolve(match[1]!);
-      });
-      child.on("exit", () => reject(new Error(`server exited early: ${stderr}`)));
-    });
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-    // One kept-alive connection, as a kubelet or balancer probe holds: it still reaches the server after SIGTERM.
+    const { url } = server;
+    // One kept-alive connection, as a kubelet or balancer probe holds: it still reaches the server after the drain
+    // begins.
     const probe = new Agent({ keepAlive: true, maxSockets: 1 });
     const ready = () =>
       new Promise<{ status: number; body: string }>((resolve, reject) => {
@@ -59,16 +48,20 @@ describe("HTTP shutdown", () => {
       }),
     });
     await new Promise((r) => setTimeout(r, 200));
-    child.kill("SIGTERM");
+    let closedAt = 0;
+    const closed = server.close().then(() => {
+      closedAt = Date.now();
+    });
     await new Promise((r) => setTimeout(r, 100));
     // the drain has begun
     expect(await ready()).toMatchObject({ status: 503, body: expect.stringContaining('"stopping"') });
+    expect(closedAt).toBe(0); // still open: a request is in flight
 
     const response = await inFlight;
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ id: 7, result: { structuredContent: { ok: true } } });
-    expect(await exited).toBe(0);
+    await closed;
     await expect(fetch(`${url}/health`)).rejects.toThrow();
-    expect(stderr).toContain("shutting down");
+    probe.destroy();
   });
 });

@@ -8,7 +8,7 @@ import { FakeUpstream } from "./helpers/upstream.js";
 
 // Every tool, end to end over both transports of src/ (in process, no build): the SDK client -> stdio or streamable
 // HTTP -> a loopback upstream that records exactly what arrived. The expectations are written out by hand from the
-// OpenAPI document (fixtures/tool-cases.ts). The built bin is driven by test/stdio.test.ts, test/package.test.ts
+// OpenAPI document (fixtures/tool-cases.ts). The built bin is driven by test/bin.test.ts, test/package.test.ts
 // and test/bundle.test.ts.
 
 const KEY = "ps_live_tools_suite_key_0001";

@@ -1,15 +1,19 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type StdioSession, startStdioServer } from "./helpers/stdio-server.js";
+import { connectInProcessStdio, type InProcessStdio } from "./helpers/stdio-in-process.js";
 import { FakeUpstream } from "./helpers/upstream.js";
 
-// Bad arguments get an error that names the field and the rule, and nothing reaches the API.
+// Bad arguments get an error that names the field and the rule, and nothing reaches the API. Over the stdio
+// transport of src/, in process, with the SDK's client.
 
 let upstream: FakeUpstream;
-let session: StdioSession;
+let session: InProcessStdio;
 
 beforeAll(async () => {
   upstream = await FakeUpstream.start();
-  session = await startStdioServer({ PILOT_STATUS_API_URL: upstream.url, PILOT_STATUS_API_KEY: "ps_validation_key" });
+  session = await connectInProcessStdio({
+    PILOT_STATUS_API_URL: upstream.url,
+    PILOT_STATUS_API_KEY: "ps_validation_key",
+  });
 });
 afterAll(async () => {
   await session?.close();

@@ -1,8 +1,10 @@
+import type { App } from "../app.js";
 import { errorForLog, type Logger } from "../log.js";
 import type { McpHandler } from "../mcp/handler.js";
 import { errorResponse, isObject, JSONRPC_PARSE_ERROR, type ResponseBody, validId } from "../mcp/protocol.js";
 import type { Surface } from "../registry/registry.js";
 import type { Credentials } from "../upstream/credentials.js";
+import { startMetricsServer } from "./metrics-server.js";
 
 export interface StdioOptions {
   readonly handler: McpHandler;
@@ -156,4 +158,33 @@ export function serveStdio(options: StdioOptions): Promise<void> {
       finish();
     });
   });
+}
+
+/**
+ * What `pilot-status-mcp stdio` runs once the configuration is known: the metrics listener when METRICS_PORT is
+ * set, the stdio server until stdin ends and every answer is out, then everything closed. The streams default to
+ * the process's own; tests pass in-memory ones.
+ */
+export async function serveStdioApp(
+  app: App,
+  credentials: Credentials,
+  streams: Pick<StdioOptions, "input" | "output"> = {},
+): Promise<void> {
+  const { config } = app;
+  const metrics =
+    config.metricsPort === undefined
+      ? undefined
+      : await startMetricsServer(app.metrics, config.metricsPort, config.host, app.logger);
+  await serveStdio({
+    handler: app.handler,
+    surface: app.surface,
+    credentials,
+    logger: app.logger,
+    input: streams.input,
+    output: streams.output,
+    whenIdle: () => app.client.warm(),
+  });
+  await metrics?.close();
+  await app.close();
+  app.logger.flush();
 }

@@ -1,10 +1,11 @@
-import { PassThrough, Writable } from "node:stream";
+import { PassThrough } from "node:stream";
 import { createApp } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
-import { serveStdio } from "../../src/transports/stdio.js";
+import { serveStdioApp } from "../../src/transports/stdio.js";
+import { captureLogs, type LogLine } from "./log-capture.js";
 
-export type Line = Record<string, unknown>;
+export type Line = LogLine;
 
 export interface StdioLines {
   /** Writes one message as a line on the server's stdin. */
@@ -14,24 +15,17 @@ export interface StdioLines {
   /** Every line written so far, parsed. */
   readonly written: Line[];
   readonly logs: Line[];
-  /** Ends stdin and waits until every started message has been answered. */
+  /** Ends stdin and waits until every started message has been answered and the app has closed. */
   close(): Promise<void>;
 }
 
 /**
- * The real stdio transport in this process, on a pair of in-memory streams: raw JSON-RPC lines in, parsed lines
- * out, against src/ (no build), with the server's log captured.
+ * What `pilot-status-mcp stdio` runs (serveStdioApp), in this process on a pair of in-memory streams: raw JSON-RPC
+ * lines in, parsed lines out, against src/ (no build), with the server's log captured.
  */
 export function startStdioLines(env: Record<string, string>): StdioLines {
   const config = loadConfig({ MCP_TRANSPORT: "stdio", LOG_LEVEL: "debug", ...env });
-  const logs: Line[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString("utf8").split("\n"))
-        if (line.trim() !== "") logs.push(JSON.parse(line) as Line);
-      done();
-    },
-  });
+  const { sink, logs } = captureLogs();
   const app = createApp(config, createLogger(config.logLevel, sink));
   const input = new PassThrough();
   const output = new PassThrough();
@@ -49,14 +43,11 @@ export function startStdioLines(env: Record<string, string>): StdioLines {
     }
     for (const wake of waiters) wake();
   });
-  const served = serveStdio({
-    handler: app.handler,
-    surface: app.surface,
-    credentials: { apiKey: config.apiKey ?? "ps_missing", apiKeyId: config.apiKeyId },
-    logger: app.logger,
-    input,
-    output,
-  });
+  const served = serveStdioApp(
+    app,
+    { apiKey: config.apiKey ?? "ps_missing", apiKeyId: config.apiKeyId },
+    { input, output },
+  );
   return {
     written,
     logs,
@@ -89,7 +80,6 @@ export function startStdioLines(env: Record<string, string>): StdioLines {
     async close() {
       input.end();
       await served;
-      await app.close();
     },
   };
 }
