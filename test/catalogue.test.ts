@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { REFINEMENTS } from "../src/catalogue/refinements.js";
 import { TOOL_SPECS } from "../src/catalogue/tools.generated.js";
 import { TOOLSETS } from "../src/catalogue/types.js";
+import { INSTRUCTIONS } from "../src/mcp/answers.js";
 import { buildSurface, prepareCatalogue } from "../src/registry/registry.js";
 
 // Invariants over the whole catalogue: what every model sees must hold for all 54 tools at once.
@@ -156,6 +157,17 @@ describe("catalogue", () => {
         expect(arg, t.name).toEqual({ arg: "whatsappNumberId", in: "header", wire: "x-whatsapp-number-id" });
       }
       expect(t.args.filter((a) => a.arg === "whatsappNumberId").length).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it("states the rules of number selection once, in the instructions the whatsappNumberId descriptions point to", () => {
+    expect(INSTRUCTIONS).toMatch(/tenant key or an OAuth grant pass whatsappNumberId/);
+    expect(INSTRUCTIONS).toMatch(/from numbers_list/);
+    expect(INSTRUCTIONS).toMatch(/number-scoped key acts on its own number and whatsappNumberId is then ignored/);
+    expect(INSTRUCTIONS).toMatch(/grant limited to chosen numbers it is required/);
+    for (const t of TOOL_SPECS.filter((s) => s.args.some((a) => a.in === "header" && a.arg === "whatsappNumberId"))) {
+      const described = (t.inputSchema as { properties: Record<string, { description: string }> }).properties;
+      expect(described.whatsappNumberId?.description, t.name).toMatch(/numbers_list.*instructions/);
     }
   });
 

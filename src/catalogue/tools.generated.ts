@@ -39,8 +39,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+          description: "Id of the number to act for, from numbers_list; see the server instructions.",
         },
       },
       additionalProperties: false,
@@ -594,8 +593,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+          description: "Id of the number to act for, from numbers_list; see the server instructions.",
         },
         sdp: {
           type: "string",
@@ -683,8 +681,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+          description: "Id of the number to act for, from numbers_list; see the server instructions.",
         },
       },
       required: ["callId"],
@@ -828,8 +825,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+          description: "Id of the number to act for, from numbers_list; see the server instructions.",
         },
         to: {
           type: "string",
@@ -928,8 +924,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+          description: "Id of the number to act for, from numbers_list; see the server instructions.",
         },
       },
       required: ["to"],
@@ -1033,8 +1028,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+          description: "Id of the number to act for, from numbers_list; see the server instructions.",
         },
         to: {
           type: "string",
@@ -1106,8 +1100,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+          description: "Id of the number to act for, from numbers_list; see the server instructions.",
         },
       },
       required: ["callId"],
@@ -1172,8 +1165,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+          description: "Id of the number to act for, from numbers_list; see the server instructions.",
         },
       },
       additionalProperties: false,
@@ -1234,8 +1226,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+          description: "Id of the number to act for, from numbers_list; see the server instructions.",
         },
         status: {
           type: "string",
@@ -1325,8 +1316,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+          description: "Id of the number to act for, from numbers_list; see the server instructions.",
         },
       },
       required: ["callId"],
@@ -1407,8 +1397,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+          description: "Id of the number to act for, from numbers_list; see the server instructions.",
         },
       },
       additionalProperties: false,
@@ -1546,8 +1535,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+          description: "Id of the number to act for, from numbers_list; see the server instructions.",
         },
       },
       additionalProperties: false,
@@ -1690,8 +1678,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+          description: "Id of the number to act for, from numbers_list; see the server instructions.",
         },
       },
       required: ["groupId"],
@@ -1771,8 +1758,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+          description: "Id of the number to act for, from numbers_list; see the server instructions.",
         },
       },
       required: ["groupId"],
@@ -1822,8 +1808,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+          description: "Id of the number to act for, from numbers_list; see the server instructions.",
         },
         participants: {
           type: "array",
@@ -1887,8 +1872,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+          description: "Id of the number to act for, from numbers_list; see the server instructions.",
         },
         participants: {
           type: "array",
@@ -1952,8 +1936,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+          description: "Id of the number to act for, from numbers_list; see the server instructions.",
         },
         participants: {
           type: "array",
@@ -2017,8 +2000,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+          description: "Id of the number to act for, from numbers_list; see the server instructions.",
         },
         participants: {
           type: "array",
@@ -2083,8 +2065,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+          description: "Id of the number to act for, from numbers_list; see the server instructions.",
         },
         messageId: {
           type: "string",
@@ -2140,8 +2121,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+          description: "Id of the number to act for, from numbers_list; see the server instructions.",
         },
         subject: {
           type: "string",
@@ -2238,8 +2218,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+          description: "Id of the number to act for, from numbers_list; see the server instructions.",
         },
       },
       additionalProperties: false,
@@ -2316,8 +2295,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+          description: "Id of the number to act for, from numbers_list; see the server instructions.",
         },
       },
       required: ["mediaId", "phoneNumberId"],
@@ -2400,8 +2378,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+          description: "Id of the number to act for, from numbers_list; see the server instructions.",
         },
       },
       required: ["messageId"],
@@ -2527,8 +2504,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+          description: "Id of the number to act for, from numbers_list; see the server instructions.",
         },
         messageIds: {
           type: "array",
@@ -2658,8 +2634,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+          description: "Id of the number to act for, from numbers_list; see the server instructions.",
         },
       },
       additionalProperties: false,
@@ -2845,8 +2820,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+          description: "Id of the number to act for, from numbers_list; see the server instructions.",
         },
         destinationNumber: {
           type: "string",
@@ -3054,8 +3028,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+          description: "Id of the number to act for, from numbers_list; see the server instructions.",
         },
       },
       additionalProperties: false,
@@ -3222,8 +3195,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+          description: "Id of the number to act for, from numbers_list; see the server instructions.",
         },
       },
       additionalProperties: false,
@@ -3289,8 +3261,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+          description: "Id of the number to act for, from numbers_list; see the server instructions.",
         },
         numbers: {
           type: "array",
@@ -4442,8 +4413,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+          description: "Id of the number to act for, from numbers_list; see the server instructions.",
         },
         name: {
           type: "string",
@@ -4683,8 +4653,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+          description: "Id of the number to act for, from numbers_list; see the server instructions.",
         },
       },
       required: ["templateId"],
@@ -4749,8 +4718,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+          description: "Id of the number to act for, from numbers_list; see the server instructions.",
         },
       },
       required: ["templateId"],
@@ -4869,8 +4837,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+          description: "Id of the number to act for, from numbers_list; see the server instructions.",
         },
       },
       additionalProperties: false,
@@ -4977,8 +4944,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+          description: "Id of the number to act for, from numbers_list; see the server instructions.",
         },
         body: {
           description:
@@ -5192,8 +5158,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+          description: "Id of the number to act for, from numbers_list; see the server instructions.",
         },
       },
       required: ["webhookId"],
@@ -5294,8 +5259,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+          description: "Id of the number to act for, from numbers_list; see the server instructions.",
         },
       },
       required: ["webhookId"],
@@ -5451,8 +5415,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+          description: "Id of the number to act for, from numbers_list; see the server instructions.",
         },
         url: {
           type: "string",
@@ -5682,8 +5645,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+          description: "Id of the number to act for, from numbers_list; see the server instructions.",
         },
       },
       required: ["webhookId"],
@@ -5720,8 +5682,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+          description: "Id of the number to act for, from numbers_list; see the server instructions.",
         },
       },
       additionalProperties: false,
@@ -5850,8 +5811,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description:
-            "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+          description: "Id of the number to act for, from numbers_list; see the server instructions.",
         },
         name: {
           type: "string",
