@@ -39,7 +39,7 @@ function isArray(schema: JsonSchema): boolean {
   return schema.type === "array" || (Array.isArray(schema.type) && schema.type.includes("array"));
 }
 
-/** "string (date-time, or null): when it was sent" — the type in words, then the field's own description. */
+/** "date-time or null. When it was sent": the type in words, then the field's own description. */
 function describe(schema: JsonSchema, depth: number): string {
   const type = typeWords(schema, depth);
   const own = typeof schema.description === "string" ? schema.description.trim() : "";
@@ -61,7 +61,7 @@ function typeWords(schema: JsonSchema, depth: number): string {
   if (Array.isArray(schema.enum)) {
     words = `one of ${(schema.enum as unknown[])
       .filter((v) => v !== null)
-      .map((v) => JSON.stringify(v))
+      .map(enumWord)
       .join(", ")}`;
   } else if (schema.const !== undefined) {
     words = `always ${JSON.stringify(schema.const)}`;
@@ -70,12 +70,21 @@ function typeWords(schema: JsonSchema, depth: number): string {
     words = `array of ${item.replace(/^object with/, "objects with")}`;
   } else if (main[0] === "object" || schema.properties !== undefined) {
     words = objectWords(schema.properties as Record<string, JsonSchema> | undefined, depth);
+  } else if (main.length === 1 && main[0] === "string" && typeof schema.format === "string") {
+    words = schema.format; // "date-time" or "uri" says string already
   } else if (main.length > 0) {
-    words = main.join(" or ") + (typeof schema.format === "string" ? ` (${schema.format})` : "");
+    words = main.join(" or ");
   } else {
     words = "any JSON value";
   }
-  return nullable ? `${words}, or null` : words;
+  if (!nullable) return words;
+  // The comma keeps "or null" apart from a list ("one of A, B, or null"); a single word needs none.
+  return words.includes(",") ? `${words}, or null` : `${words} or null`;
+}
+
+/** An enum value as a model reads it: bare when it is a plain token, JSON otherwise (so 7 and "7" stay apart). */
+function enumWord(value: unknown): string {
+  return typeof value === "string" && /^[A-Za-z_][\w.*-]*$/.test(value) ? value : JSON.stringify(value);
 }
 
 function objectWords(properties: Record<string, JsonSchema> | undefined, depth: number): string {

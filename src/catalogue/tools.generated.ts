@@ -105,10 +105,10 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           description: "integer",
         },
         sentPercentChange: {
-          description: "number, or null",
+          description: "number or null",
         },
         failedPercentChange: {
-          description: "number, or null",
+          description: "number or null",
         },
         failureRate: {
           description: "number",
@@ -332,10 +332,10 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           description: "string",
         },
         amount: {
-          description: "number, or null",
+          description: "number or null",
         },
         currency: {
-          description: "string, or null",
+          description: "string or null",
         },
       },
     },
@@ -412,7 +412,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
       properties: {
         branding: {
           description:
-            "object with logoUrl (string, or null), primaryColor (string, or null), backgroundColor (string, or null), companyName (string, or null), subtitle (string, or null), supportUrl (string, or null), defaultRedirectUrl (string, or null), hidePilotStatusBranding (boolean, or null). Look of the hosted connect page; null fields use the defaults.",
+            "object with logoUrl (string or null), primaryColor (string or null), backgroundColor (string or null), companyName (string or null), subtitle (string or null), supportUrl (string or null), defaultRedirectUrl (string or null), hidePilotStatusBranding (boolean or null). Look of the hosted connect page; null fields use the defaults.",
         },
       },
     },
@@ -536,7 +536,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
       properties: {
         branding: {
           description:
-            "object with logoUrl (string, or null), primaryColor (string, or null), backgroundColor (string, or null), companyName (string, or null), subtitle (string, or null), supportUrl (string, or null), defaultRedirectUrl (string, or null), hidePilotStatusBranding (boolean, or null). Look of the hosted connect page; null fields use the defaults.",
+            "object with logoUrl (string or null), primaryColor (string or null), backgroundColor (string or null), companyName (string or null), subtitle (string or null), supportUrl (string or null), defaultRedirectUrl (string or null), hidePilotStatusBranding (boolean or null). Look of the hosted connect page; null fields use the defaults.",
         },
       },
     },
@@ -749,40 +749,40 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           description: "string",
         },
         externalCallId: {
-          description: "string, or null",
+          description: "string or null",
         },
         direction: {
-          description: 'one of "INBOUND", "OUTBOUND"',
+          description: "one of INBOUND, OUTBOUND",
         },
         status: {
           description: "string. Values seen: INITIATED, RINGING, ACCEPTED, COMPLETED, FAILED, REJECTED.",
         },
         peerNumber: {
-          description: "string, or null",
+          description: "string or null",
         },
         durationSeconds: {
-          description: "integer, or null",
+          description: "integer or null",
         },
         sdpOffer: {
-          description: "string, or null. Only with includeSdp on call_get (Meta).",
+          description: "string or null. Only with includeSdp on call_get (Meta).",
         },
         sdpAnswer: {
-          description: "string, or null. Only with includeSdp on call_get (Meta).",
+          description: "string or null. Only with includeSdp on call_get (Meta).",
         },
         startedAt: {
-          description: "string (date-time), or null",
+          description: "date-time or null",
         },
         connectedAt: {
-          description: "string (date-time), or null",
+          description: "date-time or null",
         },
         endedAt: {
-          description: "string (date-time), or null",
+          description: "date-time or null",
         },
         createdAt: {
-          description: "string (date-time)",
+          description: "date-time",
         },
         updatedAt: {
-          description: "string (date-time)",
+          description: "date-time",
         },
       },
     },
@@ -874,7 +874,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           description: "string",
         },
         externalCallId: {
-          description: "string, or null",
+          description: "string or null",
         },
         status: {
           description: "string. INITIATED at this point.",
@@ -985,7 +985,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
       properties: {
         permission: {
           description:
-            'object with status (one of "no_permission", "temporary", "permanent"), expiration_time (integer, or null)',
+            "object with status (one of no_permission, temporary, permanent), expiration_time (integer or null)",
         },
         actions: {
           description: "array of objects with action_name, can_perform_action, limits",
@@ -1710,7 +1710,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           description: "string",
         },
         subject: {
-          description: "string, or null",
+          description: "string or null",
         },
         participants: {
           description: "array of object. Members with their roles (item shape not confirmed upstream).",
@@ -2329,7 +2329,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           description: "string",
         },
         fileName: {
-          description: "string, or null",
+          description: "string or null",
         },
         mediaId: {
           description: "string",
@@ -2441,34 +2441,34 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         },
         status: {
           description:
-            'one of "QUEUED", "SENT", "DELIVERED", "READ", "FAILED", "CANCELED". READ is only reached when the recipient has read receipts enabled.',
+            "one of QUEUED, SENT, DELIVERED, READ, FAILED, CANCELED. READ is only reached when the recipient has read receipts enabled.",
         },
         correlationId: {
-          description: "string, or null",
+          description: "string or null",
         },
         destinationNumber: {
-          description: "string, or null",
+          description: "string or null",
         },
         template: {
-          description: "string, or null. Template used, if any.",
+          description: "string or null. Template used, if any.",
         },
         createdAt: {
-          description: "string (date-time)",
+          description: "date-time",
         },
         sentAt: {
-          description: "string (date-time), or null",
+          description: "date-time or null",
         },
         deliveredAt: {
-          description: "string (date-time), or null",
+          description: "date-time or null",
         },
         readAt: {
-          description: "string (date-time), or null",
+          description: "date-time or null",
         },
         externalMessageId: {
-          description: "string, or null. Provider message id (wamid) once sent.",
+          description: "string or null. Provider message id (wamid) once sent.",
         },
         errorMessage: {
-          description: "string, or null. Why the message failed, when it did.",
+          description: "string or null. Why the message failed, when it did.",
         },
       },
     },
@@ -2953,7 +2953,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           description: "string. Always QUEUED at this point.",
         },
         createdAt: {
-          description: "string (date-time)",
+          description: "date-time",
         },
         origin: {
           description: "string. Display name of the sending number.",
@@ -3374,10 +3374,10 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
       description: "Material to pair a phone with an unofficial number.",
       properties: {
         qrcodeBase64: {
-          description: "string, or null. QR code as a PNG data URI, to be scanned in WhatsApp > Linked devices.",
+          description: "string or null. QR code as a PNG data URI, to be scanned in WhatsApp > Linked devices.",
         },
         pairingCode: {
-          description: "string, or null. Code to type in WhatsApp instead of scanning; may be null.",
+          description: "string or null. Code to type in WhatsApp instead of scanning; may be null.",
         },
       },
     },
@@ -3505,17 +3505,17 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
       type: "object",
       properties: {
         qrcodeBase64: {
-          description: "string, or null. QR code as a PNG data URI.",
+          description: "string or null. QR code as a PNG data URI.",
         },
         pairingCode: {
-          description: "string, or null",
+          description: "string or null",
         },
         instance: {
           description:
-            'object with id (string), instanceName (string), number (string), name (string), provider (one of "PILOT_STATUS", "META"), apiKeys (array of objects with name, keyPrefix, keyLast4), state (one of "OPEN", "CONNECTING", "CLOSE"), isFullyConnected (boolean), createdAt (string (date-time)), updatedAt (string (date-time)). One WhatsApp number (instance) of the tenant, without credentials.',
+            "object with id (string), instanceName (string), number (string), name (string), provider (one of PILOT_STATUS, META), apiKeys (array of objects with name, keyPrefix, keyLast4), state (one of OPEN, CONNECTING, CLOSE), isFullyConnected (boolean), createdAt (date-time), updatedAt (date-time). One WhatsApp number (instance) of the tenant, without credentials.",
         },
         linkedApiKeyId: {
-          description: "string, or null",
+          description: "string or null",
         },
       },
     },
@@ -3709,30 +3709,29 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           description: "string",
         },
         provider: {
-          description: 'one of "PILOT_STATUS", "META"',
+          description: "one of PILOT_STATUS, META",
         },
         apiKeys: {
           description: "array of objects with name, keyPrefix, keyLast4",
         },
         state: {
-          description: 'one of "OPEN", "CONNECTING", "CLOSE"',
+          description: "one of OPEN, CONNECTING, CLOSE",
         },
         isFullyConnected: {
           description: "boolean",
         },
         health: {
           description:
-            "object with qualityRating (string, or null), messagingLimitTier (string, or null), metaStatus (string, or null), sendable (boolean)",
+            "object with qualityRating (string or null), messagingLimitTier (string or null), metaStatus (string or null), sendable (boolean)",
         },
         meta: {
-          description:
-            "object, or null. Phone, profile and WABA data from Meta (camelCase); null for non-Meta numbers.",
+          description: "object or null. Phone, profile and WABA data from Meta (camelCase); null for non-Meta numbers.",
         },
         createdAt: {
-          description: "string (date-time)",
+          description: "date-time",
         },
         updatedAt: {
-          description: "string (date-time)",
+          description: "date-time",
         },
       },
     },
@@ -4058,7 +4057,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         },
         instance: {
           description:
-            'object with id (string), instanceName (string), number (string), name (string), provider (one of "PILOT_STATUS", "META"), apiKeys (array of objects with name, keyPrefix, keyLast4), state (one of "OPEN", "CONNECTING", "CLOSE"), isFullyConnected (boolean), createdAt (string (date-time)), updatedAt (string (date-time)). One WhatsApp number (instance) of the tenant, without credentials.',
+            "object with id (string), instanceName (string), number (string), name (string), provider (one of PILOT_STATUS, META), apiKeys (array of objects with name, keyPrefix, keyLast4), state (one of OPEN, CONNECTING, CLOSE), isFullyConnected (boolean), createdAt (date-time), updatedAt (date-time). One WhatsApp number (instance) of the tenant, without credentials.",
         },
         maskedNumber: {
           description: "string",
@@ -4067,7 +4066,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           description: "boolean",
         },
         messageError: {
-          description: "string, or null. Why the WhatsApp message with the link could not be sent.",
+          description: "string or null. Why the WhatsApp message with the link could not be sent.",
         },
       },
     },
@@ -4158,7 +4157,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           description: "string",
         },
         state: {
-          description: 'one of "OPEN", "CONNECTING", "CLOSE"',
+          description: "one of OPEN, CONNECTING, CLOSE",
         },
         isFullyConnected: {
           description: "boolean",
@@ -4577,7 +4576,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           description: "string",
         },
         metaStatus: {
-          description: "string, or null. PENDING while Meta reviews it; null for non-Meta numbers.",
+          description: "string or null. PENDING while Meta reviews it; null for non-Meta numbers.",
         },
       },
     },
@@ -4793,14 +4792,14 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           description: "array of string",
         },
         source: {
-          description: 'one of "META", "PILOT_STATUS"',
+          description: "one of META, PILOT_STATUS",
         },
         metaStatus: {
           description:
-            'one of "APPROVED", "PENDING", "REJECTED", "DISABLED", or null. Meta review state; null for non-Meta templates.',
+            "one of APPROVED, PENDING, REJECTED, DISABLED, or null. Meta review state; null for non-Meta templates.",
         },
         metaLanguage: {
-          description: "string, or null",
+          description: "string or null",
         },
         sendable: {
           description:
@@ -5365,7 +5364,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           description: "array of objects with id, name",
         },
         lastTriggered: {
-          description: "string (date-time), or null",
+          description: "date-time or null",
         },
         whatsappNumberIds: {
           description: "array of string",
@@ -5374,10 +5373,10 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           description: "array of string",
         },
         createdAt: {
-          description: "string (date-time)",
+          description: "date-time",
         },
         updatedAt: {
-          description: "string (date-time)",
+          description: "date-time",
         },
       },
     },
@@ -5563,7 +5562,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           description: "array of objects with id, name",
         },
         lastTriggered: {
-          description: "string (date-time), or null",
+          description: "date-time or null",
         },
         whatsappNumberIds: {
           description: "array of string",
@@ -5572,10 +5571,10 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           description: "array of string",
         },
         createdAt: {
-          description: "string (date-time)",
+          description: "date-time",
         },
         updatedAt: {
-          description: "string (date-time)",
+          description: "date-time",
         },
       },
     },
@@ -5962,7 +5961,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           description: "array of objects with id, name",
         },
         lastTriggered: {
-          description: "string (date-time), or null",
+          description: "date-time or null",
         },
         whatsappNumberIds: {
           description: "array of string",
@@ -5971,10 +5970,10 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           description: "array of string",
         },
         createdAt: {
-          description: "string (date-time)",
+          description: "date-time",
         },
         updatedAt: {
-          description: "string (date-time)",
+          description: "date-time",
         },
       },
     },
