@@ -12,7 +12,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "analytics_dashboard",
     title: "Get Analytics Dashboard",
     description:
-      "Summarizes the number's sending over the last 7, 30 or 90 days: totals sent and failed, change against the previous period, failure rate, a daily series and the status breakdown. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+      "Summarizes the number's sending over the last 7, 30 or 90 days: totals sent and failed, change against the previous period, failure rate, a daily series and the status breakdown.",
     toolset: "account",
     method: "GET",
     path: "/v1/analytics/dashboard",
@@ -572,7 +572,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "call_accept",
     title: "Accept Call",
     description:
-      "Answers a ringing incoming call, really connecting the caller to the business. On Meta numbers pass the business-side SDP answer. Needs a number-scoped key or whatsappNumberId with a tenant key or grant; end it later with call_terminate.",
+      "Answers a ringing incoming call, really connecting the caller to the business. On Meta numbers pass the business-side SDP answer. End it later with call_terminate.",
     toolset: "calls",
     method: "POST",
     path: "/v1/calls/{callId}/accept",
@@ -656,7 +656,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "call_get",
     title: "Get Call",
     description:
-      "Returns one call with its direction, status, peer, timestamps and duration; includeSdp adds the SDP offer and answer on Meta numbers. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+      "Returns one call with its direction, status, peer, timestamps and duration; includeSdp adds the SDP offer and answer on Meta numbers.",
     toolset: "calls",
     method: "GET",
     path: "/v1/calls/{callId}",
@@ -807,7 +807,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "call_initiate",
     title: "Start Call",
     description:
-      "Places a real WhatsApp voice call from the business number to a user; on Meta numbers answered minutes are billed by Meta to the business account. The user must have granted call permission first (check with call_permission_get, ask with call_permission_request). Needs a number-scoped key or whatsappNumberId with a tenant key or grant; follow the call with call_get.",
+      "Places a real WhatsApp voice call from the business number to a user; on Meta numbers answered minutes are billed by Meta to the business account. The user must have granted call permission first (check with call_permission_get, ask with call_permission_request). Follow the call with call_get.",
     toolset: "calls",
     method: "POST",
     path: "/v1/calls",
@@ -904,7 +904,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "call_permission_get",
     title: "Get Call Permission",
     description:
-      "Tells whether the business may call a given user (no permission, temporary or permanent, with expiry) and which call actions are allowed now within Meta's limits. Use it before call_initiate; if there is no permission, ask with call_permission_request. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+      "Tells whether the business may call a given user (no permission, temporary or permanent, with expiry) and which call actions are allowed now within Meta's limits. Use it before call_initiate; if there is no permission, ask with call_permission_request.",
     toolset: "calls",
     method: "GET",
     path: "/v1/calls/permissions",
@@ -1012,7 +1012,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "call_permission_request",
     title: "Request Call Permission",
     description:
-      "Really sends the user a WhatsApp message asking permission for the business to call them; only possible inside the 24-hour service window and subject to Meta's request limits. The answer arrives later as the call.permission_updated webhook event, or check it with call_permission_get. Needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+      "Really sends the user a WhatsApp message asking permission for the business to call them; only possible inside the 24-hour service window and subject to Meta's request limits. The answer arrives later as the call.permission_updated webhook event, or check it with call_permission_get.",
     toolset: "calls",
     method: "POST",
     path: "/v1/calls/permissions/request",
@@ -1079,8 +1079,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "call_reject",
     title: "Reject Call",
-    description:
-      "Declines a ringing incoming call; the caller sees it refused. Needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+    description: "Declines a ringing incoming call; the caller sees it refused.",
     toolset: "calls",
     method: "POST",
     path: "/v1/calls/{callId}/reject",
@@ -1153,7 +1152,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "call_settings_get",
     title: "Get Call Settings",
     description:
-      "Reads the number's WhatsApp calling configuration as Meta reports it (calling on or off, call icon, callback permission, business hours); SIP credentials are never returned. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+      "Reads the number's WhatsApp calling configuration as Meta reports it (calling on or off, call icon, callback permission, business hours); SIP credentials are never returned.",
     toolset: "calls",
     method: "GET",
     path: "/v1/calls/settings",
@@ -1207,7 +1206,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "call_settings_update",
     title: "Update Call Settings",
     description:
-      "Changes the number's calling configuration at Meta (enable or disable calling, call icon, callback permission, business hours, voicemail); only the fields given change, but call_hours replaces the whole stored object and SIP settings are refused. Numbers below the 2,000-per-day messaging tier cannot enable calling. Needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+      "Changes the number's calling configuration at Meta (enable or disable calling, call icon, callback permission, business hours, voicemail); only the fields given change, but call_hours replaces the whole stored object and SIP settings are refused. Numbers below the 2,000-per-day messaging tier cannot enable calling.",
     toolset: "calls",
     method: "PUT",
     path: "/v1/calls/settings",
@@ -1295,8 +1294,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "call_terminate",
     title: "End Call",
-    description:
-      "Hangs up a call in progress for both sides. Needs a number-scoped key or whatsappNumberId with a tenant key or grant; the final duration shows in call_get.",
+    description: "Hangs up a call in progress for both sides. The final duration shows in call_get.",
     toolset: "calls",
     method: "POST",
     path: "/v1/calls/{callId}/terminate",
@@ -1369,7 +1367,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "calls_list",
     title: "List Calls",
     description:
-      "Lists the number's incoming and outgoing calls, newest first, without SDP data. To page back, pass the createdAt of the last call as before. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+      "Lists the number's incoming and outgoing calls, newest first, without SDP data. To page back, pass the createdAt of the last call as before.",
     toolset: "calls",
     method: "GET",
     path: "/v1/calls",
@@ -1494,7 +1492,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "conversations_list",
     title: "List Conversations",
     description:
-      "Lists the number's chats (direct, group and channel) ordered by latest activity, with unread counts and a preview, optionally limited to a date range on the last message. Use a contact's userId (BSUID) as destinationNumber in messages_send when it has no phone. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+      "Lists the number's chats (direct, group and channel) ordered by latest activity, with unread counts and a preview, optionally limited to a date range on the last message. Use a contact's userId (BSUID) as destinationNumber in messages_send when it has no phone.",
     toolset: "messaging",
     method: "GET",
     path: "/v1/conversations",
@@ -1657,7 +1655,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "group_info",
     title: "Get Group Info",
     description:
-      "Returns a group's subject and its participants with their roles (member or admin). Use it before changing participants or admins. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+      "Returns a group's subject and its participants with their roles (member or admin). Use it before changing participants or admins.",
     toolset: "groups",
     method: "GET",
     path: "/v1/groups/{groupId}",
@@ -1737,7 +1735,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "group_invite",
     title: "Get Group Invite Link",
     description:
-      "Fetches the invite code or link of a WhatsApp group so it can be shared; anyone holding the link can ask to join. Needs a number-scoped key or whatsappNumberId with a tenant key or grant, and usually admin rights in the group.",
+      "Fetches the invite code or link of a WhatsApp group so it can be shared; anyone holding the link can ask to join. It usually needs admin rights in the group.",
     toolset: "groups",
     method: "GET",
     path: "/v1/groups/{groupId}/invite",
@@ -1786,7 +1784,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "group_participants_add",
     title: "Add Group Participants",
     description:
-      "Really adds people to a WhatsApp group; they are notified and see the group immediately. The number normally needs to be a group admin. Needs a number-scoped key or whatsappNumberId with a tenant key or grant; check the result with group_info.",
+      "Really adds people to a WhatsApp group; they are notified and see the group immediately. The number normally needs to be a group admin. Check the result with group_info.",
     toolset: "groups",
     method: "POST",
     path: "/v1/groups/{groupId}/participants",
@@ -1850,7 +1848,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "group_participants_demote",
     title: "Demote Group Admins",
     description:
-      "Takes admin rights away from members of a WhatsApp group; they stay in the group as ordinary members. The number must itself be an admin. Needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+      "Takes admin rights away from members of a WhatsApp group; they stay in the group as ordinary members. The number must itself be an admin.",
     toolset: "groups",
     method: "POST",
     path: "/v1/groups/{groupId}/participants/demote",
@@ -1914,7 +1912,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "group_participants_promote",
     title: "Promote Group Participants",
     description:
-      "Makes existing members of a WhatsApp group admins, a change every member sees. The number must itself be an admin. Needs a number-scoped key or whatsappNumberId with a tenant key or grant; confirm with group_info.",
+      "Makes existing members of a WhatsApp group admins, a change every member sees. The number must itself be an admin. Confirm with group_info.",
     toolset: "groups",
     method: "POST",
     path: "/v1/groups/{groupId}/participants/promote",
@@ -1978,7 +1976,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "group_participants_remove",
     title: "Remove Group Participants",
     description:
-      "Really removes people from a WhatsApp group; the only way back is adding them again. The number normally needs to be a group admin. Needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+      "Really removes people from a WhatsApp group; the only way back is adding them again. The number normally needs to be a group admin.",
     toolset: "groups",
     method: "DELETE",
     path: "/v1/groups/{groupId}/participants",
@@ -2042,7 +2040,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "group_pin",
     title: "Pin Group Message",
     description:
-      "Pins a message at the top of a WhatsApp group for every member, optionally for a limited time. Needs a number-scoped key or whatsappNumberId with a tenant key or grant; the message id comes from messages_group or messages_send.",
+      "Pins a message at the top of a WhatsApp group for every member, optionally for a limited time. The message id comes from messages_group or messages_send.",
     toolset: "groups",
     method: "POST",
     path: "/v1/groups/{groupId}/pin",
@@ -2105,7 +2103,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "groups_create",
     title: "Create Group",
     description:
-      "Really creates a new WhatsApp group owned by the number and adds the given people, who see it at once. Needs a connected number and a number-scoped key (or whatsappNumberId with a tenant key or grant). Use the returned JID with messages_send (groupId) or the group_* tools.",
+      "Really creates a new WhatsApp group owned by the number and adds the given people, who see it at once. The number must be connected. Use the returned JID with messages_send (groupId) or the group_* tools.",
     toolset: "groups",
     method: "POST",
     path: "/v1/groups",
@@ -2206,7 +2204,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "groups_list",
     title: "List Groups",
     description:
-      "Lists the WhatsApp groups the number belongs to, with their JIDs (@g.us) and names, for use with group_info or messages_send. The number must be connected; Meta numbers only if approved as Official Business Accounts. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+      "Lists the WhatsApp groups the number belongs to, with their JIDs (@g.us) and names, for use with group_info or messages_send. The number must be connected; Meta numbers only if approved as Official Business Accounts.",
     toolset: "groups",
     method: "GET",
     path: "/v1/groups",
@@ -2268,7 +2266,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "media_get",
     title: "Download Received Media",
     description:
-      "Downloads a file received on an official (Meta) number and returns it as a base64 data URI with its MIME type. Use the media.id from messages_unread, messages_group or a webhook event, soon after receipt since Meta's links expire within minutes; Evolution numbers give a direct media.url instead. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+      "Downloads a file received on an official (Meta) number and returns it as a base64 data URI with its MIME type. Use the media.id from messages_unread, messages_group or a webhook event, soon after receipt since Meta's links expire within minutes; Evolution numbers give a direct media.url instead.",
     toolset: "messaging",
     method: "GET",
     path: "/v1/media/{mediaId}",
@@ -2357,7 +2355,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "message_get",
     title: "Get Message Status",
     description:
-      "Reads the current delivery state of one sent message (queued, sent, delivered, read, failed or canceled) with its timestamps and any error. Look it up by the id or correlationId returned by messages_send, or by the provider's wamid. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+      "Reads the current delivery state of one sent message (queued, sent, delivered, read, failed or canceled) with its timestamps and any error. Look it up by the id or correlationId returned by messages_send, or by the provider's wamid.",
     toolset: "messaging",
     method: "GET",
     path: "/v1/messages/{messageId}",
@@ -2489,7 +2487,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "messages_cancel",
     title: "Cancel Scheduled Messages",
     description:
-      "Stops messages that are still waiting for a future send time, so they are never sent; their records stay, marked CANCELED. Messages already sent or not scheduled cannot be recalled. Needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+      "Stops messages that are still waiting for a future send time, so they are never sent; their records stay, marked CANCELED. Messages already sent or not scheduled cannot be recalled.",
     toolset: "messaging",
     method: "DELETE",
     path: "/v1/messages/cancel",
@@ -2593,7 +2591,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "messages_group",
     title: "List Group Messages",
     description:
-      "Lists messages from the number's group chats, newest first, one page at a time, optionally between two dates. It only reads; to post in a group use messages_send with groupId. Content may be hidden by the number's privacy mode. Needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+      "Lists messages from the number's group chats, newest first, one page at a time, optionally between two dates. It only reads; to post in a group use messages_send with groupId. Content may be hidden by the number's privacy mode.",
     toolset: "messaging",
     method: "GET",
     path: "/v1/messages/group",
@@ -2792,7 +2790,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "messages_send",
     title: "Send WhatsApp Message",
     description:
-      "Really sends a WhatsApp message from the number to a person, a group or a channel: it is queued at once (202) and delivered asynchronously, and on official (Meta) numbers it may be billed by Meta. Give exactly one destination (destinationNumber, groupId or newsletterId) and exactly one content mode: templateId with optional variables, free text, or media plus mediaType (media may also accompany templateId to replace the template's media header; caption only with media, variables only with templateId). Needs a number-scoped key, or a tenant key or OAuth grant plus whatsappNumberId. Keep the returned id and call message_get to follow delivery.",
+      "Really sends a WhatsApp message from the number to a person, a group or a channel: it is queued at once (202) and delivered asynchronously, and on official (Meta) numbers it may be billed by Meta. Give exactly one destination (destinationNumber, groupId or newsletterId) and exactly one content mode: templateId with optional variables, free text, or media plus mediaType (media may also accompany templateId to replace the template's media header; caption only with media, variables only with templateId). Keep the returned id and call message_get to follow delivery.",
     toolset: "messaging",
     method: "POST",
     path: "/v1/messages/send",
@@ -2999,7 +2997,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "messages_unread",
     title: "List Unread Messages",
     description:
-      "Lists received messages not yet read, newest first, one page at a time; total is the sum of the conversations' unread counters. It does not mark anything as read. For media on Meta numbers pass media.id to media_get; on other numbers use media.url. Needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+      "Lists received messages not yet read, newest first, one page at a time; total is the sum of the conversations' unread counters. It does not mark anything as read. For media on Meta numbers pass media.id to media_get; on other numbers use media.url.",
     toolset: "messaging",
     method: "GET",
     path: "/v1/messages/unread",
@@ -3183,7 +3181,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "newsletters_list",
     title: "List Channels",
     description:
-      "Lists the WhatsApp channels (newsletters) of the number with their JIDs (@newsletter), for posting with messages_send (newsletterId). Not available on official (Meta) numbers. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+      "Lists the WhatsApp channels (newsletters) of the number with their JIDs (@newsletter), for posting with messages_send (newsletterId). Not available on official (Meta) numbers.",
     toolset: "channels",
     method: "GET",
     path: "/v1/newsletters",
@@ -3245,7 +3243,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "numbers_check",
     title: "Check Numbers on WhatsApp",
     description:
-      "Looks phone numbers up live on WhatsApp through the number's own session and says whether each has an account (with the registered digits and name); nothing is sent to them. Give either numbers (up to 20) or a single number. Evolution (unofficial) numbers only. Unlike the other numbers tools it needs a number-scoped key, or whatsappNumberId with a tenant key or grant.",
+      "Looks phone numbers up live on WhatsApp through the number's own session and says whether each has an account (with the registered digits and name); nothing is sent to them. Give either numbers (up to 20) or a single number. Evolution (unofficial) numbers only.",
     toolset: "numbers",
     method: "POST",
     path: "/v1/numbers/check",
@@ -4393,7 +4391,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "templates_create",
     title: "Create Template",
     description:
-      "Creates a message template; on Meta numbers it is really submitted to Meta for review and stays PENDING until approved. examples is required: one realistic sample per variable, {} when there are none. Media headers are accepted by public URL only (no base64). Needs a number-scoped key or whatsappNumberId with a tenant key or grant; check the review state later with templates_get.",
+      "Creates a message template; on Meta numbers it is really submitted to Meta for review and stays PENDING until approved. examples is required: one realistic sample per variable, {} when there are none. Media headers are accepted by public URL only (no base64). Check the review state later with templates_get.",
     toolset: "templates",
     method: "POST",
     path: "/v1/templates",
@@ -4632,7 +4630,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "templates_delete",
     title: "Delete Template",
     description:
-      "Permanently deletes a template; for Meta templates it is also deleted from the WhatsApp Business Account at Meta. Irreversible, and sends using it will fail afterwards. Needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+      "Permanently deletes a template; for Meta templates it is also deleted from the WhatsApp Business Account at Meta. Irreversible, and sends using it will fail afterwards.",
     toolset: "templates",
     method: "DELETE",
     path: "/v1/templates/{id}",
@@ -4697,7 +4695,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "templates_get",
     title: "Get Template",
     description:
-      "Returns one template by id or name with its content, variables, Meta review state and whether it can be sent. Use it to see which variables messages_send needs or whether Meta approved it. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+      "Returns one template by id or name with its content, variables, Meta review state and whether it can be sent. Use it to see which variables messages_send needs or whether Meta approved it.",
     toolset: "templates",
     method: "GET",
     path: "/v1/templates/{id}",
@@ -4824,7 +4822,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "templates_list",
     title: "List Templates",
     description:
-      "Lists the message templates available to the number, with content, variables, Meta review state and whether each can be sent now. Use it to pick a templateId and its variables for messages_send. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+      "Lists the message templates available to the number, with content, variables, Meta review state and whether each can be sent now. Use it to pick a templateId and its variables for messages_send.",
     toolset: "templates",
     method: "GET",
     path: "/v1/templates",
@@ -4919,7 +4917,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "templates_update",
     title: "Update Template",
     description:
-      "Replaces a template's content; on Meta numbers the new version is really re-submitted to Meta and goes back to PENDING review. examples is required: one realistic sample per variable, {} when there are none. Media headers by public URL only (no base64). Needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+      "Replaces a template's content; on Meta numbers the new version is really re-submitted to Meta and goes back to PENDING review. examples is required: one realistic sample per variable, {} when there are none. Media headers by public URL only (no base64).",
     toolset: "templates",
     method: "PUT",
     path: "/v1/templates/{id}",
