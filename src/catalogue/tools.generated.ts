@@ -34,7 +34,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         timezone: {
           type: "string",
           minLength: 1,
-          description: "IANA time zone used to cut days, for example America/Sao_Paulo; UTC when left out.",
+          description: "IANA time zone that cuts the days, e.g. America/Sao_Paulo; UTC by default.",
         },
         whatsappNumberId: {
           type: "string",
@@ -260,7 +260,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "billing_checkout",
     title: "Create Checkout Link",
     description:
-      "Creates a Stripe-hosted checkout page to top up the wallet (wallet_topup, with amount) or to save a card (add_card) and returns its URL. Nothing is charged until a person opens the page and completes it. Needs a tenant-scoped key.",
+      "Creates a Stripe-hosted checkout page to top up the wallet (wallet_topup, amount then required) or to save a card (add_card) and returns its URL. Nothing is charged until a person opens the page and completes it.",
     toolset: "account",
     method: "POST",
     path: "/v1/billing/checkout",
@@ -282,7 +282,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         amount: {
           type: "number",
           exclusiveMinimum: 0,
-          description: "Amount to add, in the account's currency; required when purpose is wallet_topup.",
+          description: "Amount to add, in the account's currency.",
         },
         successUrl: {
           type: "string",
@@ -455,39 +455,39 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           type: ["string", "null"],
           format: "uri",
           pattern: "^https://",
-          description: "https address of the logo image; null removes it.",
+          description: "Address of the logo image.",
         },
         primaryColor: {
           type: ["string", "null"],
           pattern: "^#[0-9A-Fa-f]{6}$",
-          description: "Accent color as",
+          description: "Accent color.",
         },
         backgroundColor: {
           type: ["string", "null"],
           pattern: "^#[0-9A-Fa-f]{6}$",
-          description: "Background color as",
+          description: "Page background color.",
         },
         companyName: {
           type: ["string", "null"],
           maxLength: 60,
-          description: "Company name shown on the page (at most 60 characters); null removes it.",
+          description: "Company name shown on the page.",
         },
         subtitle: {
           type: ["string", "null"],
           maxLength: 120,
-          description: "Line under the name (at most 120 characters); null removes it.",
+          description: "Line under the name.",
         },
         supportUrl: {
           type: ["string", "null"],
           format: "uri",
           pattern: "^https://",
-          description: "https link where users can get help; null removes it.",
+          description: "Where users can get help.",
         },
         defaultRedirectUrl: {
           type: ["string", "null"],
           format: "uri",
           pattern: "^https://",
-          description: "https address users go to after pairing; null removes it.",
+          description: "Where users go after pairing.",
         },
         hidePilotStatusBranding: {
           type: ["boolean", "null"],
@@ -588,7 +588,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         callId: {
           type: "string",
           minLength: 1,
-          description: "The call's Pilot Status id (starts with call_) or the provider's call id (starts with wacid).",
+          description: "The call's id (call_...) or the provider's call id (wacid...).",
         },
         whatsappNumberId: {
           type: "string",
@@ -598,8 +598,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         sdp: {
           type: "string",
           minLength: 1,
-          description:
-            "WebRTC SDP answer of the business side; required on Meta numbers, leave out on unofficial numbers.",
+          description: "WebRTC SDP answer of the business; required on Meta numbers, left out on others.",
         },
       },
       required: ["callId"],
@@ -672,7 +671,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         callId: {
           type: "string",
           minLength: 1,
-          description: "The call's Pilot Status id (starts with call_) or the provider's call id (starts with wacid).",
+          description: "The call's id (call_...) or the provider's call id (wacid...).",
         },
         includeSdp: {
           type: "boolean",
@@ -830,19 +829,18 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         to: {
           type: "string",
           pattern: "^\\+?[1-9]\\d{7,14}$",
-          description: "Phone of the user to call, in E.164 form.",
+          description: "Phone of the user to call.",
         },
         sdp: {
           type: "string",
           minLength: 1,
-          description:
-            "WebRTC SDP offer (with a=setup:active); required on Meta numbers, leave out on unofficial numbers.",
+          description: "WebRTC SDP offer (a=setup:active); required on Meta numbers, left out on others.",
         },
         sdpType: {
           type: "string",
           const: "offer",
           default: "offer",
-          description: "Kind of SDP sent; always offer.",
+          description: "Kind of SDP sent.",
         },
         bizOpaqueCallbackData: {
           type: "string",
@@ -919,7 +917,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         to: {
           type: "string",
           pattern: "^\\+?[1-9]\\d{7,14}$",
-          description: "Phone of the user, in E.164 form.",
+          description: "Phone of the user.",
         },
         whatsappNumberId: {
           type: "string",
@@ -1033,7 +1031,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         to: {
           type: "string",
           pattern: "^\\+?[1-9]\\d{7,14}$",
-          description: "Phone of the user to ask, in E.164 form.",
+          description: "Phone of the user to ask.",
         },
         text: {
           type: "string",
@@ -1094,7 +1092,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         callId: {
           type: "string",
           minLength: 1,
-          description: "The call's Pilot Status id (starts with call_) or the provider's call id (starts with wacid).",
+          description: "The call's id (call_...) or the provider's call id (wacid...).",
         },
         whatsappNumberId: {
           type: "string",
@@ -1309,7 +1307,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         callId: {
           type: "string",
           minLength: 1,
-          description: "The call's Pilot Status id (starts with call_) or the provider's call id (starts with wacid).",
+          description: "The call's id (call_...) or the provider's call id (wacid...).",
         },
         whatsappNumberId: {
           type: "string",
@@ -1385,12 +1383,12 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           minimum: 1,
           maximum: 100,
           default: 25,
-          description: "How many calls to return (1 to 100).",
+          description: "How many calls to return.",
         },
         before: {
           type: "string",
           format: "date-time",
-          description: "Only calls created strictly before this instant (ISO 8601 date-time); use it to page back.",
+          description: "Only calls created strictly before this instant.",
         },
         whatsappNumberId: {
           type: "string",
@@ -1492,7 +1490,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "conversations_list",
     title: "List Conversations",
     description:
-      "Lists the number's chats (direct, group and channel) ordered by latest activity, with unread counts and a preview, optionally limited to a date range on the last message. Use a contact's userId (BSUID) as destinationNumber in messages_send when it has no phone.",
+      "Lists the number's chats (direct, group and channel) ordered by latest activity, with unread counts and a preview, optionally between two dates of the last message (startDate not after endDate). Use a contact's userId (BSUID) as destinationNumber in messages_send when it has no phone.",
     toolset: "messaging",
     method: "GET",
     path: "/v1/conversations",
@@ -1510,25 +1508,25 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         startDate: {
           type: "string",
           format: "date-time",
-          description: "Earliest instant to include (ISO 8601 date-time). Must not be later than endDate.",
+          description: "Earliest instant to include.",
         },
         endDate: {
           type: "string",
           format: "date-time",
-          description: "Latest instant to include (ISO 8601 date-time). Must not be earlier than startDate.",
+          description: "Latest instant to include.",
         },
         page: {
           type: "integer",
           minimum: 1,
           default: 1,
-          description: "Page to return, counting from 1.",
+          description: "Page to return.",
         },
         pageSize: {
           type: "integer",
           minimum: 1,
           maximum: 100,
           default: 30,
-          description: "How many items each page holds (1 to 100).",
+          description: "Items per page.",
         },
         whatsappNumberId: {
           type: "string",
@@ -1671,7 +1669,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           type: "string",
           minLength: 1,
           pattern: "^[^\\s/]+@g\\.us$",
-          description: "JID of the group, ending in @g.us, as returned by groups_list or groups_create.",
+          description: "Group JID from groups_list or groups_create.",
         },
         whatsappNumberId: {
           type: "string",
@@ -1751,7 +1749,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           type: "string",
           minLength: 1,
           pattern: "^[^\\s/]+@g\\.us$",
-          description: "JID of the group, ending in @g.us, as returned by groups_list or groups_create.",
+          description: "Group JID from groups_list or groups_create.",
         },
         whatsappNumberId: {
           type: "string",
@@ -1801,7 +1799,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           type: "string",
           minLength: 1,
           pattern: "^[^\\s/]+@g\\.us$",
-          description: "JID of the group, ending in @g.us, as returned by groups_list or groups_create.",
+          description: "Group JID from groups_list or groups_create.",
         },
         whatsappNumberId: {
           type: "string",
@@ -1810,7 +1808,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         },
         participants: {
           type: "array",
-          description: "People to add, as E.164 digits without the plus sign (at least one).",
+          description: "Phones of the people to add.",
           minItems: 1,
           maxItems: 256,
           items: {
@@ -1865,7 +1863,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           type: "string",
           minLength: 1,
           pattern: "^[^\\s/]+@g\\.us$",
-          description: "JID of the group, ending in @g.us, as returned by groups_list or groups_create.",
+          description: "Group JID from groups_list or groups_create.",
         },
         whatsappNumberId: {
           type: "string",
@@ -1874,7 +1872,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         },
         participants: {
           type: "array",
-          description: "Admins to turn back into ordinary members, as E.164 digits without the plus sign.",
+          description: "Phones of the admins to turn back into ordinary members.",
           minItems: 1,
           maxItems: 256,
           items: {
@@ -1929,7 +1927,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           type: "string",
           minLength: 1,
           pattern: "^[^\\s/]+@g\\.us$",
-          description: "JID of the group, ending in @g.us, as returned by groups_list or groups_create.",
+          description: "Group JID from groups_list or groups_create.",
         },
         whatsappNumberId: {
           type: "string",
@@ -1938,7 +1936,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         },
         participants: {
           type: "array",
-          description: "Members to make admins, as E.164 digits without the plus sign (at least one).",
+          description: "Phones of the members to make admins.",
           minItems: 1,
           maxItems: 256,
           items: {
@@ -1993,7 +1991,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           type: "string",
           minLength: 1,
           pattern: "^[^\\s/]+@g\\.us$",
-          description: "JID of the group, ending in @g.us, as returned by groups_list or groups_create.",
+          description: "Group JID from groups_list or groups_create.",
         },
         whatsappNumberId: {
           type: "string",
@@ -2002,7 +2000,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         },
         participants: {
           type: "array",
-          description: "People to remove, as E.164 digits without the plus sign (at least one).",
+          description: "Phones of the people to remove.",
           minItems: 1,
           maxItems: 256,
           items: {
@@ -2058,7 +2056,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           type: "string",
           minLength: 1,
           pattern: "^[^\\s/]+@g\\.us$",
-          description: "JID of the group, ending in @g.us, as returned by groups_list or groups_create.",
+          description: "Group JID from groups_list or groups_create.",
         },
         whatsappNumberId: {
           type: "string",
@@ -2068,12 +2066,12 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         messageId: {
           type: "string",
           minLength: 1,
-          description: "Id of the group message to pin (field name not confirmed upstream).",
+          description: "Id of the group message to pin (name not confirmed upstream).",
         },
         duration: {
           type: "integer",
           minimum: 1,
-          description: "How long the message stays pinned, in seconds (field name and unit not confirmed upstream).",
+          description: "Seconds the message stays pinned (name and unit not confirmed upstream).",
         },
       },
       required: ["groupId", "messageId"],
@@ -2129,7 +2127,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         participants: {
           type: "array",
           maxItems: 256,
-          description: "People to add at creation, as E.164 digits without the plus sign.",
+          description: "Phones of the people to add at creation.",
           items: {
             type: "string",
             pattern: "^[1-9]\\d{7,14}$",
@@ -2282,8 +2280,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         mediaId: {
           type: "string",
           minLength: 1,
-          description:
-            "Meta media id of a received file: the media.id of an item from messages_unread or messages_group, or the id carried by a webhook event.",
+          description: "Meta media id (media.id) of the received file.",
         },
         phoneNumberId: {
           type: "string",
@@ -2370,8 +2367,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         messageId: {
           type: "string",
           minLength: 1,
-          description:
-            "The message to look up: the id returned by messages_send, its correlationId, or the provider's message id (wamid).",
+          description: "The id or correlationId from messages_send, or the provider's wamid.",
         },
         whatsappNumberId: {
           type: "string",
@@ -2508,7 +2504,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           type: "array",
           minItems: 1,
           maxItems: 100,
-          description: "Ids of the scheduled messages to cancel (1 to 100), as returned by messages_send.",
+          description: "Ids from messages_send of the scheduled messages to cancel.",
           items: {
             type: "string",
             minLength: 1,
@@ -2591,7 +2587,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "messages_group",
     title: "List Group Messages",
     description:
-      "Lists messages from the number's group chats, newest first, one page at a time, optionally between two dates. It only reads; to post in a group use messages_send with groupId. Content may be hidden by the number's privacy mode.",
+      "Lists messages from the number's group chats, newest first, one page at a time, optionally between two dates (startDate not after endDate). It only reads; to post in a group use messages_send with groupId. Content may be hidden by the number's privacy mode.",
     toolset: "messaging",
     method: "GET",
     path: "/v1/messages/group",
@@ -2609,25 +2605,25 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         startDate: {
           type: "string",
           format: "date-time",
-          description: "Earliest instant to include (ISO 8601 date-time). Must not be later than endDate.",
+          description: "Earliest instant to include.",
         },
         endDate: {
           type: "string",
           format: "date-time",
-          description: "Latest instant to include (ISO 8601 date-time). Must not be earlier than startDate.",
+          description: "Latest instant to include.",
         },
         page: {
           type: "integer",
           minimum: 1,
           default: 1,
-          description: "Page to return, counting from 1.",
+          description: "Page to return.",
         },
         pageSize: {
           type: "integer",
           minimum: 1,
           maximum: 100,
           default: 30,
-          description: "How many items each page holds (1 to 100).",
+          description: "Items per page.",
         },
         whatsappNumberId: {
           type: "string",
@@ -2790,7 +2786,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "messages_send",
     title: "Send WhatsApp Message",
     description:
-      "Really sends a WhatsApp message from the number to a person, a group or a channel: it is queued at once (202) and delivered asynchronously, and on official (Meta) numbers it may be billed by Meta. Give exactly one destination (destinationNumber, groupId or newsletterId) and exactly one content mode: templateId with optional variables, free text, or media plus mediaType (media may also accompany templateId to replace the template's media header; caption only with media, variables only with templateId). Keep the returned id and call message_get to follow delivery.",
+      "Really sends a WhatsApp message from the number to a person, a group or a channel: it is queued at once (202) and delivered asynchronously, and on official (Meta) numbers it may be billed by Meta. Give exactly one destination (destinationNumber, groupId or newsletterId) and exactly one mode: templateId (variables only with it), text, or media with mediaType (mediaType only with media). media may also go with templateId to replace the template's media header. caption only with media, never with audio. Keep the returned id and call message_get to follow delivery.",
     toolset: "messaging",
     method: "POST",
     path: "/v1/messages/send",
@@ -2824,25 +2820,23 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           type: "string",
           pattern: "^(\\+?[1-9]\\d{7,14}|[A-Z]{2}\\.\\d{6,})$",
           description:
-            "Person to message: a phone in E.164 form (the + is optional) or the contact's BSUID (the userId from conversations_list) for contacts known only by username. Use exactly one of destinationNumber, groupId, newsletterId. Authentication templates need a phone, not a BSUID.",
+            "Person to message: a phone, or the BSUID (userId in conversations_list) of a contact known only by username. Authentication templates need a phone.",
         },
         groupId: {
           type: "string",
           pattern: "^[^\\s/]+@g\\.us$",
-          description:
-            "Group to post in, as a JID ending in @g.us (from groups_list). Use instead of destinationNumber or newsletterId.",
+          description: "Group to post in (JID from groups_list).",
         },
         newsletterId: {
           type: "string",
           pattern: "^[^\\s/]+@newsletter$",
-          description:
-            "Channel to post in, as a JID ending in @newsletter (from newsletters_list). Not available on official (Meta) numbers. Use instead of destinationNumber or groupId.",
+          description: "Channel to post in (JID from newsletters_list); not on official (Meta) numbers.",
         },
         templateId: {
           type: "string",
           minLength: 1,
           description:
-            "Template mode: id or name of a template (see templates_list). Cannot be combined with text. On Meta numbers only approved templates (sendable true) go out; outside the 24-hour service window a template is the only option.",
+            "Template id or name (templates_list). On Meta numbers only approved templates (sendable true) go out, and outside the 24-hour service window only a template does.",
         },
         variables: {
           type: "object",
@@ -2851,35 +2845,33 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           },
           default: {},
           description:
-            'Only with templateId: a value for each of the template\'s named variables, keyed by name (for example {"nome": "Ana"}). A missing variable fails with MISSING_TEMPLATE_VARIABLES.',
+            'A value for each of the template\'s named variables, keyed by name, e.g. {"nome": "Ana"}; a missing one fails with MISSING_TEMPLATE_VARIABLES.',
         },
         text: {
           type: "string",
           minLength: 1,
           description:
-            "Free-text mode: the message text. Cannot be combined with templateId or media. On Meta numbers it is only delivered inside the 24-hour window after the contact's last message, otherwise it fails later with META_OUTSIDE_24H_WINDOW.",
+            "The message text. On Meta numbers it is only delivered within 24 hours of the contact's last message, otherwise it fails later with META_OUTSIDE_24H_WINDOW.",
         },
         media: {
           type: "string",
           pattern: "^(https?://|data:)",
           description:
-            "Media mode: a public http(s) URL of the file (the safe choice) or a data:<mime>;base64,... URI, which not every provider accepts. Requires mediaType and cannot be combined with text. Together with templateId it replaces the template's media header. Needs a paid plan.",
+            "The file: a public http(s) URL (the safe choice) or a data:<mime>;base64,... URI, which not every provider accepts. Needs a paid plan.",
         },
         mediaType: {
           type: "string",
           enum: ["image", "video", "document", "audio"],
-          description:
-            "Kind of file in media; required when media is given and not allowed without it. audio arrives as a voice note.",
+          description: "Kind of file in media; audio arrives as a voice note.",
         },
         caption: {
           type: "string",
-          description: "Text shown with an image, video or document sent as media; only with media, never for audio.",
+          description: "Text shown with an image, video or document.",
         },
         buttons: {
           type: "array",
           maxItems: 3,
-          description:
-            "Up to 3 buttons attached to a free-text message (field name and item shape are not confirmed upstream).",
+          description: "Buttons of a free-text message (name and item shape not confirmed upstream).",
           items: {
             type: "object",
             additionalProperties: true,
@@ -2887,22 +2879,22 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         },
         header: {
           type: "string",
-          description: "Header line for a free-text message that carries buttons (field not confirmed upstream).",
+          description: "Header line of a free-text message with buttons (not confirmed upstream).",
         },
         footer: {
           type: "string",
-          description: "Footer line for a free-text message that carries buttons (field not confirmed upstream).",
+          description: "Footer line of a free-text message with buttons (not confirmed upstream).",
         },
         deliverAt: {
           type: "string",
           format: "date-time",
           description:
-            "Future instant (ISO 8601) at which to send instead of now; until then messages_cancel can stop it (field format not confirmed upstream).",
+            "When to send instead of now; until then messages_cancel can stop it (format not confirmed upstream).",
         },
         markRead: {
           type: "boolean",
           description:
-            "On Meta numbers a reply normally marks the chat as read; false replies without doing so (placement not confirmed upstream).",
+            "On Meta numbers a reply marks the chat as read; false does not (placement not confirmed upstream).",
         },
       },
       additionalProperties: false,
@@ -3014,14 +3006,14 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           type: "integer",
           minimum: 1,
           default: 1,
-          description: "Page to return, counting from 1.",
+          description: "Page to return.",
         },
         pageSize: {
           type: "integer",
           minimum: 1,
           maximum: 100,
           default: 30,
-          description: "How many items each page holds (1 to 100).",
+          description: "Items per page.",
         },
         whatsappNumberId: {
           type: "string",
@@ -3243,7 +3235,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "numbers_check",
     title: "Check Numbers on WhatsApp",
     description:
-      "Looks phone numbers up live on WhatsApp through the number's own session and says whether each has an account (with the registered digits and name); nothing is sent to them. Give either numbers (up to 20) or a single number. Evolution (unofficial) numbers only.",
+      "Looks phone numbers up live on WhatsApp through the number's own session and says whether each has an account (with the registered digits and name); nothing is sent to them. Give either numbers or number, not both. Evolution (unofficial) numbers only.",
     toolset: "numbers",
     method: "POST",
     path: "/v1/numbers/check",
@@ -3265,7 +3257,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           type: "array",
           minItems: 1,
           maxItems: 20,
-          description: "Phones to check, in any usual format (1 to 20). Use this or number, not both.",
+          description: "Phones to check, in any usual format.",
           items: {
             type: "string",
             minLength: 1,
@@ -3274,7 +3266,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         number: {
           type: "string",
           minLength: 1,
-          description: "A single phone to check, in any usual format. Use this or numbers, not both.",
+          description: "One phone to check, in any usual format.",
         },
       },
       additionalProperties: false,
@@ -3347,7 +3339,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         numberId: {
           type: "string",
           minLength: 1,
-          description: "Id of one of the tenant's WhatsApp numbers, as returned by numbers_list.",
+          description: "Number id from numbers_list.",
         },
       },
       required: ["numberId"],
@@ -3417,13 +3409,13 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         number: {
           type: "string",
           pattern: "^\\+?\\d{10,15}$",
-          description: "The phone number to connect, with country code (at least 10 digits, + optional).",
+          description: "The phone to connect, with country code.",
         },
         linkToApiKey: {
           type: "boolean",
           default: true,
           description:
-            "Only matters when called with a number-scoped key: true re-points that key to the new number. No effect with a tenant key.",
+            "With a number-scoped key, true re-points that key to the new number; no effect with a tenant key.",
         },
       },
       required: ["name", "number"],
@@ -3550,7 +3542,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         numberId: {
           type: "string",
           minLength: 1,
-          description: "Id of one of the tenant's WhatsApp numbers, as returned by numbers_list.",
+          description: "Number id from numbers_list.",
         },
       },
       required: ["numberId"],
@@ -3604,7 +3596,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         numberId: {
           type: "string",
           minLength: 1,
-          description: "Id of one of the tenant's WhatsApp numbers, as returned by numbers_list.",
+          description: "Number id from numbers_list.",
         },
         refresh: {
           type: "boolean",
@@ -3845,7 +3837,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "numbers_remote_pairing",
     title: "Create Remote Pairing Link",
     description:
-      "Creates a disconnected number in the tenant plus a single-use hosted link its owner opens to connect it, either by QR pairing (PILOT_STATUS, needs name and number) or through Meta's hosted onboarding (META). With sendViaWhatsApp true it also really sends the link to that phone by WhatsApp. Needs a tenant-scoped key.",
+      "Creates a disconnected number in the tenant plus a single-use hosted link its owner opens to connect it, either by QR pairing (provider PILOT_STATUS: name and number required) or through Meta's hosted onboarding (META: name and number ignored). With sendViaWhatsApp true it also really sends the link to that phone by WhatsApp.",
     toolset: "numbers",
     method: "POST",
     path: "/v1/numbers/remote-pairing",
@@ -3873,17 +3865,17 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         name: {
           type: "string",
           minLength: 1,
-          description: "Display name of the number; required unless provider is META (ignored there).",
+          description: "Display name of the number.",
         },
         number: {
           type: "string",
           pattern: "^\\+?\\d{10,15}$",
-          description: "Phone number to pair, with country code; required unless provider is META (ignored there).",
+          description: "Phone to pair, with country code.",
         },
         sendViaWhatsApp: {
           type: "boolean",
           default: false,
-          description: "True also sends the pairing link to that number in a WhatsApp message.",
+          description: "True also sends the link to that phone by WhatsApp.",
         },
         redirectUrl: {
           type: "string",
@@ -4127,7 +4119,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         numberId: {
           type: "string",
           minLength: 1,
-          description: "Id of one of the tenant's WhatsApp numbers, as returned by numbers_list.",
+          description: "Number id from numbers_list.",
         },
       },
       required: ["numberId"],
@@ -4645,7 +4637,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         templateId: {
           type: "string",
           minLength: 1,
-          description: "The template's id or its name, as listed by templates_list.",
+          description: "Template id or name, from templates_list.",
         },
         whatsappNumberId: {
           type: "string",
@@ -4710,7 +4702,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         templateId: {
           type: "string",
           minLength: 1,
-          description: "The template's id or its name, as listed by templates_list.",
+          description: "Template id or name, from templates_list.",
         },
         whatsappNumberId: {
           type: "string",
@@ -4936,7 +4928,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         templateId: {
           type: "string",
           minLength: 1,
-          description: "The template's id or its name, as listed by templates_list.",
+          description: "Template id or name, from templates_list.",
         },
         whatsappNumberId: {
           type: "string",
@@ -5138,19 +5130,19 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         webhookId: {
           type: "string",
           minLength: 1,
-          description: "Id of the webhook (starts with wh_), as returned by webhooks_list or webhooks_create.",
+          description: "Webhook id (wh_...) from webhooks_list or webhooks_create.",
         },
         limit: {
           type: "integer",
           minimum: 1,
           maximum: 50,
           default: 50,
-          description: "How many recent attempts to return (1 to 50).",
+          description: "How many recent attempts to return.",
         },
         event: {
           type: "string",
           minLength: 1,
-          description: "Only attempts for this event name, for example message.failed.",
+          description: "Only attempts for this event, e.g. message.failed.",
         },
         whatsappNumberId: {
           type: "string",
@@ -5251,7 +5243,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         webhookId: {
           type: "string",
           minLength: 1,
-          description: "Id of the webhook (starts with wh_), as returned by webhooks_list or webhooks_create.",
+          description: "Webhook id (wh_...) from webhooks_list or webhooks_create.",
         },
         whatsappNumberId: {
           type: "string",
@@ -5418,7 +5410,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           type: "string",
           format: "uri",
           pattern: "^https://",
-          description: "HTTPS endpoint that will receive the events.",
+          description: "Endpoint that will receive the events.",
         },
         name: {
           type: "string",
@@ -5427,12 +5419,10 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         },
         events: {
           type: "array",
-          description:
-            'Events to deliver, or ["*"] for all of them. Leaving it empty or out means nothing is delivered.',
+          description: 'Events to deliver, ["*"] for all; an empty or missing list delivers nothing.',
           items: {
             type: "string",
-            description:
-              "An event to subscribe to, or * for every event. Events the number's provider cannot produce are dropped without error.",
+            description: "Events the number's provider cannot produce are dropped without error.",
             enum: [
               "*",
               "message.sent",
@@ -5637,7 +5627,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         webhookId: {
           type: "string",
           minLength: 1,
-          description: "Id of the webhook (starts with wh_), as returned by webhooks_list or webhooks_create.",
+          description: "Webhook id (wh_...) from webhooks_list or webhooks_create.",
         },
         whatsappNumberId: {
           type: "string",
@@ -5803,7 +5793,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         webhookId: {
           type: "string",
           minLength: 1,
-          description: "Id of the webhook (starts with wh_), as returned by webhooks_list or webhooks_create.",
+          description: "Webhook id (wh_...) from webhooks_list or webhooks_create.",
         },
         whatsappNumberId: {
           type: "string",
@@ -5819,7 +5809,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           type: "string",
           format: "uri",
           pattern: "^https://",
-          description: "New HTTPS endpoint.",
+          description: "New endpoint.",
         },
         active: {
           type: "boolean",
@@ -5827,11 +5817,10 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         },
         events: {
           type: "array",
-          description: 'The full new list of events (replaces the old one); ["*"] means all.',
+          description: 'The new list of events, replacing the whole old one; ["*"] is all.',
           items: {
             type: "string",
-            description:
-              "An event to subscribe to, or * for every event. Events the number's provider cannot produce are dropped without error.",
+            description: "Events the number's provider cannot produce are dropped without error.",
             enum: [
               "*",
               "message.sent",
