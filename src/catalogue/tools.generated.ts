@@ -12,7 +12,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "analytics_dashboard",
     title: "Get Analytics Dashboard",
     description:
-      "Summarizes the number's sending over the last 7, 30 or 90 days: totals sent and failed, change against the previous period, failure rate, a daily series and the status breakdown.",
+      "Summarizes the number's sending over a period (totals, failure rate, daily series, status breakdown), with the change against the previous period.",
     toolset: "account",
     method: "GET",
     path: "/v1/analytics/dashboard",
@@ -142,7 +142,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "api_keys_list",
     title: "List API Keys",
     description:
-      "Lists the API key of every WhatsApp number in the tenant; the result contains usable secret API keys (key is the full raw key whenever revealable is true, null for legacy keys), so treat it as sensitive and do not repeat keys needlessly. Needs a tenant-scoped key; number keys are refused. Read-only.",
+      "Lists the API key of every number in the tenant. The result holds usable secret keys (key is the raw key when revealable is true, null for legacy keys): treat it as sensitive and do not repeat keys needlessly.",
     toolset: "account",
     method: "GET",
     path: "/v1/api-keys",
@@ -208,7 +208,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "api_keys_regenerate_number",
     title: "Regenerate Number API Key",
     description:
-      "Rotates the default API key of one WhatsApp number: the old key stops working at once, breaking every integration that still uses it. The result contains the new usable secret API key, shown only this once. Needs a tenant-scoped key; per-number OAuth grants are refused.",
+      "Rotates the default API key of one number: the old key stops working at once, breaking every integration still using it. The result holds the new usable secret key, shown only this once. Per-number OAuth grants are refused.",
     toolset: "account",
     method: "POST",
     path: "/v1/api-keys",
@@ -260,7 +260,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "billing_checkout",
     title: "Create Checkout Link",
     description:
-      "Creates a Stripe-hosted checkout page to top up the wallet (wallet_topup, amount then required) or to save a card (add_card) and returns its URL. Nothing is charged until a person opens the page and completes it.",
+      "Creates a Stripe-hosted checkout page and returns its URL; amount is required for wallet_topup. Nothing is charged until a person completes the page.",
     toolset: "account",
     method: "POST",
     path: "/v1/billing/checkout",
@@ -360,8 +360,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "branding_get",
     title: "Get Branding",
-    description:
-      "Reads the tenant's branding of the hosted connect page (logo, colors, company name, subtitle, support and redirect links, whether Pilot Status marks are hidden). Needs a tenant-scoped key; read-only.",
+    description: "Reads the tenant's branding of the hosted connect page that number owners see when pairing.",
     toolset: "account",
     method: "GET",
     path: "/v1/branding",
@@ -433,7 +432,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "branding_upsert",
     title: "Update Branding",
     description:
-      "Creates or changes the tenant's branding of the hosted connect page that number owners see when pairing. Only the fields given change; null resets a field to the default. Needs a tenant-scoped key.",
+      "Creates or changes the tenant's branding of the hosted connect page number owners see when pairing; only the fields given change, and null resets one to the default.",
     toolset: "account",
     method: "PUT",
     path: "/v1/branding",
@@ -572,7 +571,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "call_accept",
     title: "Accept Call",
     description:
-      "Answers a ringing incoming call, really connecting the caller to the business. On Meta numbers pass the business-side SDP answer. End it later with call_terminate.",
+      "Answers a ringing incoming call, really connecting the caller to the business. End it with call_terminate.",
     toolset: "calls",
     method: "POST",
     path: "/v1/calls/{callId}/accept",
@@ -654,8 +653,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "call_get",
     title: "Get Call",
-    description:
-      "Returns one call with its direction, status, peer, timestamps and duration; includeSdp adds the SDP offer and answer on Meta numbers.",
+    description: "Returns one call with its direction, status, peer, times and duration.",
     toolset: "calls",
     method: "GET",
     path: "/v1/calls/{callId}",
@@ -806,7 +804,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "call_initiate",
     title: "Start Call",
     description:
-      "Places a real WhatsApp voice call from the business number to a user; on Meta numbers answered minutes are billed by Meta to the business account. The user must have granted call permission first (check with call_permission_get, ask with call_permission_request). Follow the call with call_get.",
+      "Places a real WhatsApp voice call to a user; on Meta numbers Meta bills answered minutes. The user must have granted call permission (call_permission_get, call_permission_request). Follow it with call_get.",
     toolset: "calls",
     method: "POST",
     path: "/v1/calls",
@@ -902,7 +900,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "call_permission_get",
     title: "Get Call Permission",
     description:
-      "Tells whether the business may call a given user (no permission, temporary or permanent, with expiry) and which call actions are allowed now within Meta's limits. Use it before call_initiate; if there is no permission, ask with call_permission_request.",
+      "Tells whether the business may call a user and which call actions Meta's limits allow now. Use it before call_initiate; without permission, ask with call_permission_request.",
     toolset: "calls",
     method: "GET",
     path: "/v1/calls/permissions",
@@ -1010,7 +1008,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "call_permission_request",
     title: "Request Call Permission",
     description:
-      "Really sends the user a WhatsApp message asking permission for the business to call them; only possible inside the 24-hour service window and subject to Meta's request limits. The answer arrives later as the call.permission_updated webhook event, or check it with call_permission_get.",
+      "Really sends the user a WhatsApp message asking to let the business call; only inside the 24-hour service window and within Meta's limits. The answer comes as the call.permission_updated webhook event, or see call_permission_get.",
     toolset: "calls",
     method: "POST",
     path: "/v1/calls/permissions/request",
@@ -1077,7 +1075,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "call_reject",
     title: "Reject Call",
-    description: "Declines a ringing incoming call; the caller sees it refused.",
+    description: "Declines a ringing incoming call; the caller sees the call refused.",
     toolset: "calls",
     method: "POST",
     path: "/v1/calls/{callId}/reject",
@@ -1150,7 +1148,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "call_settings_get",
     title: "Get Call Settings",
     description:
-      "Reads the number's WhatsApp calling configuration as Meta reports it (calling on or off, call icon, callback permission, business hours); SIP credentials are never returned.",
+      "Reads the number's WhatsApp calling settings as Meta reports them; SIP credentials are never returned.",
     toolset: "calls",
     method: "GET",
     path: "/v1/calls/settings",
@@ -1204,7 +1202,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "call_settings_update",
     title: "Update Call Settings",
     description:
-      "Changes the number's calling configuration at Meta (enable or disable calling, call icon, callback permission, business hours, voicemail); only the fields given change, but call_hours replaces the whole stored object and SIP settings are refused. Numbers below the 2,000-per-day messaging tier cannot enable calling.",
+      "Changes the number's calling settings at Meta; only the fields given change, and SIP settings are refused. Numbers below the 2,000-per-day messaging tier cannot enable calling.",
     toolset: "calls",
     method: "PUT",
     path: "/v1/calls/settings",
@@ -1292,7 +1290,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "call_terminate",
     title: "End Call",
-    description: "Hangs up a call in progress for both sides. The final duration shows in call_get.",
+    description: "Hangs up a call in progress for both sides; its final duration then shows in call_get.",
     toolset: "calls",
     method: "POST",
     path: "/v1/calls/{callId}/terminate",
@@ -1365,7 +1363,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "calls_list",
     title: "List Calls",
     description:
-      "Lists the number's incoming and outgoing calls, newest first, without SDP data. To page back, pass the createdAt of the last call as before.",
+      "Lists the number's calls, newest first, without SDP. To page back, pass the last call's createdAt as before.",
     toolset: "calls",
     method: "GET",
     path: "/v1/calls",
@@ -1490,7 +1488,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "conversations_list",
     title: "List Conversations",
     description:
-      "Lists the number's chats (direct, group and channel) ordered by latest activity, with unread counts and a preview, optionally between two dates of the last message (startDate not after endDate). Use a contact's userId (BSUID) as destinationNumber in messages_send when it has no phone.",
+      "Lists the number's chats (direct, group, channel) by latest activity, with unread counts and a preview, optionally between two dates of the last message (startDate not after endDate). A contact's userId (BSUID) can be messages_send's destinationNumber when it has no phone.",
     toolset: "messaging",
     method: "GET",
     path: "/v1/conversations",
@@ -1653,7 +1651,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "group_info",
     title: "Get Group Info",
     description:
-      "Returns a group's subject and its participants with their roles (member or admin). Use it before changing participants or admins.",
+      "Returns a group's subject and participants with their roles (member or admin); check it before changing them.",
     toolset: "groups",
     method: "GET",
     path: "/v1/groups/{groupId}",
@@ -1733,7 +1731,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "group_invite",
     title: "Get Group Invite Link",
     description:
-      "Fetches the invite code or link of a WhatsApp group so it can be shared; anyone holding the link can ask to join. It usually needs admin rights in the group.",
+      "Fetches a group's invite code or link to share; anyone holding it can ask to join. Usually needs admin rights.",
     toolset: "groups",
     method: "GET",
     path: "/v1/groups/{groupId}/invite",
@@ -1782,7 +1780,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "group_participants_add",
     title: "Add Group Participants",
     description:
-      "Really adds people to a WhatsApp group; they are notified and see the group immediately. The number normally needs to be a group admin. Check the result with group_info.",
+      "Really adds people to a WhatsApp group; they are notified and see it at once. The number normally must be an admin.",
     toolset: "groups",
     method: "POST",
     path: "/v1/groups/{groupId}/participants",
@@ -1846,7 +1844,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "group_participants_demote",
     title: "Demote Group Admins",
     description:
-      "Takes admin rights away from members of a WhatsApp group; they stay in the group as ordinary members. The number must itself be an admin.",
+      "Takes admin rights from members of a WhatsApp group; they stay as ordinary members. The number must be an admin.",
     toolset: "groups",
     method: "POST",
     path: "/v1/groups/{groupId}/participants/demote",
@@ -1909,8 +1907,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "group_participants_promote",
     title: "Promote Group Participants",
-    description:
-      "Makes existing members of a WhatsApp group admins, a change every member sees. The number must itself be an admin. Confirm with group_info.",
+    description: "Makes members of a WhatsApp group admins, a change every member sees. The number must be an admin.",
     toolset: "groups",
     method: "POST",
     path: "/v1/groups/{groupId}/participants/promote",
@@ -1974,7 +1971,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "group_participants_remove",
     title: "Remove Group Participants",
     description:
-      "Really removes people from a WhatsApp group; the only way back is adding them again. The number normally needs to be a group admin.",
+      "Really removes people from a WhatsApp group; only adding them again undoes it. The number normally must be an admin.",
     toolset: "groups",
     method: "DELETE",
     path: "/v1/groups/{groupId}/participants",
@@ -2038,7 +2035,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "group_pin",
     title: "Pin Group Message",
     description:
-      "Pins a message at the top of a WhatsApp group for every member, optionally for a limited time. The message id comes from messages_group or messages_send.",
+      "Pins a message (from messages_group or messages_send) at the top of a WhatsApp group for every member, optionally for a time.",
     toolset: "groups",
     method: "POST",
     path: "/v1/groups/{groupId}/pin",
@@ -2101,7 +2098,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "groups_create",
     title: "Create Group",
     description:
-      "Really creates a new WhatsApp group owned by the number and adds the given people, who see it at once. The number must be connected. Use the returned JID with messages_send (groupId) or the group_* tools.",
+      "Really creates a WhatsApp group owned by the number and adds the given people, who see it at once. The number must be connected. Use the returned JID as groupId.",
     toolset: "groups",
     method: "POST",
     path: "/v1/groups",
@@ -2202,7 +2199,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "groups_list",
     title: "List Groups",
     description:
-      "Lists the WhatsApp groups the number belongs to, with their JIDs (@g.us) and names, for use with group_info or messages_send. The number must be connected; Meta numbers only if approved as Official Business Accounts.",
+      "Lists the number's WhatsApp groups with their JIDs, for group_info or messages_send. The number must be connected; Meta numbers only when approved as Official Business Accounts.",
     toolset: "groups",
     method: "GET",
     path: "/v1/groups",
@@ -2264,7 +2261,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "media_get",
     title: "Download Received Media",
     description:
-      "Downloads a file received on an official (Meta) number and returns it as a base64 data URI with its MIME type. Use the media.id from messages_unread, messages_group or a webhook event, soon after receipt since Meta's links expire within minutes; Evolution numbers give a direct media.url instead.",
+      "Downloads a file received on a Meta number as a base64 data URI. Use the media.id from messages_unread, messages_group or a webhook event soon after receipt: Meta's links expire within minutes. Other numbers give a direct media.url instead.",
     toolset: "messaging",
     method: "GET",
     path: "/v1/media/{mediaId}",
@@ -2351,8 +2348,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "message_get",
     title: "Get Message Status",
-    description:
-      "Reads the current delivery state of one sent message (queued, sent, delivered, read, failed or canceled) with its timestamps and any error. Look it up by the id or correlationId returned by messages_send, or by the provider's wamid.",
+    description: "Reads the delivery state of a message sent with messages_send, with its timestamps and any error.",
     toolset: "messaging",
     method: "GET",
     path: "/v1/messages/{messageId}",
@@ -2483,7 +2479,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "messages_cancel",
     title: "Cancel Scheduled Messages",
     description:
-      "Stops messages that are still waiting for a future send time, so they are never sent; their records stay, marked CANCELED. Messages already sent or not scheduled cannot be recalled.",
+      "Cancels scheduled messages (deliverAt) not yet sent, so they never are; their records stay, marked CANCELED. A message already sent cannot be recalled.",
     toolset: "messaging",
     method: "DELETE",
     path: "/v1/messages/cancel",
@@ -2587,7 +2583,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "messages_group",
     title: "List Group Messages",
     description:
-      "Lists messages from the number's group chats, newest first, one page at a time, optionally between two dates (startDate not after endDate). It only reads; to post in a group use messages_send with groupId. Content may be hidden by the number's privacy mode.",
+      "Lists messages of the number's group chats, newest first, a page at a time, optionally between two dates (startDate not after endDate); to post in a group use messages_send. The number's privacy mode may hide content.",
     toolset: "messaging",
     method: "GET",
     path: "/v1/messages/group",
@@ -2786,7 +2782,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "messages_send",
     title: "Send WhatsApp Message",
     description:
-      "Really sends a WhatsApp message from the number to a person, a group or a channel: it is queued at once (202) and delivered asynchronously, and on official (Meta) numbers it may be billed by Meta. Give exactly one destination (destinationNumber, groupId or newsletterId) and exactly one mode: templateId (variables only with it), text, or media with mediaType (mediaType only with media). media may also go with templateId to replace the template's media header. caption only with media, never with audio. Keep the returned id and call message_get to follow delivery.",
+      "Really sends a WhatsApp message to a person, a group or a channel; it is queued (202) and delivered later, and Meta may bill it on Meta numbers. Give exactly one destination (destinationNumber, groupId or newsletterId) and one mode: templateId (variables only with it), text, or media with mediaType (mediaType only with media); media may also go with templateId to replace the template's media header. caption only with media, never with audio. Follow delivery with message_get.",
     toolset: "messaging",
     method: "POST",
     path: "/v1/messages/send",
@@ -2989,7 +2985,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "messages_unread",
     title: "List Unread Messages",
     description:
-      "Lists received messages not yet read, newest first, one page at a time; total is the sum of the conversations' unread counters. It does not mark anything as read. For media on Meta numbers pass media.id to media_get; on other numbers use media.url.",
+      "Lists received messages not yet read, newest first, a page at a time; total sums the conversations' unread counters. Marks nothing as read. For media on Meta numbers pass media.id to media_get; elsewhere use media.url.",
     toolset: "messaging",
     method: "GET",
     path: "/v1/messages/unread",
@@ -3173,7 +3169,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "newsletters_list",
     title: "List Channels",
     description:
-      "Lists the WhatsApp channels (newsletters) of the number with their JIDs (@newsletter), for posting with messages_send (newsletterId). Not available on official (Meta) numbers.",
+      "Lists the number's WhatsApp channels (newsletters) with their JIDs, to post in with messages_send. Not on official (Meta) numbers.",
     toolset: "channels",
     method: "GET",
     path: "/v1/newsletters",
@@ -3235,7 +3231,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "numbers_check",
     title: "Check Numbers on WhatsApp",
     description:
-      "Looks phone numbers up live on WhatsApp through the number's own session and says whether each has an account (with the registered digits and name); nothing is sent to them. Give either numbers or number, not both. Evolution (unofficial) numbers only.",
+      "Checks live, through the number's own session, whether phones have WhatsApp accounts; nothing is sent to them. Give numbers or number, not both. Evolution (unofficial) numbers only.",
     toolset: "numbers",
     method: "POST",
     path: "/v1/numbers/check",
@@ -3327,7 +3323,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "numbers_connect",
     title: "Reconnect Number",
     description:
-      "Generates a new QR code and pairing code for a disconnected unofficial number so its phone can be linked again; each call issues fresh codes, although it is a GET. Fails if the number is already connected and does not apply to Meta numbers. Needs a tenant-scoped key; then poll numbers_status.",
+      "Issues a new QR code and pairing code for a disconnected unofficial number; every call issues fresh ones, although it is a GET. Fails if the number is connected; not for Meta numbers. Then poll numbers_status.",
     toolset: "numbers",
     method: "GET",
     path: "/v1/numbers/{id}/connect",
@@ -3388,7 +3384,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "numbers_create",
     title: "Create Number",
     description:
-      "Provisions a new unofficial (QR-paired) WhatsApp number in the tenant, using one slot of the plan, and returns a QR code and pairing code to link the phone. Needs a tenant-scoped key. Show the QR to the phone's owner, then poll numbers_status until it is OPEN; numbers_connect issues fresh codes if they expire.",
+      "Provisions a new unofficial (QR-paired) WhatsApp number, using a plan slot, and returns a QR code and pairing code. Show the QR to the phone's owner, then poll numbers_status until OPEN; numbers_connect gives fresh codes.",
     toolset: "numbers",
     method: "POST",
     path: "/v1/numbers",
@@ -3530,7 +3526,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "numbers_delete",
     title: "Delete Number",
     description:
-      "Permanently deletes a WhatsApp number from the tenant, tearing down its instance and provider resources and freeing its plan slot; irreversible, and everything sending through it stops working. Needs a tenant-scoped key.",
+      "Permanently deletes a WhatsApp number, its instance and provider resources, freeing its plan slot; irreversible, and everything sending through it stops working.",
     toolset: "numbers",
     method: "DELETE",
     path: "/v1/numbers/{id}",
@@ -3580,8 +3576,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "numbers_get",
     title: "Get Number",
-    description:
-      "Returns one number of the tenant with its health (quality rating, messaging tier, sendability) and, for Meta numbers, the Meta profile data. With refresh it first pulls fresh data from Meta and stores it. Needs a tenant-scoped key.",
+    description: "Returns one number of the tenant with its health and, for Meta numbers, its Meta profile.",
     toolset: "numbers",
     method: "GET",
     path: "/v1/numbers/{id}",
@@ -3742,7 +3737,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "numbers_list",
     title: "List Numbers",
     description:
-      "Lists every WhatsApp number of the tenant with its id, provider and stored connection state (no credentials); the ids are what whatsappNumberId and numberId expect. Needs a tenant-scoped key (number keys are also accepted by this route). For a live state call numbers_status. Read-only.",
+      "Lists the tenant's WhatsApp numbers with their stored state, no credentials; their ids are what whatsappNumberId and numberId take. Number-scoped keys may call it too. Live state: numbers_status.",
     toolset: "numbers",
     method: "GET",
     path: "/v1/numbers",
@@ -3837,7 +3832,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "numbers_remote_pairing",
     title: "Create Remote Pairing Link",
     description:
-      "Creates a disconnected number in the tenant plus a single-use hosted link its owner opens to connect it, either by QR pairing (provider PILOT_STATUS: name and number required) or through Meta's hosted onboarding (META: name and number ignored). With sendViaWhatsApp true it also really sends the link to that phone by WhatsApp.",
+      "Creates a disconnected number plus a single-use hosted link its owner opens to connect it: by QR pairing (provider PILOT_STATUS; name and number required) or Meta's hosted onboarding (META; name and number ignored). sendViaWhatsApp true also really sends the link to that phone.",
     toolset: "numbers",
     method: "POST",
     path: "/v1/numbers/remote-pairing",
@@ -4107,7 +4102,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "numbers_status",
     title: "Get Number Connection Status",
     description:
-      "Checks the live connection state of a number (OPEN, CONNECTING or CLOSE); treat isFullyConnected true or state OPEN as ready to send. Poll it after numbers_create or numbers_connect. Read-only; needs a tenant-scoped key.",
+      "Checks the live connection state of a number; isFullyConnected true or state OPEN means ready to send. Poll it after numbers_create or numbers_connect.",
     toolset: "numbers",
     method: "GET",
     path: "/v1/numbers/{id}/status",
@@ -4171,7 +4166,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "subscription_extra_numbers_add",
     title: "Buy Extra Numbers",
     description:
-      "Buys extra number slots: with a saved card it charges the saved card immediately (a Free plan is converted to On Demand and billed for the converted number too); without one it returns a checkout URL instead. Get the user's explicit approval of the price from subscription_extra_numbers_get first; confirm must be true when the plan converts. Needs a tenant-scoped key.",
+      "Buys extra number slots: with a saved card it charges it at once (a Free plan becomes On Demand, billed for the converted number too); without one it returns a checkout URL. Get the user's explicit approval of the price from subscription_extra_numbers_get first.",
     toolset: "account",
     method: "POST",
     path: "/v1/subscription/extra-numbers",
@@ -4263,7 +4258,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "subscription_extra_numbers_get",
     title: "Preview Extra Numbers Price",
     description:
-      "Quotes what buying extra number slots would cost (plan change, billed quantity, monthly total in BRL, whether a card is saved) without buying anything. Use it before subscription_extra_numbers_add and show the price to the user. Needs a tenant-scoped key; read-only.",
+      "Quotes what buying extra number slots would cost, without buying anything; show the price to the user before subscription_extra_numbers_add.",
     toolset: "account",
     method: "GET",
     path: "/v1/subscription/extra-numbers",
@@ -4383,7 +4378,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "templates_create",
     title: "Create Template",
     description:
-      "Creates a message template; on Meta numbers it is really submitted to Meta for review and stays PENDING until approved. examples is required: one realistic sample per variable, {} when there are none. Media headers are accepted by public URL only (no base64). Check the review state later with templates_get.",
+      "Creates a message template; on Meta numbers it is really submitted to Meta for review and stays PENDING until approved (see templates_get).",
     toolset: "templates",
     method: "POST",
     path: "/v1/templates",
@@ -4622,7 +4617,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "templates_delete",
     title: "Delete Template",
     description:
-      "Permanently deletes a template; for Meta templates it is also deleted from the WhatsApp Business Account at Meta. Irreversible, and sends using it will fail afterwards.",
+      "Permanently deletes a template, for Meta templates also at Meta; irreversible, and sends using it then fail.",
     toolset: "templates",
     method: "DELETE",
     path: "/v1/templates/{id}",
@@ -4686,8 +4681,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "templates_get",
     title: "Get Template",
-    description:
-      "Returns one template by id or name with its content, variables, Meta review state and whether it can be sent. Use it to see which variables messages_send needs or whether Meta approved it.",
+    description: "Returns one template: its content, the variables messages_send needs, and whether Meta approved it.",
     toolset: "templates",
     method: "GET",
     path: "/v1/templates/{id}",
@@ -4814,7 +4808,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "templates_list",
     title: "List Templates",
     description:
-      "Lists the message templates available to the number, with content, variables, Meta review state and whether each can be sent now. Use it to pick a templateId and its variables for messages_send.",
+      "Lists the number's message templates and whether each can be sent now; pick messages_send's templateId and variables here.",
     toolset: "templates",
     method: "GET",
     path: "/v1/templates",
@@ -4909,7 +4903,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "templates_update",
     title: "Update Template",
     description:
-      "Replaces a template's content; on Meta numbers the new version is really re-submitted to Meta and goes back to PENDING review. examples is required: one realistic sample per variable, {} when there are none. Media headers by public URL only (no base64).",
+      "Replaces a template's content; on Meta numbers the new version is really re-submitted to Meta and goes back to PENDING review.",
     toolset: "templates",
     method: "PUT",
     path: "/v1/templates/{id}",
@@ -5113,7 +5107,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "webhook_events",
     title: "List Webhook Deliveries",
     description:
-      "Shows the most recent delivery attempts of one webhook (event, success or failure, HTTP status, payload, receiver's answer, duration), optionally for a single event name. Use it to debug a receiver. Read-only; works with a number-scoped key or a tenant-scoped key.",
+      "Shows one webhook's latest delivery attempts, to debug a receiver. With a tenant key whatsappNumberId may be left out.",
     toolset: "webhooks",
     method: "GET",
     path: "/v1/webhooks/{id}/logs",
@@ -5227,8 +5221,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "webhook_get",
     title: "Get Webhook",
-    description:
-      "Returns one webhook subscription by id: URL, events, active flag and bound number (never the signing secret). Works with a number-scoped key or a tenant-scoped key. Read-only.",
+    description: "Returns one webhook subscription by id. With a tenant key whatsappNumberId may be left out.",
     toolset: "webhooks",
     method: "GET",
     path: "/v1/webhooks/{id}",
@@ -5387,7 +5380,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "webhooks_create",
     title: "Create Webhook",
     description:
-      "Subscribes an HTTPS endpoint to events of one WhatsApp number; from then on Pilot Status really POSTs event JSON to that URL. List the events wanted (or * for all): an empty or missing list delivers nothing. Works with a number-scoped key (its own number) or a tenant-scoped key plus whatsappNumberId. Check deliveries later with webhook_events.",
+      "Subscribes an HTTPS endpoint to events of one number; from then on Pilot Status really POSTs event JSON to it. The number cannot be changed later. Check deliveries with webhook_events.",
     toolset: "webhooks",
     method: "POST",
     path: "/v1/webhooks",
@@ -5612,7 +5605,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "webhooks_delete",
     title: "Delete Webhook",
     description:
-      "Permanently deletes a webhook subscription together with its delivery log; irreversible. To stop deliveries for a while, prefer webhooks_update with active false. Works with a number-scoped key or a tenant-scoped key.",
+      "Permanently deletes a webhook and its delivery log; irreversible. To pause deliveries, use webhooks_update with active false. With a tenant key whatsappNumberId may be left out.",
     toolset: "webhooks",
     method: "DELETE",
     path: "/v1/webhooks/{id}",
@@ -5657,7 +5650,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "webhooks_list",
     title: "List Webhooks",
     description:
-      "Lists the webhook subscriptions the caller can see, with their URL, events and active flag (never the signing secret). A number-scoped key sees only its own number's webhooks; a tenant-scoped key sees the tenant's, or one number's with whatsappNumberId. Read-only.",
+      "Lists the webhook subscriptions the caller can see, never with their signing secret: a number-scoped key its number's, a tenant key the tenant's, or one number's with whatsappNumberId.",
     toolset: "webhooks",
     method: "GET",
     path: "/v1/webhooks",
@@ -5774,7 +5767,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "webhooks_update",
     title: "Update Webhook",
     description:
-      "Changes a webhook's name, URL, event list or active flag; fields left out stay as they are, and events replaces the whole list. Set active to false to pause deliveries instead of deleting. The bound number cannot be changed. Works with a number-scoped key or a tenant-scoped key.",
+      "Changes a webhook's name, URL, events or active flag (false pauses it instead of deleting it); fields left out stay. Its number cannot be changed. With a tenant key whatsappNumberId may be left out.",
     toolset: "webhooks",
     method: "PATCH",
     path: "/v1/webhooks/{id}",
