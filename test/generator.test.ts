@@ -67,7 +67,35 @@ describe("generator checks", () => {
       openWorldHint: true,
     });
     expect(tool!.inputSchema).toMatchObject({ required: ["thingId", "label"], additionalProperties: false });
-    expect(tool!.outputSchema).toEqual({ type: "object", properties: { id: { description: "string" } } });
+    expect(tool!.outputSchema).toEqual({ type: "object", description: "id: string" });
+  });
+
+  it("describes the answer in one line a field, neighbours of one type together, nothing a real answer could fail", () => {
+    const answer = {
+      type: "object",
+      description: "A thing.",
+      properties: {
+        createdAt: { type: "string", format: "date-time" },
+        sentAt: { type: ["string", "null"], format: "date-time" },
+        readAt: { type: ["string", "null"], format: "date-time" },
+        status: { type: "string", enum: ["OPEN", "not sure", 7], description: "Where it stands." },
+        tags: { type: ["array", "null"], items: { type: "object", properties: { a: {}, b: {} } } },
+        owner: { type: "object", properties: { id: { type: "string" }, name: { type: "string" }, ok: {} } },
+      },
+    };
+    const responses = { "200": { description: "ok", content: { "application/json": { schema: answer } } } };
+    const [tool] = buildCatalogue(doc({ "/v1/things": { get: op({ responses }) } }));
+    expect(tool!.outputSchema).toEqual({
+      type: "object",
+      description: [
+        "A thing.",
+        "createdAt: date-time",
+        "sentAt, readAt: date-time or null",
+        'status: one of OPEN, "not sure", 7. Where it stands.',
+        "tags: array of objects with a, b, or null",
+        "owner: object with id, name (each string), ok (any JSON value)",
+      ].join("\n"),
+    });
   });
 
   it.each<[string, Record<string, unknown>, RegExp]>([

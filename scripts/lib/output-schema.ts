@@ -7,6 +7,10 @@ import type { JsonSchema } from "../../src/catalogue/types.js";
  * answers vary in ways its documents do not pin down (two shapes for one route, nulls nobody mentioned). So the
  * declared schema constrains only what we guarantee ourselves (the root is an object; arrays arrive wrapped as
  * { items }) and describes every field, its type included, in words. It documents; it never rejects a real answer.
+ *
+ * The words are one description, a line a field ("sentAt, readAt: date-time or null"), rather than a property
+ * per field holding only a description: a property that constrains nothing says no more than its line, and its
+ * JSON wrapping cost more bytes of every tools/list than the words themselves (docs/decisions.md #15).
  */
 export function outputSchemaFor(response: JsonSchema | undefined): JsonSchema | undefined {
   if (response === undefined) return undefined;
@@ -20,19 +24,23 @@ export function outputSchemaFor(response: JsonSchema | undefined): JsonSchema | 
       ...(response.description ? { description: response.description } : {}),
     });
   }
-  if (isArray(response)) {
-    return { type: "object", properties: { items: { description: describe(response, 0) } } };
-  }
+  if (isArray(response)) return { type: "object", description: fieldLines({ items: response }) };
   const properties = response.properties as Record<string, JsonSchema> | undefined;
-  const description = typeof response.description === "string" ? { description: response.description } : {};
-  if (properties === undefined) return { type: "object", ...description };
-  return {
-    type: "object",
-    ...description,
-    properties: Object.fromEntries(
-      Object.entries(properties).map(([key, child]) => [key, { description: describe(child, 0) }]),
-    ),
-  };
+  const own = typeof response.description === "string" ? [response.description.trim()] : [];
+  if (properties === undefined) return { type: "object", ...(own.length > 0 ? { description: own[0] } : {}) };
+  return { type: "object", description: [...own, fieldLines(properties)].join("\n") };
+}
+
+/** One line per field, "name: words"; neighbours described alike share a line ("sentAt, readAt: date-time"). */
+function fieldLines(properties: Record<string, JsonSchema>): string {
+  const lines: Array<{ names: string[]; words: string }> = [];
+  for (const [name, child] of Object.entries(properties)) {
+    const words = describe(child, 0);
+    const last = lines.at(-1);
+    if (last !== undefined && last.words === words) last.names.push(name);
+    else lines.push({ names: [name], words });
+  }
+  return lines.map((l) => `${l.names.join(", ")}: ${l.words}`).join("\n");
 }
 
 function isArray(schema: JsonSchema): boolean {
@@ -91,7 +99,15 @@ function objectWords(properties: Record<string, JsonSchema> | undefined, depth: 
   if (properties === undefined || Object.keys(properties).length === 0) return "object";
   const keys = Object.keys(properties);
   if (depth >= 1) return `object with ${keys.join(", ")}`;
-  const parts = keys.map((key) => `${key} (${typeWords(properties[key]!, depth + 1)})`);
+  // Neighbours of one type share it: "a, b (each string or null)".
+  const groups: Array<{ keys: string[]; words: string }> = [];
+  for (const key of keys) {
+    const words = typeWords(properties[key]!, depth + 1);
+    const last = groups.at(-1);
+    if (last !== undefined && last.words === words) last.keys.push(key);
+    else groups.push({ keys: [key], words });
+  }
+  const parts = groups.map((g) => `${g.keys.join(", ")} (${g.keys.length > 1 ? "each " : ""}${g.words})`);
   return `object with ${parts.join(", ")}`;
 }
 

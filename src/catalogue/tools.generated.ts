@@ -97,29 +97,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        totalSent: {
-          description: "integer",
-        },
-        totalFailed: {
-          description: "integer",
-        },
-        sentPercentChange: {
-          description: "number or null",
-        },
-        failedPercentChange: {
-          description: "number or null",
-        },
-        failureRate: {
-          description: "number",
-        },
-        dailyMessages: {
-          description: "array of objects with date, count",
-        },
-        statusDistribution: {
-          description: "object with queued (number), sent (number), failed (number), read (number)",
-        },
-      },
+      description:
+        "totalSent, totalFailed: integer\nsentPercentChange, failedPercentChange: number or null\nfailureRate: number\ndailyMessages: array of objects with date, count\nstatusDistribution: object with queued, sent, failed, read (each number)",
     },
     input: z.strictObject({
       period: z.enum(["7d", "30d", "90d"]).optional(),
@@ -185,11 +164,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        items: {
-          description: "array of objects with numberId, number, displayName, keyId, keyLast4, key, revealable",
-        },
-      },
+      description: "items: array of objects with numberId, number, displayName, keyId, keyLast4, key, revealable",
     },
     input: z.strictObject({}),
     refine: undefined,
@@ -237,11 +212,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        key: {
-          description: "string. The new secret key, usable as x-api-key.",
-        },
-      },
+      description: "key: string. The new secret key, usable as x-api-key.",
     },
     input: z.strictObject({ whatsappNumberId: z.string().min(1) }),
     refine: undefined,
@@ -321,23 +292,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        url: {
-          description: "string. Stripe checkout page to open.",
-        },
-        purpose: {
-          description: "string",
-        },
-        orderId: {
-          description: "string",
-        },
-        amount: {
-          description: "number or null",
-        },
-        currency: {
-          description: "string or null",
-        },
-      },
+      description:
+        "url: string. Stripe checkout page to open.\npurpose, orderId: string\namount: number or null\ncurrency: string or null",
     },
     input: z.strictObject({
       purpose: z.enum(["wallet_topup", "add_card"]),
@@ -408,12 +364,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        branding: {
-          description:
-            "object with logoUrl (string or null), primaryColor (string or null), backgroundColor (string or null), companyName (string or null), subtitle (string or null), supportUrl (string or null), defaultRedirectUrl (string or null), hidePilotStatusBranding (boolean or null). Look of the hosted connect page; null fields use the defaults.",
-        },
-      },
+      description:
+        "branding: object with logoUrl, primaryColor, backgroundColor, companyName, subtitle, supportUrl, defaultRedirectUrl (each string or null), hidePilotStatusBranding (boolean or null). Look of the hosted connect page; null fields use the defaults.",
     },
     input: z.strictObject({}),
     refine: undefined,
@@ -532,12 +484,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        branding: {
-          description:
-            "object with logoUrl (string or null), primaryColor (string or null), backgroundColor (string or null), companyName (string or null), subtitle (string or null), supportUrl (string or null), defaultRedirectUrl (string or null), hidePilotStatusBranding (boolean or null). Look of the hosted connect page; null fields use the defaults.",
-        },
-      },
+      description:
+        "branding: object with logoUrl, primaryColor, backgroundColor, companyName, subtitle, supportUrl, defaultRedirectUrl (each string or null), hidePilotStatusBranding (boolean or null). Look of the hosted connect page; null fields use the defaults.",
     },
     input: z.strictObject({
       logoUrl: httpUrl().regex(new RegExp("^https://"), { message: "must be an https:// URL" }).nullable().optional(),
@@ -620,18 +568,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      description: "Outcome of an action on a call.",
-      properties: {
-        success: {
-          description: "boolean",
-        },
-        id: {
-          description: "string",
-        },
-        status: {
-          description: "string",
-        },
-      },
+      description: "Outcome of an action on a call.\nsuccess: boolean\nid, status: string",
     },
     input: z.strictObject({
       callId: z.string().min(1),
@@ -740,48 +677,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      description: "A voice call.",
-      properties: {
-        id: {
-          description: "string",
-        },
-        externalCallId: {
-          description: "string or null",
-        },
-        direction: {
-          description: "one of INBOUND, OUTBOUND",
-        },
-        status: {
-          description: "string. Values seen: INITIATED, RINGING, ACCEPTED, COMPLETED, FAILED, REJECTED.",
-        },
-        peerNumber: {
-          description: "string or null",
-        },
-        durationSeconds: {
-          description: "integer or null",
-        },
-        sdpOffer: {
-          description: "string or null. Only with includeSdp on call_get (Meta).",
-        },
-        sdpAnswer: {
-          description: "string or null. Only with includeSdp on call_get (Meta).",
-        },
-        startedAt: {
-          description: "date-time or null",
-        },
-        connectedAt: {
-          description: "date-time or null",
-        },
-        endedAt: {
-          description: "date-time or null",
-        },
-        createdAt: {
-          description: "date-time",
-        },
-        updatedAt: {
-          description: "date-time",
-        },
-      },
+      description:
+        "A voice call.\nid: string\nexternalCallId: string or null\ndirection: one of INBOUND, OUTBOUND\nstatus: string. Values seen: INITIATED, RINGING, ACCEPTED, COMPLETED, FAILED, REJECTED.\npeerNumber: string or null\ndurationSeconds: integer or null\nsdpOffer, sdpAnswer: string or null. Only with includeSdp on call_get (Meta).\nstartedAt, connectedAt, endedAt: date-time or null\ncreatedAt, updatedAt: date-time",
     },
     input: z.strictObject({
       callId: z.string().min(1),
@@ -865,17 +762,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        id: {
-          description: "string",
-        },
-        externalCallId: {
-          description: "string or null",
-        },
-        status: {
-          description: "string. INITIATED at this point.",
-        },
-      },
+      description: "id: string\nexternalCallId: string or null\nstatus: string. INITIATED at this point.",
     },
     input: z.strictObject({
       whatsappNumberId: z.string().min(1).optional(),
@@ -978,15 +865,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        permission: {
-          description:
-            "object with status (one of no_permission, temporary, permanent), expiration_time (integer or null)",
-        },
-        actions: {
-          description: "array of objects with action_name, can_perform_action, limits",
-        },
-      },
+      description:
+        "permission: object with status (one of no_permission, temporary, permanent), expiration_time (integer or null)\nactions: array of objects with action_name, can_perform_action, limits",
     },
     input: z.strictObject({
       to: patterned("^\\+?[1-9]\\d{7,14}$", "an E.164 phone number such as +5511999999999"),
@@ -1049,11 +929,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        messageId: {
-          description: "string",
-        },
-      },
+      description: "messageId: string",
     },
     input: z.strictObject({
       whatsappNumberId: z.string().min(1).optional(),
@@ -1118,18 +994,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      description: "Outcome of an action on a call.",
-      properties: {
-        success: {
-          description: "boolean",
-        },
-        id: {
-          description: "string",
-        },
-        status: {
-          description: "string",
-        },
-      },
+      description: "Outcome of an action on a call.\nsuccess: boolean\nid, status: string",
     },
     input: z.strictObject({ callId: z.string().min(1), whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
@@ -1178,12 +1043,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        calling: {
-          description:
-            "object. Meta's calling object (status, call_icon_visibility, callback_permission_status, call_hours, ...).",
-        },
-      },
+      description:
+        "calling: object. Meta's calling object (status, call_icon_visibility, callback_permission_status, call_hours, ...).",
     },
     input: z.strictObject({ whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
@@ -1261,11 +1122,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        success: {
-          description: "boolean",
-        },
-      },
+      description: "success: boolean",
     },
     input: z.strictObject({
       whatsappNumberId: z.string().min(1).optional(),
@@ -1333,18 +1190,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      description: "Outcome of an action on a call.",
-      properties: {
-        success: {
-          description: "boolean",
-        },
-        id: {
-          description: "string",
-        },
-        status: {
-          description: "string",
-        },
-      },
+      description: "Outcome of an action on a call.\nsuccess: boolean\nid, status: string",
     },
     input: z.strictObject({ callId: z.string().min(1), whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
@@ -1460,12 +1306,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        calls: {
-          description:
-            "array of objects with id, externalCallId, direction, status, peerNumber, durationSeconds, sdpOffer, sdpAnswer, startedAt, connectedAt, endedAt, createdAt, updatedAt",
-        },
-      },
+      description:
+        "calls: array of objects with id, externalCallId, direction, status, peerNumber, durationSeconds, sdpOffer, sdpAnswer, startedAt, connectedAt, endedAt, createdAt, updatedAt",
     },
     input: z.strictObject({
       limit: z.number().int().min(1).max(100).optional(),
@@ -1602,27 +1444,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        conversations: {
-          description:
-            "array of objects with id, type, from, fromName, userId, username, unreadCount, lastMessageAt, lastMessagePreview, createdAt",
-        },
-        total: {
-          description: "integer",
-        },
-        page: {
-          description: "integer",
-        },
-        pageSize: {
-          description: "integer",
-        },
-        totalPages: {
-          description: "integer",
-        },
-        notice: {
-          description: "string. PII_RELAY_ONLY when the number stores no message content.",
-        },
-      },
+      description:
+        "conversations: array of objects with id, type, from, fromName, userId, username, unreadCount, lastMessageAt, lastMessagePreview, createdAt\ntotal, page, pageSize, totalPages: integer\nnotice: string. PII_RELAY_ONLY when the number stores no message content.",
     },
     input: z.strictObject({
       startDate: isoDateTime().optional(),
@@ -1699,17 +1522,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        id: {
-          description: "string",
-        },
-        subject: {
-          description: "string or null",
-        },
-        participants: {
-          description: "array of object. Members with their roles (item shape not confirmed upstream).",
-        },
-      },
+      description:
+        "id: string\nsubject: string or null\nparticipants: array of object. Members with their roles (item shape not confirmed upstream).",
     },
     input: z.strictObject({
       groupId: patterned("^[^\\s/]+@g\\.us$", "a group JID ending in @g.us").min(1),
@@ -2163,17 +1977,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        id: {
-          description: "string. Group JID ending in @g.us.",
-        },
-        subject: {
-          description: "string",
-        },
-        participants: {
-          description: "array of string or object. The members of the new group.",
-        },
-      },
+      description:
+        "id: string. Group JID ending in @g.us.\nsubject: string\nparticipants: array of string or object. The members of the new group.",
     },
     input: z.strictObject({
       whatsappNumberId: z.string().min(1).optional(),
@@ -2238,11 +2043,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        groups: {
-          description: "array of objects with id, name",
-        },
-      },
+      description: "groups: array of objects with id, name",
     },
     input: z.strictObject({ whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
@@ -2313,20 +2114,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        base64: {
-          description: "string. The whole file as a data URI.",
-        },
-        mimeType: {
-          description: "string",
-        },
-        fileName: {
-          description: "string or null",
-        },
-        mediaId: {
-          description: "string",
-        },
-      },
+      description:
+        "base64: string. The whole file as a data URI.\nmimeType: string\nfileName: string or null\nmediaId: string",
     },
     input: z.strictObject({
       mediaId: z.string().min(1),
@@ -2424,43 +2213,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      description: "Delivery state of one sent message.",
-      properties: {
-        id: {
-          description: "string",
-        },
-        status: {
-          description:
-            "one of QUEUED, SENT, DELIVERED, READ, FAILED, CANCELED. READ is only reached when the recipient has read receipts enabled.",
-        },
-        correlationId: {
-          description: "string or null",
-        },
-        destinationNumber: {
-          description: "string or null",
-        },
-        template: {
-          description: "string or null. Template used, if any.",
-        },
-        createdAt: {
-          description: "date-time",
-        },
-        sentAt: {
-          description: "date-time or null",
-        },
-        deliveredAt: {
-          description: "date-time or null",
-        },
-        readAt: {
-          description: "date-time or null",
-        },
-        externalMessageId: {
-          description: "string or null. Provider message id (wamid) once sent.",
-        },
-        errorMessage: {
-          description: "string or null. Why the message failed, when it did.",
-        },
-      },
+      description:
+        "Delivery state of one sent message.\nid: string\nstatus: one of QUEUED, SENT, DELIVERED, READ, FAILED, CANCELED. READ is only reached when the recipient has read receipts enabled.\ncorrelationId, destinationNumber: string or null\ntemplate: string or null. Template used, if any.\ncreatedAt: date-time\nsentAt, deliveredAt, readAt: date-time or null\nexternalMessageId: string or null. Provider message id (wamid) once sent.\nerrorMessage: string or null. Why the message failed, when it did.",
     },
     input: z.strictObject({ messageId: z.string().min(1), whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
@@ -2550,18 +2304,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        cancelled: {
-          description:
-            "integer or array of string. Messages cancelled; a count in one documented shape, a list of ids in the other.",
-        },
-        notFound: {
-          description: "integer. How many ids matched no message.",
-        },
-        failed: {
-          description: "array of objects with id, reason. Ids that could not be cancelled, each with the reason.",
-        },
-      },
+      description:
+        "cancelled: integer or array of string. Messages cancelled; a count in one documented shape, a list of ids in the other.\nnotFound: integer. How many ids matched no message.\nfailed: array of objects with id, reason. Ids that could not be cancelled, each with the reason.",
     },
     input: z.strictObject({
       whatsappNumberId: z.string().min(1).optional(),
@@ -2732,27 +2476,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        messages: {
-          description:
-            "array of objects with id, conversationId, direction, type, content, from, fromName, groupId, groupName, media, redacted, createdAt",
-        },
-        total: {
-          description: "integer",
-        },
-        page: {
-          description: "integer",
-        },
-        pageSize: {
-          description: "integer",
-        },
-        totalPages: {
-          description: "integer",
-        },
-        notice: {
-          description: "string. PII_RELAY_ONLY when the number stores no message content.",
-        },
-      },
+      description:
+        "messages: array of objects with id, conversationId, direction, type, content, from, fromName, groupId, groupName, media, redacted, createdAt\ntotal, page, pageSize, totalPages: integer\nnotice: string. PII_RELAY_ONLY when the number stores no message content.",
     },
     input: z.strictObject({
       startDate: isoDateTime().optional(),
@@ -2927,27 +2652,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      description: "Receipt of a message accepted into the send queue.",
-      properties: {
-        id: {
-          description: "string. Internal message id; the same value appears as internalMessageId in message webhooks.",
-        },
-        correlationId: {
-          description: "string. Correlation id, also accepted by message_get.",
-        },
-        status: {
-          description: "string. Always QUEUED at this point.",
-        },
-        createdAt: {
-          description: "date-time",
-        },
-        origin: {
-          description: "string. Display name of the sending number.",
-        },
-        sourceNumber: {
-          description: "string. Phone number the message is sent from.",
-        },
-      },
+      description:
+        "Receipt of a message accepted into the send queue.\nid: string. Internal message id; the same value appears as internalMessageId in message webhooks.\ncorrelationId: string. Correlation id, also accepted by message_get.\nstatus: string. Always QUEUED at this point.\ncreatedAt: date-time\norigin: string. Display name of the sending number.\nsourceNumber: string. Phone number the message is sent from.",
     },
     input: z.strictObject({
       whatsappNumberId: z.string().min(1).optional(),
@@ -3122,27 +2828,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        messages: {
-          description:
-            "array of objects with id, conversationId, conversationUnreadCount, direction, type, content, from, fromName, media, readAt, redacted, createdAt",
-        },
-        total: {
-          description: "integer",
-        },
-        page: {
-          description: "integer",
-        },
-        pageSize: {
-          description: "integer",
-        },
-        totalPages: {
-          description: "integer",
-        },
-        notice: {
-          description: "string. PII_RELAY_ONLY when the number stores no message content.",
-        },
-      },
+      description:
+        "messages: array of objects with id, conversationId, conversationUnreadCount, direction, type, content, from, fromName, media, readAt, redacted, createdAt\ntotal, page, pageSize, totalPages: integer\nnotice: string. PII_RELAY_ONLY when the number stores no message content.",
     },
     input: z.strictObject({
       page: z.number().int().min(1).optional(),
@@ -3208,11 +2895,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        newsletters: {
-          description: "array of objects with id, name",
-        },
-      },
+      description: "newsletters: array of objects with id, name",
     },
     input: z.strictObject({ whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
@@ -3296,11 +2979,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        results: {
-          description: "array of objects with input, exists, number, name",
-        },
-      },
+      description: "results: array of objects with input, exists, number, name",
     },
     input: z.strictObject({
       whatsappNumberId: z.string().min(1).optional(),
@@ -3357,15 +3036,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      description: "Material to pair a phone with an unofficial number.",
-      properties: {
-        qrcodeBase64: {
-          description: "string or null. QR code as a PNG data URI, to be scanned in WhatsApp > Linked devices.",
-        },
-        pairingCode: {
-          description: "string or null. Code to type in WhatsApp instead of scanning; may be null.",
-        },
-      },
+      description:
+        "Material to pair a phone with an unofficial number.\nqrcodeBase64: string or null. QR code as a PNG data URI, to be scanned in WhatsApp > Linked devices.\npairingCode: string or null. Code to type in WhatsApp instead of scanning; may be null.",
     },
     input: z.strictObject({ numberId: z.string().min(1) }),
     refine: undefined,
@@ -3489,21 +3161,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        qrcodeBase64: {
-          description: "string or null. QR code as a PNG data URI.",
-        },
-        pairingCode: {
-          description: "string or null",
-        },
-        instance: {
-          description:
-            "object with id (string), instanceName (string), number (string), name (string), provider (one of PILOT_STATUS, META), apiKeys (array of objects with name, keyPrefix, keyLast4), state (one of OPEN, CONNECTING, CLOSE), isFullyConnected (boolean), createdAt (date-time), updatedAt (date-time). One WhatsApp number (instance) of the tenant, without credentials.",
-        },
-        linkedApiKeyId: {
-          description: "string or null",
-        },
-      },
+      description:
+        "qrcodeBase64: string or null. QR code as a PNG data URI.\npairingCode: string or null\ninstance: object with id, instanceName, number, name (each string), provider (one of PILOT_STATUS, META), apiKeys (array of objects with name, keyPrefix, keyLast4), state (one of OPEN, CONNECTING, CLOSE), isFullyConnected (boolean), createdAt, updatedAt (each date-time). One WhatsApp number (instance) of the tenant, without credentials.\nlinkedApiKeyId: string or null",
     },
     input: z.strictObject({
       name: z.string().min(1),
@@ -3554,11 +3213,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        ok: {
-          description: "boolean",
-        },
-      },
+      description: "ok: boolean",
     },
     input: z.strictObject({ numberId: z.string().min(1) }),
     refine: undefined,
@@ -3679,46 +3334,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      description: "One number with its health and, for Meta numbers, the Meta profile data.",
-      properties: {
-        id: {
-          description: "string",
-        },
-        instanceName: {
-          description: "string",
-        },
-        number: {
-          description: "string",
-        },
-        name: {
-          description: "string",
-        },
-        provider: {
-          description: "one of PILOT_STATUS, META",
-        },
-        apiKeys: {
-          description: "array of objects with name, keyPrefix, keyLast4",
-        },
-        state: {
-          description: "one of OPEN, CONNECTING, CLOSE",
-        },
-        isFullyConnected: {
-          description: "boolean",
-        },
-        health: {
-          description:
-            "object with qualityRating (string or null), messagingLimitTier (string or null), metaStatus (string or null), sendable (boolean)",
-        },
-        meta: {
-          description: "object or null. Phone, profile and WABA data from Meta (camelCase); null for non-Meta numbers.",
-        },
-        createdAt: {
-          description: "date-time",
-        },
-        updatedAt: {
-          description: "date-time",
-        },
-      },
+      description:
+        "One number with its health and, for Meta numbers, the Meta profile data.\nid, instanceName, number, name: string\nprovider: one of PILOT_STATUS, META\napiKeys: array of objects with name, keyPrefix, keyLast4\nstate: one of OPEN, CONNECTING, CLOSE\nisFullyConnected: boolean\nhealth: object with qualityRating, messagingLimitTier, metaStatus (each string or null), sendable (boolean)\nmeta: object or null. Phone, profile and WABA data from Meta (camelCase); null for non-Meta numbers.\ncreatedAt, updatedAt: date-time",
     },
     input: z.strictObject({ numberId: z.string().min(1), refresh: z.boolean().optional() }),
     refine: undefined,
@@ -3808,12 +3425,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        items: {
-          description:
-            "array of objects with id, instanceName, number, name, provider, apiKeys, state, isFullyConnected, createdAt, updatedAt",
-        },
-      },
+      description:
+        "items: array of objects with id, instanceName, number, name, provider, apiKeys, state, isFullyConnected, createdAt, updatedAt",
     },
     input: z.strictObject({}),
     refine: undefined,
@@ -4027,33 +3640,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        provider: {
-          description: "string",
-        },
-        remotePairingToken: {
-          description: "string",
-        },
-        remotePairingUrl: {
-          description: "string. The link to give to the number's owner.",
-        },
-        numberId: {
-          description: "string",
-        },
-        instance: {
-          description:
-            "object with id (string), instanceName (string), number (string), name (string), provider (one of PILOT_STATUS, META), apiKeys (array of objects with name, keyPrefix, keyLast4), state (one of OPEN, CONNECTING, CLOSE), isFullyConnected (boolean), createdAt (date-time), updatedAt (date-time). One WhatsApp number (instance) of the tenant, without credentials.",
-        },
-        maskedNumber: {
-          description: "string",
-        },
-        messageSent: {
-          description: "boolean",
-        },
-        messageError: {
-          description: "string or null. Why the WhatsApp message with the link could not be sent.",
-        },
-      },
+      description:
+        "provider, remotePairingToken: string\nremotePairingUrl: string. The link to give to the number's owner.\nnumberId: string\ninstance: object with id, instanceName, number, name (each string), provider (one of PILOT_STATUS, META), apiKeys (array of objects with name, keyPrefix, keyLast4), state (one of OPEN, CONNECTING, CLOSE), isFullyConnected (boolean), createdAt, updatedAt (each date-time). One WhatsApp number (instance) of the tenant, without credentials.\nmaskedNumber: string\nmessageSent: boolean\nmessageError: string or null. Why the WhatsApp message with the link could not be sent.",
     },
     input: z.strictObject({
       provider: z.enum(["PILOT_STATUS", "META"]).optional(),
@@ -4137,17 +3725,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        id: {
-          description: "string",
-        },
-        state: {
-          description: "one of OPEN, CONNECTING, CLOSE",
-        },
-        isFullyConnected: {
-          description: "boolean",
-        },
-      },
+      description: "id: string\nstate: one of OPEN, CONNECTING, CLOSE\nisFullyConnected: boolean",
     },
     input: z.strictObject({ numberId: z.string().min(1) }),
     refine: undefined,
@@ -4219,27 +3797,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        success: {
-          description: "boolean",
-        },
-        charged: {
-          description:
-            "boolean. True when the saved card was charged; false when checkoutUrl must be completed instead.",
-        },
-        plan: {
-          description: "string",
-        },
-        paidExtraNumbers: {
-          description: "integer",
-        },
-        monthlyTotalBRL: {
-          description: "number",
-        },
-        checkoutUrl: {
-          description: "string. Stripe page to finish the purchase when no card is saved.",
-        },
-      },
+      description:
+        "success: boolean\ncharged: boolean. True when the saved card was charged; false when checkoutUrl must be completed instead.\nplan: string\npaidExtraNumbers: integer\nmonthlyTotalBRL: number\ncheckoutUrl: string. Stripe page to finish the purchase when no card is saved.",
     },
     input: z.strictObject({ quantity: z.number().int().min(1).optional(), confirm: z.boolean().optional() }),
     refine: undefined,
@@ -4325,41 +3884,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        requiresConversion: {
-          description: "boolean. True when the purchase would move a Free plan to On Demand.",
-        },
-        fromPlan: {
-          description: "string",
-        },
-        toPlan: {
-          description: "string",
-        },
-        currentNumbers: {
-          description: "integer",
-        },
-        requested: {
-          description: "integer",
-        },
-        billedQuantity: {
-          description: "integer",
-        },
-        unitPriceBRL: {
-          description: "number",
-        },
-        monthlyTotalBRL: {
-          description: "number",
-        },
-        messagesBecomeUnlimited: {
-          description: "boolean",
-        },
-        hasSavedCard: {
-          description: "boolean",
-        },
-        explanation: {
-          description: "object with pt (string), en (string)",
-        },
-      },
+      description:
+        "requiresConversion: boolean. True when the purchase would move a Free plan to On Demand.\nfromPlan, toPlan: string\ncurrentNumbers, requested, billedQuantity: integer\nunitPriceBRL, monthlyTotalBRL: number\nmessagesBecomeUnlimited, hasSavedCard: boolean\nexplanation: object with pt, en (each string)",
     },
     input: z.strictObject({ quantity: z.number().int().min(1).optional() }),
     refine: undefined,
@@ -4550,20 +4076,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        id: {
-          description: "string",
-        },
-        name: {
-          description: "string",
-        },
-        category: {
-          description: "string",
-        },
-        metaStatus: {
-          description: "string or null. PENDING while Meta reviews it; null for non-Meta numbers.",
-        },
-      },
+      description:
+        "id, name, category: string\nmetaStatus: string or null. PENDING while Meta reviews it; null for non-Meta numbers.",
     },
     input: z.strictObject({
       whatsappNumberId: z.string().min(1).optional(),
@@ -4656,14 +4170,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        deleted: {
-          description: "boolean",
-        },
-        id: {
-          description: "string",
-        },
-      },
+      description: "deleted: boolean\nid: string",
     },
     input: z.strictObject({ templateId: z.string().min(1), whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
@@ -4758,38 +4265,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      description: "A message template.",
-      properties: {
-        id: {
-          description: "string",
-        },
-        name: {
-          description: "string",
-        },
-        category: {
-          description: "string",
-        },
-        body: {
-          description: "object or string. The template content.",
-        },
-        variables: {
-          description: "array of string",
-        },
-        source: {
-          description: "one of META, PILOT_STATUS",
-        },
-        metaStatus: {
-          description:
-            "one of APPROVED, PENDING, REJECTED, DISABLED, or null. Meta review state; null for non-Meta templates.",
-        },
-        metaLanguage: {
-          description: "string or null",
-        },
-        sendable: {
-          description:
-            "boolean. Whether messages_send can use it now (on Meta numbers only approved Meta templates are).",
-        },
-      },
+      description:
+        "A message template.\nid, name, category: string\nbody: object or string. The template content.\nvariables: array of string\nsource: one of META, PILOT_STATUS\nmetaStatus: one of APPROVED, PENDING, REJECTED, DISABLED, or null. Meta review state; null for non-Meta templates.\nmetaLanguage: string or null\nsendable: boolean. Whether messages_send can use it now (on Meta numbers only approved Meta templates are).",
     },
     input: z.strictObject({ templateId: z.string().min(1), whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
@@ -4879,12 +4356,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        items: {
-          description:
-            "array of objects with id, name, category, body, variables, source, metaStatus, metaLanguage, sendable",
-        },
-      },
+      description:
+        "items: array of objects with id, name, category, body, variables, source, metaStatus, metaLanguage, sendable",
     },
     input: z.strictObject({ whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
@@ -5194,11 +4667,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        items: {
-          description: "array of objects with event, status, statusCode, payload, response, durationMs, createdAt",
-        },
-      },
+      description: "items: array of objects with event, status, statusCode, payload, response, durationMs, createdAt",
     },
     input: z.strictObject({
       webhookId: z.string().min(1),
@@ -5320,48 +4789,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      description: "A webhook subscription. The signing secret is never included.",
-      properties: {
-        id: {
-          description: "string",
-        },
-        tenantId: {
-          description: "string",
-        },
-        name: {
-          description: "string",
-        },
-        url: {
-          description: "string. Receiving endpoint.",
-        },
-        environment: {
-          description: "string. Environment label, LIVE in practice.",
-        },
-        active: {
-          description: "boolean. False while deliveries are paused.",
-        },
-        events: {
-          description: "array of string",
-        },
-        apiKeys: {
-          description: "array of objects with id, name",
-        },
-        lastTriggered: {
-          description: "date-time or null",
-        },
-        whatsappNumberIds: {
-          description: "array of string",
-        },
-        whatsappInstanceIds: {
-          description: "array of string",
-        },
-        createdAt: {
-          description: "date-time",
-        },
-        updatedAt: {
-          description: "date-time",
-        },
-      },
+      description:
+        "A webhook subscription. The signing secret is never included.\nid, tenantId, name: string\nurl: string. Receiving endpoint.\nenvironment: string. Environment label, LIVE in practice.\nactive: boolean. False while deliveries are paused.\nevents: array of string\napiKeys: array of objects with id, name\nlastTriggered: date-time or null\nwhatsappNumberIds, whatsappInstanceIds: array of string\ncreatedAt, updatedAt: date-time",
     },
     input: z.strictObject({ webhookId: z.string().min(1), whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
@@ -5516,48 +4945,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      description: "A webhook subscription. The signing secret is never included.",
-      properties: {
-        id: {
-          description: "string",
-        },
-        tenantId: {
-          description: "string",
-        },
-        name: {
-          description: "string",
-        },
-        url: {
-          description: "string. Receiving endpoint.",
-        },
-        environment: {
-          description: "string. Environment label, LIVE in practice.",
-        },
-        active: {
-          description: "boolean. False while deliveries are paused.",
-        },
-        events: {
-          description: "array of string",
-        },
-        apiKeys: {
-          description: "array of objects with id, name",
-        },
-        lastTriggered: {
-          description: "date-time or null",
-        },
-        whatsappNumberIds: {
-          description: "array of string",
-        },
-        whatsappInstanceIds: {
-          description: "array of string",
-        },
-        createdAt: {
-          description: "date-time",
-        },
-        updatedAt: {
-          description: "date-time",
-        },
-      },
+      description:
+        "A webhook subscription. The signing secret is never included.\nid, tenantId, name: string\nurl: string. Receiving endpoint.\nenvironment: string. Environment label, LIVE in practice.\nactive: boolean. False while deliveries are paused.\nevents: array of string\napiKeys: array of objects with id, name\nlastTriggered: date-time or null\nwhatsappNumberIds, whatsappInstanceIds: array of string\ncreatedAt, updatedAt: date-time",
     },
     input: z.strictObject({
       whatsappNumberId: z.string().min(1).optional(),
@@ -5743,12 +5132,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        items: {
-          description:
-            "array of objects with id, tenantId, name, url, environment, active, events, apiKeys, lastTriggered, whatsappNumberIds, whatsappInstanceIds, createdAt, updatedAt",
-        },
-      },
+      description:
+        "items: array of objects with id, tenantId, name, url, environment, active, events, apiKeys, lastTriggered, whatsappNumberIds, whatsappInstanceIds, createdAt, updatedAt",
     },
     input: z.strictObject({ whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
@@ -5914,48 +5299,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      description: "A webhook subscription. The signing secret is never included.",
-      properties: {
-        id: {
-          description: "string",
-        },
-        tenantId: {
-          description: "string",
-        },
-        name: {
-          description: "string",
-        },
-        url: {
-          description: "string. Receiving endpoint.",
-        },
-        environment: {
-          description: "string. Environment label, LIVE in practice.",
-        },
-        active: {
-          description: "boolean. False while deliveries are paused.",
-        },
-        events: {
-          description: "array of string",
-        },
-        apiKeys: {
-          description: "array of objects with id, name",
-        },
-        lastTriggered: {
-          description: "date-time or null",
-        },
-        whatsappNumberIds: {
-          description: "array of string",
-        },
-        whatsappInstanceIds: {
-          description: "array of string",
-        },
-        createdAt: {
-          description: "date-time",
-        },
-        updatedAt: {
-          description: "date-time",
-        },
-      },
+      description:
+        "A webhook subscription. The signing secret is never included.\nid, tenantId, name: string\nurl: string. Receiving endpoint.\nenvironment: string. Environment label, LIVE in practice.\nactive: boolean. False while deliveries are paused.\nevents: array of string\napiKeys: array of objects with id, name\nlastTriggered: date-time or null\nwhatsappNumberIds, whatsappInstanceIds: array of string\ncreatedAt, updatedAt: date-time",
     },
     input: z.strictObject({
       webhookId: z.string().min(1),
