@@ -172,7 +172,8 @@ describe("catalogue", () => {
     expect(INSTRUCTIONS).toMatch(/tenant key or an OAuth grant pass whatsappNumberId/);
     expect(INSTRUCTIONS).toMatch(/from numbers_list/);
     expect(INSTRUCTIONS).toMatch(/number-scoped key acts on its own number and whatsappNumberId is then ignored/);
-    expect(INSTRUCTIONS).toMatch(/grant limited to chosen numbers it is required/);
+    expect(INSTRUCTIONS).toMatch(/grant limited to chosen numbers it is always required/);
+    expect(INSTRUCTIONS).toMatch(/tenant key the webhook tools other than webhooks_create may leave it out/);
     for (const t of TOOL_SPECS.filter((s) => s.args.some((a) => a.in === "header" && a.arg === "whatsappNumberId"))) {
       const described = (t.inputSchema as { properties: Record<string, { description: string }> }).properties;
       expect(described.whatsappNumberId?.description, t.name).toMatch(/numbers_list.*instructions/);

@@ -11,8 +11,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "analytics_dashboard",
     title: "Get Analytics Dashboard",
-    description:
-      "Summarizes the number's sending over a period (totals, failure rate, daily series, status breakdown), with the change against the previous period.",
+    description: "Summarizes the number's sending over a period, with the change against the previous one.",
     toolset: "account",
     method: "GET",
     path: "/v1/analytics/dashboard",
@@ -39,7 +38,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Id of the number to act for, from numbers_list; see the server instructions.",
+          description: "Number id from numbers_list; see the instructions.",
         },
       },
       additionalProperties: false,
@@ -121,7 +120,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "api_keys_list",
     title: "List API Keys",
     description:
-      "Lists the API key of every number in the tenant. The result holds usable secret keys (key is the raw key when revealable is true, null for legacy keys): treat it as sensitive and do not repeat keys needlessly.",
+      "Lists each number's API key. The result holds usable secret keys (key is the raw key when revealable is true, null for legacy keys): treat it as sensitive and do not repeat keys needlessly.",
     toolset: "account",
     method: "GET",
     path: "/v1/api-keys",
@@ -183,7 +182,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "api_keys_regenerate_number",
     title: "Regenerate Number API Key",
     description:
-      "Rotates the default API key of one number: the old key stops working at once, breaking every integration still using it. The result holds the new usable secret key, shown only this once. Per-number OAuth grants are refused.",
+      "Rotates a number's default API key: the old key stops working at once, breaking every integration still using it. The result holds the new usable secret key, shown only this once. Per-number OAuth grants are refused.",
     toolset: "account",
     method: "POST",
     path: "/v1/api-keys",
@@ -231,7 +230,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "billing_checkout",
     title: "Create Checkout Link",
     description:
-      "Creates a Stripe-hosted checkout page and returns its URL; amount is required for wallet_topup. Nothing is charged until a person completes the page.",
+      "Creates a Stripe checkout page and returns its URL; amount is required for wallet_topup. Nothing is charged until a person completes the page.",
     toolset: "account",
     method: "POST",
     path: "/v1/billing/checkout",
@@ -384,7 +383,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "branding_upsert",
     title: "Update Branding",
     description:
-      "Creates or changes the tenant's branding of the hosted connect page number owners see when pairing; only the fields given change, and null resets one to the default.",
+      "Creates or changes the tenant's branding of the hosted connect page; only the fields given change, and null resets one to the default.",
     toolset: "account",
     method: "PUT",
     path: "/v1/branding",
@@ -535,12 +534,12 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         callId: {
           type: "string",
           minLength: 1,
-          description: "The call's id (call_...) or the provider's call id (wacid...).",
+          description: "Call id (call_...) or the provider's (wacid...).",
         },
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Id of the number to act for, from numbers_list; see the server instructions.",
+          description: "Number id from numbers_list; see the instructions.",
         },
         sdp: {
           type: "string",
@@ -606,7 +605,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         callId: {
           type: "string",
           minLength: 1,
-          description: "The call's id (call_...) or the provider's call id (wacid...).",
+          description: "Call id (call_...) or the provider's (wacid...).",
         },
         includeSdp: {
           type: "boolean",
@@ -615,7 +614,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Id of the number to act for, from numbers_list; see the server instructions.",
+          description: "Number id from numbers_list; see the instructions.",
         },
       },
       required: ["callId"],
@@ -719,7 +718,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Id of the number to act for, from numbers_list; see the server instructions.",
+          description: "Number id from numbers_list; see the instructions.",
         },
         to: {
           type: "string",
@@ -787,7 +786,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "call_permission_get",
     title: "Get Call Permission",
     description:
-      "Tells whether the business may call a user and which call actions Meta's limits allow now. Use it before call_initiate; without permission, ask with call_permission_request.",
+      "Tells whether the business may call a user and which call actions Meta's limits allow now; check it before call_initiate.",
     toolset: "calls",
     method: "GET",
     path: "/v1/calls/permissions",
@@ -807,7 +806,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Id of the number to act for, from numbers_list; see the server instructions.",
+          description: "Number id from numbers_list; see the instructions.",
         },
       },
       required: ["to"],
@@ -888,7 +887,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "call_permission_request",
     title: "Request Call Permission",
     description:
-      "Really sends the user a WhatsApp message asking to let the business call; only inside the 24-hour service window and within Meta's limits. The answer comes as the call.permission_updated webhook event, or see call_permission_get.",
+      "Really sends the user a WhatsApp message asking to let the business call; only inside the 24-hour service window and within Meta's limits. The answer comes as the call.permission_updated webhook event and in call_permission_get.",
     toolset: "calls",
     method: "POST",
     path: "/v1/calls/permissions/request",
@@ -904,7 +903,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Id of the number to act for, from numbers_list; see the server instructions.",
+          description: "Number id from numbers_list; see the instructions.",
         },
         to: {
           type: "string",
@@ -966,12 +965,12 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         callId: {
           type: "string",
           minLength: 1,
-          description: "The call's id (call_...) or the provider's call id (wacid...).",
+          description: "Call id (call_...) or the provider's (wacid...).",
         },
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Id of the number to act for, from numbers_list; see the server instructions.",
+          description: "Number id from numbers_list; see the instructions.",
         },
       },
       required: ["callId"],
@@ -1025,7 +1024,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Id of the number to act for, from numbers_list; see the server instructions.",
+          description: "Number id from numbers_list; see the instructions.",
         },
       },
       additionalProperties: false,
@@ -1082,7 +1081,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Id of the number to act for, from numbers_list; see the server instructions.",
+          description: "Number id from numbers_list; see the instructions.",
         },
         status: {
           type: "string",
@@ -1162,12 +1161,12 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         callId: {
           type: "string",
           minLength: 1,
-          description: "The call's id (call_...) or the provider's call id (wacid...).",
+          description: "Call id (call_...) or the provider's (wacid...).",
         },
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Id of the number to act for, from numbers_list; see the server instructions.",
+          description: "Number id from numbers_list; see the instructions.",
         },
       },
       required: ["callId"],
@@ -1237,7 +1236,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Id of the number to act for, from numbers_list; see the server instructions.",
+          description: "Number id from numbers_list; see the instructions.",
         },
       },
       additionalProperties: false,
@@ -1330,7 +1329,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "conversations_list",
     title: "List Conversations",
     description:
-      "Lists the number's chats (direct, group, channel) by latest activity, with unread counts and a preview, optionally between two dates of the last message (startDate not after endDate). A contact's userId (BSUID) can be messages_send's destinationNumber when it has no phone.",
+      "Lists the number's chats (direct, group, channel) by latest activity with unread counts and a preview, optionally between two dates of the last message (startDate not after endDate). A contact's userId (BSUID) works as destinationNumber when it has no phone.",
     toolset: "messaging",
     method: "GET",
     path: "/v1/conversations",
@@ -1371,7 +1370,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Id of the number to act for, from numbers_list; see the server instructions.",
+          description: "Number id from numbers_list; see the instructions.",
         },
       },
       additionalProperties: false,
@@ -1473,8 +1472,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "group_info",
     title: "Get Group Info",
-    description:
-      "Returns a group's subject and participants with their roles (member or admin); check it before changing them.",
+    description: "Returns a group's subject and participants with their roles (member or admin).",
     toolset: "groups",
     method: "GET",
     path: "/v1/groups/{groupId}",
@@ -1490,12 +1488,12 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           type: "string",
           minLength: 1,
           pattern: "^[^\\s/]+@g\\.us$",
-          description: "Group JID from groups_list or groups_create.",
+          description: "Group JID from groups_list.",
         },
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Id of the number to act for, from numbers_list; see the server instructions.",
+          description: "Number id from numbers_list; see the instructions.",
         },
       },
       required: ["groupId"],
@@ -1561,12 +1559,12 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           type: "string",
           minLength: 1,
           pattern: "^[^\\s/]+@g\\.us$",
-          description: "Group JID from groups_list or groups_create.",
+          description: "Group JID from groups_list.",
         },
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Id of the number to act for, from numbers_list; see the server instructions.",
+          description: "Number id from numbers_list; see the instructions.",
         },
       },
       required: ["groupId"],
@@ -1611,12 +1609,12 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           type: "string",
           minLength: 1,
           pattern: "^[^\\s/]+@g\\.us$",
-          description: "Group JID from groups_list or groups_create.",
+          description: "Group JID from groups_list.",
         },
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Id of the number to act for, from numbers_list; see the server instructions.",
+          description: "Number id from numbers_list; see the instructions.",
         },
         participants: {
           type: "array",
@@ -1675,12 +1673,12 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           type: "string",
           minLength: 1,
           pattern: "^[^\\s/]+@g\\.us$",
-          description: "Group JID from groups_list or groups_create.",
+          description: "Group JID from groups_list.",
         },
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Id of the number to act for, from numbers_list; see the server instructions.",
+          description: "Number id from numbers_list; see the instructions.",
         },
         participants: {
           type: "array",
@@ -1738,12 +1736,12 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           type: "string",
           minLength: 1,
           pattern: "^[^\\s/]+@g\\.us$",
-          description: "Group JID from groups_list or groups_create.",
+          description: "Group JID from groups_list.",
         },
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Id of the number to act for, from numbers_list; see the server instructions.",
+          description: "Number id from numbers_list; see the instructions.",
         },
         participants: {
           type: "array",
@@ -1802,12 +1800,12 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           type: "string",
           minLength: 1,
           pattern: "^[^\\s/]+@g\\.us$",
-          description: "Group JID from groups_list or groups_create.",
+          description: "Group JID from groups_list.",
         },
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Id of the number to act for, from numbers_list; see the server instructions.",
+          description: "Number id from numbers_list; see the instructions.",
         },
         participants: {
           type: "array",
@@ -1867,12 +1865,12 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           type: "string",
           minLength: 1,
           pattern: "^[^\\s/]+@g\\.us$",
-          description: "Group JID from groups_list or groups_create.",
+          description: "Group JID from groups_list.",
         },
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Id of the number to act for, from numbers_list; see the server instructions.",
+          description: "Number id from numbers_list; see the instructions.",
         },
         messageId: {
           type: "string",
@@ -1928,7 +1926,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Id of the number to act for, from numbers_list; see the server instructions.",
+          description: "Number id from numbers_list; see the instructions.",
         },
         subject: {
           type: "string",
@@ -2004,7 +2002,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "groups_list",
     title: "List Groups",
     description:
-      "Lists the number's WhatsApp groups with their JIDs, for group_info or messages_send. The number must be connected; Meta numbers only when approved as Official Business Accounts.",
+      "Lists the number's WhatsApp groups, for group_info or messages_send. The number must be connected; Meta numbers only when approved as Official Business Accounts.",
     toolset: "groups",
     method: "GET",
     path: "/v1/groups",
@@ -2016,7 +2014,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Id of the number to act for, from numbers_list; see the server instructions.",
+          description: "Number id from numbers_list; see the instructions.",
         },
       },
       additionalProperties: false,
@@ -2062,7 +2060,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "media_get",
     title: "Download Received Media",
     description:
-      "Downloads a file received on a Meta number as a base64 data URI. Use the media.id from messages_unread, messages_group or a webhook event soon after receipt: Meta's links expire within minutes. Other numbers give a direct media.url instead.",
+      "Downloads a file received on a Meta number as a base64 data URI. Use the media.id from messages_unread, messages_group or a webhook event soon: Meta's links expire within minutes. Other numbers give a media.url to use directly.",
     toolset: "messaging",
     method: "GET",
     path: "/v1/media/{mediaId}",
@@ -2088,7 +2086,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Id of the number to act for, from numbers_list; see the server instructions.",
+          description: "Number id from numbers_list; see the instructions.",
         },
       },
       required: ["mediaId", "phoneNumberId"],
@@ -2137,7 +2135,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "message_get",
     title: "Get Message Status",
-    description: "Reads the delivery state of a message sent with messages_send, with its timestamps and any error.",
+    description: "Reads the delivery state of a message sent with messages_send, with timestamps and any error.",
     toolset: "messaging",
     method: "GET",
     path: "/v1/messages/{messageId}",
@@ -2157,7 +2155,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Id of the number to act for, from numbers_list; see the server instructions.",
+          description: "Number id from numbers_list; see the instructions.",
         },
       },
       required: ["messageId"],
@@ -2233,7 +2231,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "messages_cancel",
     title: "Cancel Scheduled Messages",
     description:
-      "Cancels scheduled messages (deliverAt) not yet sent, so they never are; their records stay, marked CANCELED. A message already sent cannot be recalled.",
+      "Cancels scheduled messages (deliverAt) before they are sent; their records stay, marked CANCELED. A sent message cannot be recalled.",
     toolset: "messaging",
     method: "DELETE",
     path: "/v1/messages/cancel",
@@ -2248,7 +2246,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Id of the number to act for, from numbers_list; see the server instructions.",
+          description: "Number id from numbers_list; see the instructions.",
         },
         messageIds: {
           type: "array",
@@ -2327,7 +2325,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "messages_group",
     title: "List Group Messages",
     description:
-      "Lists messages of the number's group chats, newest first, a page at a time, optionally between two dates (startDate not after endDate); to post in a group use messages_send. The number's privacy mode may hide content.",
+      "Lists messages of the number's group chats, newest first, a page at a time, optionally between two dates (startDate not after endDate); to post in a group use messages_send. Privacy mode may hide content.",
     toolset: "messaging",
     method: "GET",
     path: "/v1/messages/group",
@@ -2368,7 +2366,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Id of the number to act for, from numbers_list; see the server instructions.",
+          description: "Number id from numbers_list; see the instructions.",
         },
       },
       additionalProperties: false,
@@ -2507,7 +2505,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "messages_send",
     title: "Send WhatsApp Message",
     description:
-      "Really sends a WhatsApp message to a person, a group or a channel; it is queued (202) and delivered later, and Meta may bill it on Meta numbers. Give exactly one destination (destinationNumber, groupId or newsletterId) and one mode: templateId (variables only with it), text, or media with mediaType (mediaType only with media); media may also go with templateId to replace the template's media header. caption only with media, never with audio. Follow delivery with message_get.",
+      "Really sends a WhatsApp message to a person, group or channel; it is queued (202), delivered later, and may be billed by Meta on Meta numbers. Give exactly one destination (destinationNumber, groupId or newsletterId) and one mode: templateId (variables only with it), text, or media with mediaType (mediaType only with media); media may also go with templateId to replace the template's media header. caption only with media, never with audio. Follow delivery with message_get.",
     toolset: "messaging",
     method: "POST",
     path: "/v1/messages/send",
@@ -2535,7 +2533,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Id of the number to act for, from numbers_list; see the server instructions.",
+          description: "Number id from numbers_list; see the instructions.",
         },
         destinationNumber: {
           type: "string",
@@ -2557,7 +2555,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           type: "string",
           minLength: 1,
           description:
-            "Template id or name (templates_list). On Meta numbers only approved templates (sendable true) go out, and outside the 24-hour service window only a template does.",
+            "Template id or name (templates_list). On Meta numbers only approved ones (sendable true) go out; outside the 24-hour service window only a template does.",
         },
         variables: {
           type: "object",
@@ -2566,7 +2564,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           },
           default: {},
           description:
-            'A value for each of the template\'s named variables, keyed by name, e.g. {"nome": "Ana"}; a missing one fails with MISSING_TEMPLATE_VARIABLES.',
+            'Values of the template\'s named variables by name, e.g. {"nome": "Ana"}; a missing one fails with MISSING_TEMPLATE_VARIABLES.',
         },
         text: {
           type: "string",
@@ -2720,7 +2718,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Id of the number to act for, from numbers_list; see the server instructions.",
+          description: "Number id from numbers_list; see the instructions.",
         },
       },
       additionalProperties: false,
@@ -2856,7 +2854,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "newsletters_list",
     title: "List Channels",
     description:
-      "Lists the number's WhatsApp channels (newsletters) with their JIDs, to post in with messages_send. Not on official (Meta) numbers.",
+      "Lists the number's WhatsApp channels (newsletters), to post in with messages_send. Not on official (Meta) numbers.",
     toolset: "channels",
     method: "GET",
     path: "/v1/newsletters",
@@ -2868,7 +2866,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Id of the number to act for, from numbers_list; see the server instructions.",
+          description: "Number id from numbers_list; see the instructions.",
         },
       },
       additionalProperties: false,
@@ -2930,7 +2928,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Id of the number to act for, from numbers_list; see the server instructions.",
+          description: "Number id from numbers_list; see the instructions.",
         },
         numbers: {
           type: "array",
@@ -3002,7 +3000,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "numbers_connect",
     title: "Reconnect Number",
     description:
-      "Issues a new QR code and pairing code for a disconnected unofficial number; every call issues fresh ones, although it is a GET. Fails if the number is connected; not for Meta numbers. Then poll numbers_status.",
+      "Issues a fresh QR code and pairing code for a disconnected unofficial number, on every call although it is a GET. Fails if the number is connected; not for Meta numbers. Then poll numbers_status.",
     toolset: "numbers",
     method: "GET",
     path: "/v1/numbers/{id}/connect",
@@ -3056,7 +3054,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "numbers_create",
     title: "Create Number",
     description:
-      "Provisions a new unofficial (QR-paired) WhatsApp number, using a plan slot, and returns a QR code and pairing code. Show the QR to the phone's owner, then poll numbers_status until OPEN; numbers_connect gives fresh codes.",
+      "Provisions a new unofficial (QR-paired) WhatsApp number, using a plan slot, and returns a QR code and pairing code for the phone's owner. Then poll numbers_status until OPEN; numbers_connect gives fresh codes.",
     toolset: "numbers",
     method: "POST",
     path: "/v1/numbers",
@@ -3185,7 +3183,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "numbers_delete",
     title: "Delete Number",
     description:
-      "Permanently deletes a WhatsApp number, its instance and provider resources, freeing its plan slot; irreversible, and everything sending through it stops working.",
+      "Permanently deletes a WhatsApp number, its instance and provider resources, freeing its plan slot; irreversible: everything sending through it stops working.",
     toolset: "numbers",
     method: "DELETE",
     path: "/v1/numbers/{id}",
@@ -3690,7 +3688,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "numbers_status",
     title: "Get Number Connection Status",
     description:
-      "Checks the live connection state of a number; isFullyConnected true or state OPEN means ready to send. Poll it after numbers_create or numbers_connect.",
+      "Checks the live connection state of a number (isFullyConnected true or state OPEN: ready to send). Poll it after numbers_create or numbers_connect.",
     toolset: "numbers",
     method: "GET",
     path: "/v1/numbers/{id}/status",
@@ -3923,7 +3921,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Id of the number to act for, from numbers_list; see the server instructions.",
+          description: "Number id from numbers_list; see the instructions.",
         },
         name: {
           type: "string",
@@ -4151,7 +4149,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Id of the number to act for, from numbers_list; see the server instructions.",
+          description: "Number id from numbers_list; see the instructions.",
         },
       },
       required: ["templateId"],
@@ -4208,7 +4206,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Id of the number to act for, from numbers_list; see the server instructions.",
+          description: "Number id from numbers_list; see the instructions.",
         },
       },
       required: ["templateId"],
@@ -4285,7 +4283,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "templates_list",
     title: "List Templates",
     description:
-      "Lists the number's message templates and whether each can be sent now; pick messages_send's templateId and variables here.",
+      "Lists the number's message templates, with whether each can be sent now, to pick messages_send's templateId and variables.",
     toolset: "templates",
     method: "GET",
     path: "/v1/templates",
@@ -4297,7 +4295,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Id of the number to act for, from numbers_list; see the server instructions.",
+          description: "Number id from numbers_list; see the instructions.",
         },
       },
       additionalProperties: false,
@@ -4400,7 +4398,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Id of the number to act for, from numbers_list; see the server instructions.",
+          description: "Number id from numbers_list; see the instructions.",
         },
         body: {
           description:
@@ -4579,8 +4577,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "webhook_events",
     title: "List Webhook Deliveries",
-    description:
-      "Shows one webhook's latest delivery attempts, to debug a receiver. With a tenant key whatsappNumberId may be left out.",
+    description: "Shows one webhook's latest delivery attempts, to debug its receiver.",
     toolset: "webhooks",
     method: "GET",
     path: "/v1/webhooks/{id}/logs",
@@ -4597,7 +4594,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         webhookId: {
           type: "string",
           minLength: 1,
-          description: "Webhook id (wh_...) from webhooks_list or webhooks_create.",
+          description: "Webhook id (wh_...) from webhooks_list.",
         },
         limit: {
           type: "integer",
@@ -4614,7 +4611,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Id of the number to act for, from numbers_list; see the server instructions.",
+          description: "Number id from numbers_list; see the instructions.",
         },
       },
       required: ["webhookId"],
@@ -4690,7 +4687,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "webhook_get",
     title: "Get Webhook",
-    description: "Returns one webhook subscription by id. With a tenant key whatsappNumberId may be left out.",
+    description: "Returns one webhook subscription by id, never with its signing secret.",
     toolset: "webhooks",
     method: "GET",
     path: "/v1/webhooks/{id}",
@@ -4705,12 +4702,12 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         webhookId: {
           type: "string",
           minLength: 1,
-          description: "Webhook id (wh_...) from webhooks_list or webhooks_create.",
+          description: "Webhook id (wh_...) from webhooks_list.",
         },
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Id of the number to act for, from numbers_list; see the server instructions.",
+          description: "Number id from numbers_list; see the instructions.",
         },
       },
       required: ["webhookId"],
@@ -4809,7 +4806,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "webhooks_create",
     title: "Create Webhook",
     description:
-      "Subscribes an HTTPS endpoint to events of one number; from then on Pilot Status really POSTs event JSON to it. The number cannot be changed later. Check deliveries with webhook_events.",
+      "Subscribes an HTTPS endpoint to events of one number; from then on Pilot Status really POSTs event JSON to it. The number cannot be changed later, and the signing secret is never returned. Check deliveries with webhook_events.",
     toolset: "webhooks",
     method: "POST",
     path: "/v1/webhooks",
@@ -4826,7 +4823,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Id of the number to act for, from numbers_list; see the server instructions.",
+          description: "Number id from numbers_list; see the instructions.",
         },
         url: {
           type: "string",
@@ -4994,7 +4991,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "webhooks_delete",
     title: "Delete Webhook",
     description:
-      "Permanently deletes a webhook and its delivery log; irreversible. To pause deliveries, use webhooks_update with active false. With a tenant key whatsappNumberId may be left out.",
+      "Permanently deletes a webhook and its delivery log; irreversible. To pause deliveries, use webhooks_update with active false.",
     toolset: "webhooks",
     method: "DELETE",
     path: "/v1/webhooks/{id}",
@@ -5009,12 +5006,12 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         webhookId: {
           type: "string",
           minLength: 1,
-          description: "Webhook id (wh_...) from webhooks_list or webhooks_create.",
+          description: "Webhook id (wh_...) from webhooks_list.",
         },
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Id of the number to act for, from numbers_list; see the server instructions.",
+          description: "Number id from numbers_list; see the instructions.",
         },
       },
       required: ["webhookId"],
@@ -5039,7 +5036,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "webhooks_list",
     title: "List Webhooks",
     description:
-      "Lists the webhook subscriptions the caller can see, never with their signing secret: a number-scoped key its number's, a tenant key the tenant's, or one number's with whatsappNumberId.",
+      "Lists the webhooks the caller can see, never with their signing secret: a number-scoped key its number's, a tenant key the tenant's, or one number's with whatsappNumberId.",
     toolset: "webhooks",
     method: "GET",
     path: "/v1/webhooks",
@@ -5051,7 +5048,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Id of the number to act for, from numbers_list; see the server instructions.",
+          description: "Number id from numbers_list; see the instructions.",
         },
       },
       additionalProperties: false,
@@ -5152,7 +5149,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "webhooks_update",
     title: "Update Webhook",
     description:
-      "Changes a webhook's name, URL, events or active flag (false pauses it instead of deleting it); fields left out stay. Its number cannot be changed. With a tenant key whatsappNumberId may be left out.",
+      "Changes a webhook's name, URL, events or active flag (false pauses it instead of deleting it); fields left out stay, and its number cannot change. The signing secret is never returned.",
     toolset: "webhooks",
     method: "PATCH",
     path: "/v1/webhooks/{id}",
@@ -5171,12 +5168,12 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         webhookId: {
           type: "string",
           minLength: 1,
-          description: "Webhook id (wh_...) from webhooks_list or webhooks_create.",
+          description: "Webhook id (wh_...) from webhooks_list.",
         },
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Id of the number to act for, from numbers_list; see the server instructions.",
+          description: "Number id from numbers_list; see the instructions.",
         },
         name: {
           type: "string",

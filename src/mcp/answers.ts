@@ -18,8 +18,9 @@ export const INSTRUCTIONS = [
   "Account tools (numbers_* except numbers_check, api_keys_*, branding_*, subscription_*, billing_checkout) need a",
   "tenant-scoped key. Every other tool acts on one WhatsApp number, chosen by the credential or by its optional",
   "whatsappNumberId argument: a number-scoped key acts on its own number and whatsappNumberId is then ignored; with",
-  "a tenant key or an OAuth grant pass whatsappNumberId, the id of a number from numbers_list. Under a grant limited",
-  "to chosen numbers it is required, even where a tool's description says it may be left out.",
+  "a tenant key or an OAuth grant pass whatsappNumberId, the id of a number from numbers_list. With a tenant key the",
+  "webhook tools other than webhooks_create may leave it out and act across the tenant. Under a grant limited to",
+  "chosen numbers it is always required.",
 ].join(" ");
 
 /** Said in the instructions whenever dry run is on, server-wide or for the request (docs/decisions.md #34). */
