@@ -26,9 +26,13 @@ export function outputSchemaFor(response: JsonSchema | undefined): JsonSchema | 
   }
   if (isArray(response)) return { type: "object", description: fieldLines({ items: response }) };
   const properties = response.properties as Record<string, JsonSchema> | undefined;
-  const own = typeof response.description === "string" ? [response.description.trim()] : [];
-  if (properties === undefined) return { type: "object", ...(own.length > 0 ? { description: own[0] } : {}) };
-  return { type: "object", description: [...own, fieldLines(properties)].join("\n") };
+  if (properties === undefined) {
+    const own = typeof response.description === "string" ? { description: response.description.trim() } : {};
+    return { type: "object", ...own };
+  }
+  // The answer's own description ("A voice call.") is left out: saying what comes back is the tool description's
+  // job, and what only the schema said moved there (the webhook signing secret is never returned).
+  return { type: "object", description: fieldLines(properties) };
 }
 
 /** One line per field, "name: words"; neighbours described alike share a line ("sentAt, readAt: date-time"). */
@@ -47,47 +51,49 @@ function isArray(schema: JsonSchema): boolean {
   return schema.type === "array" || (Array.isArray(schema.type) && schema.type.includes("array"));
 }
 
-/** "date-time or null. When it was sent": the type in words, then the field's own description. */
+/** "date-time|null. When it was sent": the type, then the field's own description. */
 function describe(schema: JsonSchema, depth: number): string {
   const type = typeWords(schema, depth);
   const own = typeof schema.description === "string" ? schema.description.trim() : "";
   return own === "" ? type : `${type}. ${own}`;
 }
 
+/**
+ * A type in the notation models read best, TypeScript's: "string|null", "QUEUED|SENT", "{id, name}[]",
+ * "{a, b: string; c: boolean}" (keys of one type share it). A string with a format is named by it ("date-time").
+ */
 function typeWords(schema: JsonSchema, depth: number): string {
   const variants = (schema.oneOf ?? schema.anyOf) as JsonSchema[] | undefined;
-  if (variants) return variants.map((v) => typeWords(v, depth)).join(" or ");
+  if (variants) return variants.map((v) => typeWords(v, depth)).join("|");
   if (Array.isArray(schema.allOf)) return mergedObjectWords(schema.allOf as JsonSchema[], depth);
   const types = Array.isArray(schema.type)
     ? (schema.type as string[])
     : schema.type === undefined
       ? []
       : [schema.type as string];
-  const nullable = types.includes("null");
+  const nullable = types.includes("null") || (Array.isArray(schema.enum) && schema.enum.includes(null));
   const main = types.filter((t) => t !== "null");
   let words: string;
   if (Array.isArray(schema.enum)) {
-    words = `one of ${(schema.enum as unknown[])
+    words = (schema.enum as unknown[])
       .filter((v) => v !== null)
       .map(enumWord)
-      .join(", ")}`;
+      .join("|");
   } else if (schema.const !== undefined) {
-    words = `always ${JSON.stringify(schema.const)}`;
+    words = JSON.stringify(schema.const);
   } else if (main[0] === "array") {
-    const item = schema.items ? typeWords(schema.items as JsonSchema, depth + 1) : "values";
-    words = `array of ${item.replace(/^object with/, "objects with")}`;
+    const item = schema.items ? typeWords(schema.items as JsonSchema, depth + 1) : "any";
+    words = `${item.includes("|") ? `(${item})` : item}[]`;
   } else if (main[0] === "object" || schema.properties !== undefined) {
     words = objectWords(schema.properties as Record<string, JsonSchema> | undefined, depth);
   } else if (main.length === 1 && main[0] === "string" && typeof schema.format === "string") {
     words = schema.format; // "date-time" or "uri" says string already
   } else if (main.length > 0) {
-    words = main.join(" or ");
+    words = main.join("|");
   } else {
-    words = "any JSON value";
+    words = "any";
   }
-  if (!nullable) return words;
-  // The comma keeps "or null" apart from a list ("one of A, B, or null"); a single word needs none.
-  return words.includes(",") ? `${words}, or null` : `${words} or null`;
+  return nullable ? `${words}|null` : words;
 }
 
 /** An enum value as a model reads it: bare when it is a plain token, JSON otherwise (so 7 and "7" stay apart). */
@@ -98,8 +104,8 @@ function enumWord(value: unknown): string {
 function objectWords(properties: Record<string, JsonSchema> | undefined, depth: number): string {
   if (properties === undefined || Object.keys(properties).length === 0) return "object";
   const keys = Object.keys(properties);
-  if (depth >= 1) return `object with ${keys.join(", ")}`;
-  // Neighbours of one type share it: "a, b (each string or null)".
+  // Below the first level only the keys are named: the words would grow with every level for little gain.
+  if (depth >= 1) return `{${keys.join(", ")}}`;
   const groups: Array<{ keys: string[]; words: string }> = [];
   for (const key of keys) {
     const words = typeWords(properties[key]!, depth + 1);
@@ -107,8 +113,7 @@ function objectWords(properties: Record<string, JsonSchema> | undefined, depth: 
     if (last !== undefined && last.words === words) last.keys.push(key);
     else groups.push({ keys: [key], words });
   }
-  const parts = groups.map((g) => `${g.keys.join(", ")} (${g.keys.length > 1 ? "each " : ""}${g.words})`);
-  return `object with ${parts.join(", ")}`;
+  return `{${groups.map((g) => `${g.keys.join(", ")}: ${g.words}`).join("; ")}}`;
 }
 
 function mergedObjectWords(parts: JsonSchema[], depth: number): string {

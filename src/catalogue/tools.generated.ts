@@ -97,7 +97,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     outputSchema: {
       type: "object",
       description:
-        "totalSent, totalFailed: integer\nsentPercentChange, failedPercentChange: number or null\nfailureRate: number\ndailyMessages: array of objects with date, count\nstatusDistribution: object with queued, sent, failed, read (each number)",
+        "totalSent, totalFailed: integer\nsentPercentChange, failedPercentChange: number|null\nfailureRate: number\ndailyMessages: {date, count}[]\nstatusDistribution: {queued, sent, failed, read: number}",
     },
     input: z.strictObject({
       period: z.enum(["7d", "30d", "90d"]).optional(),
@@ -163,7 +163,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      description: "items: array of objects with numberId, number, displayName, keyId, keyLast4, key, revealable",
+      description: "items: {numberId, number, displayName, keyId, keyLast4, key, revealable}[]",
     },
     input: z.strictObject({}),
     refine: undefined,
@@ -292,7 +292,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     outputSchema: {
       type: "object",
       description:
-        "url: string. Stripe checkout page to open.\npurpose, orderId: string\namount: number or null\ncurrency: string or null",
+        "url: string. Stripe checkout page to open.\npurpose, orderId: string\namount: number|null\ncurrency: string|null",
     },
     input: z.strictObject({
       purpose: z.enum(["wallet_topup", "add_card"]),
@@ -364,7 +364,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     outputSchema: {
       type: "object",
       description:
-        "branding: object with logoUrl, primaryColor, backgroundColor, companyName, subtitle, supportUrl, defaultRedirectUrl (each string or null), hidePilotStatusBranding (boolean or null). Look of the hosted connect page; null fields use the defaults.",
+        "branding: {logoUrl, primaryColor, backgroundColor, companyName, subtitle, supportUrl, defaultRedirectUrl: string|null; hidePilotStatusBranding: boolean|null}. Look of the hosted connect page; null fields use the defaults.",
     },
     input: z.strictObject({}),
     refine: undefined,
@@ -484,7 +484,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     outputSchema: {
       type: "object",
       description:
-        "branding: object with logoUrl, primaryColor, backgroundColor, companyName, subtitle, supportUrl, defaultRedirectUrl (each string or null), hidePilotStatusBranding (boolean or null). Look of the hosted connect page; null fields use the defaults.",
+        "branding: {logoUrl, primaryColor, backgroundColor, companyName, subtitle, supportUrl, defaultRedirectUrl: string|null; hidePilotStatusBranding: boolean|null}. Look of the hosted connect page; null fields use the defaults.",
     },
     input: z.strictObject({
       logoUrl: httpUrl().regex(new RegExp("^https://"), { message: "must be an https:// URL" }).nullable().optional(),
@@ -567,7 +567,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      description: "Outcome of an action on a call.\nsuccess: boolean\nid, status: string",
+      description: "success: boolean\nid, status: string",
     },
     input: z.strictObject({
       callId: z.string().min(1),
@@ -677,7 +677,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     outputSchema: {
       type: "object",
       description:
-        "A voice call.\nid: string\nexternalCallId: string or null\ndirection: one of INBOUND, OUTBOUND\nstatus: string. Values seen: INITIATED, RINGING, ACCEPTED, COMPLETED, FAILED, REJECTED.\npeerNumber: string or null\ndurationSeconds: integer or null\nsdpOffer, sdpAnswer: string or null. Only with includeSdp on call_get (Meta).\nstartedAt, connectedAt, endedAt: date-time or null\ncreatedAt, updatedAt: date-time",
+        "id: string\nexternalCallId: string|null\ndirection: INBOUND|OUTBOUND\nstatus: string. Values seen: INITIATED, RINGING, ACCEPTED, COMPLETED, FAILED, REJECTED.\npeerNumber: string|null\ndurationSeconds: integer|null\nsdpOffer, sdpAnswer: string|null. Only with includeSdp on call_get (Meta).\nstartedAt, connectedAt, endedAt: date-time|null\ncreatedAt, updatedAt: date-time",
     },
     input: z.strictObject({
       callId: z.string().min(1),
@@ -761,7 +761,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      description: "id: string\nexternalCallId: string or null\nstatus: string. INITIATED at this point.",
+      description: "id: string\nexternalCallId: string|null\nstatus: string. INITIATED at this point.",
     },
     input: z.strictObject({
       whatsappNumberId: z.string().min(1).optional(),
@@ -865,7 +865,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     outputSchema: {
       type: "object",
       description:
-        "permission: object with status (one of no_permission, temporary, permanent), expiration_time (integer or null)\nactions: array of objects with action_name, can_perform_action, limits",
+        "permission: {status: no_permission|temporary|permanent; expiration_time: integer|null}\nactions: {action_name, can_perform_action, limits}[]",
     },
     input: z.strictObject({
       to: patterned("^\\+?[1-9]\\d{7,14}$", "an E.164 phone number such as +5511999999999"),
@@ -993,7 +993,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      description: "Outcome of an action on a call.\nsuccess: boolean\nid, status: string",
+      description: "success: boolean\nid, status: string",
     },
     input: z.strictObject({ callId: z.string().min(1), whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
@@ -1189,7 +1189,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      description: "Outcome of an action on a call.\nsuccess: boolean\nid, status: string",
+      description: "success: boolean\nid, status: string",
     },
     input: z.strictObject({ callId: z.string().min(1), whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
@@ -1306,7 +1306,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     outputSchema: {
       type: "object",
       description:
-        "calls: array of objects with id, externalCallId, direction, status, peerNumber, durationSeconds, sdpOffer, sdpAnswer, startedAt, connectedAt, endedAt, createdAt, updatedAt",
+        "calls: {id, externalCallId, direction, status, peerNumber, durationSeconds, sdpOffer, sdpAnswer, startedAt, connectedAt, endedAt, createdAt, updatedAt}[]",
     },
     input: z.strictObject({
       limit: z.number().int().min(1).max(100).optional(),
@@ -1444,7 +1444,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     outputSchema: {
       type: "object",
       description:
-        "conversations: array of objects with id, type, from, fromName, userId, username, unreadCount, lastMessageAt, lastMessagePreview, createdAt\ntotal, page, pageSize, totalPages: integer\nnotice: string. PII_RELAY_ONLY when the number stores no message content.",
+        "conversations: {id, type, from, fromName, userId, username, unreadCount, lastMessageAt, lastMessagePreview, createdAt}[]\ntotal, page, pageSize, totalPages: integer\nnotice: string. PII_RELAY_ONLY when the number stores no message content.",
     },
     input: z.strictObject({
       startDate: isoDateTime().optional(),
@@ -1521,7 +1521,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     outputSchema: {
       type: "object",
       description:
-        "id: string\nsubject: string or null\nparticipants: array of object. Members with their roles (item shape not confirmed upstream).",
+        "id: string\nsubject: string|null\nparticipants: object[]. Members with their roles (item shape not confirmed upstream).",
     },
     input: z.strictObject({
       groupId: patterned("^[^\\s/]+@g\\.us$", "a group JID ending in @g.us").min(1),
@@ -1976,7 +1976,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     outputSchema: {
       type: "object",
       description:
-        "id: string. Group JID ending in @g.us.\nsubject: string\nparticipants: array of string or object. The members of the new group.",
+        "id: string. Group JID ending in @g.us.\nsubject: string\nparticipants: (string|object)[]. The members of the new group.",
     },
     input: z.strictObject({
       whatsappNumberId: z.string().min(1).optional(),
@@ -2041,7 +2041,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      description: "groups: array of objects with id, name",
+      description: "groups: {id, name}[]",
     },
     input: z.strictObject({ whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
@@ -2113,7 +2113,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     outputSchema: {
       type: "object",
       description:
-        "base64: string. The whole file as a data URI.\nmimeType: string\nfileName: string or null\nmediaId: string",
+        "base64: string. The whole file as a data URI.\nmimeType: string\nfileName: string|null\nmediaId: string",
     },
     input: z.strictObject({
       mediaId: z.string().min(1),
@@ -2212,7 +2212,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     outputSchema: {
       type: "object",
       description:
-        "Delivery state of one sent message.\nid: string\nstatus: one of QUEUED, SENT, DELIVERED, READ, FAILED, CANCELED. READ is only reached when the recipient has read receipts enabled.\ncorrelationId, destinationNumber: string or null\ntemplate: string or null. Template used, if any.\ncreatedAt: date-time\nsentAt, deliveredAt, readAt: date-time or null\nexternalMessageId: string or null. Provider message id (wamid) once sent.\nerrorMessage: string or null. Why the message failed, when it did.",
+        "id: string\nstatus: QUEUED|SENT|DELIVERED|READ|FAILED|CANCELED. READ is only reached when the recipient has read receipts enabled.\ncorrelationId, destinationNumber: string|null\ntemplate: string|null. Template used, if any.\ncreatedAt: date-time\nsentAt, deliveredAt, readAt: date-time|null\nexternalMessageId: string|null. Provider message id (wamid) once sent.\nerrorMessage: string|null. Why the message failed, when it did.",
     },
     input: z.strictObject({ messageId: z.string().min(1), whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
@@ -2303,7 +2303,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     outputSchema: {
       type: "object",
       description:
-        "cancelled: integer or array of string. Messages cancelled; a count in one documented shape, a list of ids in the other.\nnotFound: integer. How many ids matched no message.\nfailed: array of objects with id, reason. Ids that could not be cancelled, each with the reason.",
+        "cancelled: integer|string[]. Messages cancelled; a count in one documented shape, a list of ids in the other.\nnotFound: integer. How many ids matched no message.\nfailed: {id, reason}[]. Ids that could not be cancelled, each with the reason.",
     },
     input: z.strictObject({
       whatsappNumberId: z.string().min(1).optional(),
@@ -2475,7 +2475,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     outputSchema: {
       type: "object",
       description:
-        "messages: array of objects with id, conversationId, direction, type, content, from, fromName, groupId, groupName, media, redacted, createdAt\ntotal, page, pageSize, totalPages: integer\nnotice: string. PII_RELAY_ONLY when the number stores no message content.",
+        "messages: {id, conversationId, direction, type, content, from, fromName, groupId, groupName, media, redacted, createdAt}[]\ntotal, page, pageSize, totalPages: integer\nnotice: string. PII_RELAY_ONLY when the number stores no message content.",
     },
     input: z.strictObject({
       startDate: isoDateTime().optional(),
@@ -2651,7 +2651,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     outputSchema: {
       type: "object",
       description:
-        "Receipt of a message accepted into the send queue.\nid: string. Internal message id; the same value appears as internalMessageId in message webhooks.\ncorrelationId: string. Correlation id, also accepted by message_get.\nstatus: string. Always QUEUED at this point.\ncreatedAt: date-time\norigin: string. Display name of the sending number.\nsourceNumber: string. Phone number the message is sent from.",
+        "id: string. Internal message id; the same value appears as internalMessageId in message webhooks.\ncorrelationId: string. Correlation id, also accepted by message_get.\nstatus: string. Always QUEUED at this point.\ncreatedAt: date-time\norigin: string. Display name of the sending number.\nsourceNumber: string. Phone number the message is sent from.",
     },
     input: z.strictObject({
       whatsappNumberId: z.string().min(1).optional(),
@@ -2827,7 +2827,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     outputSchema: {
       type: "object",
       description:
-        "messages: array of objects with id, conversationId, conversationUnreadCount, direction, type, content, from, fromName, media, readAt, redacted, createdAt\ntotal, page, pageSize, totalPages: integer\nnotice: string. PII_RELAY_ONLY when the number stores no message content.",
+        "messages: {id, conversationId, conversationUnreadCount, direction, type, content, from, fromName, media, readAt, redacted, createdAt}[]\ntotal, page, pageSize, totalPages: integer\nnotice: string. PII_RELAY_ONLY when the number stores no message content.",
     },
     input: z.strictObject({
       page: z.number().int().min(1).optional(),
@@ -2893,7 +2893,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      description: "newsletters: array of objects with id, name",
+      description: "newsletters: {id, name}[]",
     },
     input: z.strictObject({ whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
@@ -2977,7 +2977,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      description: "results: array of objects with input, exists, number, name",
+      description: "results: {input, exists, number, name}[]",
     },
     input: z.strictObject({
       whatsappNumberId: z.string().min(1).optional(),
@@ -3035,7 +3035,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     outputSchema: {
       type: "object",
       description:
-        "Material to pair a phone with an unofficial number.\nqrcodeBase64: string or null. QR code as a PNG data URI, to be scanned in WhatsApp > Linked devices.\npairingCode: string or null. Code to type in WhatsApp instead of scanning; may be null.",
+        "qrcodeBase64: string|null. QR code as a PNG data URI, to be scanned in WhatsApp > Linked devices.\npairingCode: string|null. Code to type in WhatsApp instead of scanning; may be null.",
     },
     input: z.strictObject({ numberId: z.string().min(1) }),
     refine: undefined,
@@ -3160,7 +3160,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     outputSchema: {
       type: "object",
       description:
-        "qrcodeBase64: string or null. QR code as a PNG data URI.\npairingCode: string or null\ninstance: object with id, instanceName, number, name (each string), provider (one of PILOT_STATUS, META), apiKeys (array of objects with name, keyPrefix, keyLast4), state (one of OPEN, CONNECTING, CLOSE), isFullyConnected (boolean), createdAt, updatedAt (each date-time). One WhatsApp number (instance) of the tenant, without credentials.\nlinkedApiKeyId: string or null",
+        "qrcodeBase64: string|null. QR code as a PNG data URI.\npairingCode: string|null\ninstance: {id, instanceName, number, name: string; provider: PILOT_STATUS|META; apiKeys: {name, keyPrefix, keyLast4}[]; state: OPEN|CONNECTING|CLOSE; isFullyConnected: boolean; createdAt, updatedAt: date-time}. One WhatsApp number (instance) of the tenant, without credentials.\nlinkedApiKeyId: string|null",
     },
     input: z.strictObject({
       name: z.string().min(1),
@@ -3333,7 +3333,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     outputSchema: {
       type: "object",
       description:
-        "One number with its health and, for Meta numbers, the Meta profile data.\nid, instanceName, number, name: string\nprovider: one of PILOT_STATUS, META\napiKeys: array of objects with name, keyPrefix, keyLast4\nstate: one of OPEN, CONNECTING, CLOSE\nisFullyConnected: boolean\nhealth: object with qualityRating, messagingLimitTier, metaStatus (each string or null), sendable (boolean)\nmeta: object or null. Phone, profile and WABA data from Meta (camelCase); null for non-Meta numbers.\ncreatedAt, updatedAt: date-time",
+        "id, instanceName, number, name: string\nprovider: PILOT_STATUS|META\napiKeys: {name, keyPrefix, keyLast4}[]\nstate: OPEN|CONNECTING|CLOSE\nisFullyConnected: boolean\nhealth: {qualityRating, messagingLimitTier, metaStatus: string|null; sendable: boolean}\nmeta: object|null. Phone, profile and WABA data from Meta (camelCase); null for non-Meta numbers.\ncreatedAt, updatedAt: date-time",
     },
     input: z.strictObject({ numberId: z.string().min(1), refresh: z.boolean().optional() }),
     refine: undefined,
@@ -3424,7 +3424,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     outputSchema: {
       type: "object",
       description:
-        "items: array of objects with id, instanceName, number, name, provider, apiKeys, state, isFullyConnected, createdAt, updatedAt",
+        "items: {id, instanceName, number, name, provider, apiKeys, state, isFullyConnected, createdAt, updatedAt}[]",
     },
     input: z.strictObject({}),
     refine: undefined,
@@ -3639,7 +3639,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     outputSchema: {
       type: "object",
       description:
-        "provider, remotePairingToken: string\nremotePairingUrl: string. The link to give to the number's owner.\nnumberId: string\ninstance: object with id, instanceName, number, name (each string), provider (one of PILOT_STATUS, META), apiKeys (array of objects with name, keyPrefix, keyLast4), state (one of OPEN, CONNECTING, CLOSE), isFullyConnected (boolean), createdAt, updatedAt (each date-time). One WhatsApp number (instance) of the tenant, without credentials.\nmaskedNumber: string\nmessageSent: boolean\nmessageError: string or null. Why the WhatsApp message with the link could not be sent.",
+        "provider, remotePairingToken: string\nremotePairingUrl: string. The link to give to the number's owner.\nnumberId: string\ninstance: {id, instanceName, number, name: string; provider: PILOT_STATUS|META; apiKeys: {name, keyPrefix, keyLast4}[]; state: OPEN|CONNECTING|CLOSE; isFullyConnected: boolean; createdAt, updatedAt: date-time}. One WhatsApp number (instance) of the tenant, without credentials.\nmaskedNumber: string\nmessageSent: boolean\nmessageError: string|null. Why the WhatsApp message with the link could not be sent.",
     },
     input: z.strictObject({
       provider: z.enum(["PILOT_STATUS", "META"]).optional(),
@@ -3723,7 +3723,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      description: "id: string\nstate: one of OPEN, CONNECTING, CLOSE\nisFullyConnected: boolean",
+      description: "id: string\nstate: OPEN|CONNECTING|CLOSE\nisFullyConnected: boolean",
     },
     input: z.strictObject({ numberId: z.string().min(1) }),
     refine: undefined,
@@ -3883,7 +3883,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     outputSchema: {
       type: "object",
       description:
-        "requiresConversion: boolean. True when the purchase would move a Free plan to On Demand.\nfromPlan, toPlan: string\ncurrentNumbers, requested, billedQuantity: integer\nunitPriceBRL, monthlyTotalBRL: number\nmessagesBecomeUnlimited, hasSavedCard: boolean\nexplanation: object with pt, en (each string)",
+        "requiresConversion: boolean. True when the purchase would move a Free plan to On Demand.\nfromPlan, toPlan: string\ncurrentNumbers, requested, billedQuantity: integer\nunitPriceBRL, monthlyTotalBRL: number\nmessagesBecomeUnlimited, hasSavedCard: boolean\nexplanation: {pt, en: string}",
     },
     input: z.strictObject({ quantity: z.number().int().min(1).optional() }),
     refine: undefined,
@@ -4075,7 +4075,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     outputSchema: {
       type: "object",
       description:
-        "id, name, category: string\nmetaStatus: string or null. PENDING while Meta reviews it; null for non-Meta numbers.",
+        "id, name, category: string\nmetaStatus: string|null. PENDING while Meta reviews it; null for non-Meta numbers.",
     },
     input: z.strictObject({
       whatsappNumberId: z.string().min(1).optional(),
@@ -4264,7 +4264,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     outputSchema: {
       type: "object",
       description:
-        "A message template.\nid, name, category: string\nbody: object or string. The template content.\nvariables: array of string\nsource: one of META, PILOT_STATUS\nmetaStatus: one of APPROVED, PENDING, REJECTED, DISABLED, or null. Meta review state; null for non-Meta templates.\nmetaLanguage: string or null\nsendable: boolean. Whether messages_send can use it now (on Meta numbers only approved Meta templates are).",
+        "id, name, category: string\nbody: object|string. The template content.\nvariables: string[]\nsource: META|PILOT_STATUS\nmetaStatus: APPROVED|PENDING|REJECTED|DISABLED|null. Meta review state; null for non-Meta templates.\nmetaLanguage: string|null\nsendable: boolean. Whether messages_send can use it now (on Meta numbers only approved Meta templates are).",
     },
     input: z.strictObject({ templateId: z.string().min(1), whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
@@ -4354,8 +4354,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      description:
-        "items: array of objects with id, name, category, body, variables, source, metaStatus, metaLanguage, sendable",
+      description: "items: {id, name, category, body, variables, source, metaStatus, metaLanguage, sendable}[]",
     },
     input: z.strictObject({ whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
@@ -4664,7 +4663,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      description: "items: array of objects with event, status, statusCode, payload, response, durationMs, createdAt",
+      description: "items: {event, status, statusCode, payload, response, durationMs, createdAt}[]",
     },
     input: z.strictObject({
       webhookId: z.string().min(1),
@@ -4787,7 +4786,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     outputSchema: {
       type: "object",
       description:
-        "A webhook subscription. The signing secret is never included.\nid, tenantId, name: string\nurl: string. Receiving endpoint.\nenvironment: string. Environment label, LIVE in practice.\nactive: boolean. False while deliveries are paused.\nevents: array of string\napiKeys: array of objects with id, name\nlastTriggered: date-time or null\nwhatsappNumberIds, whatsappInstanceIds: array of string\ncreatedAt, updatedAt: date-time",
+        "id, tenantId, name: string\nurl: string. Receiving endpoint.\nenvironment: string. Environment label, LIVE in practice.\nactive: boolean. False while deliveries are paused.\nevents: string[]\napiKeys: {id, name}[]\nlastTriggered: date-time|null\nwhatsappNumberIds, whatsappInstanceIds: string[]\ncreatedAt, updatedAt: date-time",
     },
     input: z.strictObject({ webhookId: z.string().min(1), whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
@@ -4943,7 +4942,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     outputSchema: {
       type: "object",
       description:
-        "A webhook subscription. The signing secret is never included.\nid, tenantId, name: string\nurl: string. Receiving endpoint.\nenvironment: string. Environment label, LIVE in practice.\nactive: boolean. False while deliveries are paused.\nevents: array of string\napiKeys: array of objects with id, name\nlastTriggered: date-time or null\nwhatsappNumberIds, whatsappInstanceIds: array of string\ncreatedAt, updatedAt: date-time",
+        "id, tenantId, name: string\nurl: string. Receiving endpoint.\nenvironment: string. Environment label, LIVE in practice.\nactive: boolean. False while deliveries are paused.\nevents: string[]\napiKeys: {id, name}[]\nlastTriggered: date-time|null\nwhatsappNumberIds, whatsappInstanceIds: string[]\ncreatedAt, updatedAt: date-time",
     },
     input: z.strictObject({
       whatsappNumberId: z.string().min(1).optional(),
@@ -5130,7 +5129,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     outputSchema: {
       type: "object",
       description:
-        "items: array of objects with id, tenantId, name, url, environment, active, events, apiKeys, lastTriggered, whatsappNumberIds, whatsappInstanceIds, createdAt, updatedAt",
+        "items: {id, tenantId, name, url, environment, active, events, apiKeys, lastTriggered, whatsappNumberIds, whatsappInstanceIds, createdAt, updatedAt}[]",
     },
     input: z.strictObject({ whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
@@ -5297,7 +5296,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     outputSchema: {
       type: "object",
       description:
-        "A webhook subscription. The signing secret is never included.\nid, tenantId, name: string\nurl: string. Receiving endpoint.\nenvironment: string. Environment label, LIVE in practice.\nactive: boolean. False while deliveries are paused.\nevents: array of string\napiKeys: array of objects with id, name\nlastTriggered: date-time or null\nwhatsappNumberIds, whatsappInstanceIds: array of string\ncreatedAt, updatedAt: date-time",
+        "id, tenantId, name: string\nurl: string. Receiving endpoint.\nenvironment: string. Environment label, LIVE in practice.\nactive: boolean. False while deliveries are paused.\nevents: string[]\napiKeys: {id, name}[]\nlastTriggered: date-time|null\nwhatsappNumberIds, whatsappInstanceIds: string[]\ncreatedAt, updatedAt: date-time",
     },
     input: z.strictObject({
       webhookId: z.string().min(1),
