@@ -38,7 +38,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Number id from numbers_list; see the instructions.",
+          description: "Number id (numbers_list); see instructions.",
         },
       },
       additionalProperties: false,
@@ -539,7 +539,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Number id from numbers_list; see the instructions.",
+          description: "Number id (numbers_list); see instructions.",
         },
         sdp: {
           type: "string",
@@ -614,7 +614,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Number id from numbers_list; see the instructions.",
+          description: "Number id (numbers_list); see instructions.",
         },
       },
       required: ["callId"],
@@ -718,7 +718,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Number id from numbers_list; see the instructions.",
+          description: "Number id (numbers_list); see instructions.",
         },
         to: {
           type: "string",
@@ -785,8 +785,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "call_permission_get",
     title: "Get Call Permission",
-    description:
-      "Tells whether the business may call a user and which call actions Meta's limits allow now; check it before call_initiate.",
+    description: "Tells whether the business may call a user and which call actions Meta's limits allow now.",
     toolset: "calls",
     method: "GET",
     path: "/v1/calls/permissions",
@@ -806,7 +805,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Number id from numbers_list; see the instructions.",
+          description: "Number id (numbers_list); see instructions.",
         },
       },
       required: ["to"],
@@ -903,7 +902,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Number id from numbers_list; see the instructions.",
+          description: "Number id (numbers_list); see instructions.",
         },
         to: {
           type: "string",
@@ -970,7 +969,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Number id from numbers_list; see the instructions.",
+          description: "Number id (numbers_list); see instructions.",
         },
       },
       required: ["callId"],
@@ -1024,7 +1023,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Number id from numbers_list; see the instructions.",
+          description: "Number id (numbers_list); see instructions.",
         },
       },
       additionalProperties: false,
@@ -1081,7 +1080,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Number id from numbers_list; see the instructions.",
+          description: "Number id (numbers_list); see instructions.",
         },
         status: {
           type: "string",
@@ -1166,7 +1165,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Number id from numbers_list; see the instructions.",
+          description: "Number id (numbers_list); see instructions.",
         },
       },
       required: ["callId"],
@@ -1236,7 +1235,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Number id from numbers_list; see the instructions.",
+          description: "Number id (numbers_list); see instructions.",
         },
       },
       additionalProperties: false,
@@ -1329,7 +1328,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "conversations_list",
     title: "List Conversations",
     description:
-      "Lists the number's chats (direct, group, channel) by latest activity with unread counts and a preview, optionally between two dates of the last message (startDate not after endDate). A contact's userId (BSUID) works as destinationNumber when it has no phone.",
+      "Lists the number's chats (direct, group, channel) by latest activity with unread counts and a preview, optionally between two dates of the last message (startDate not after endDate).",
     toolset: "messaging",
     method: "GET",
     path: "/v1/conversations",
@@ -1370,7 +1369,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Number id from numbers_list; see the instructions.",
+          description: "Number id (numbers_list); see instructions.",
         },
       },
       additionalProperties: false,
@@ -1493,7 +1492,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Number id from numbers_list; see the instructions.",
+          description: "Number id (numbers_list); see instructions.",
         },
       },
       required: ["groupId"],
@@ -1510,7 +1509,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         },
         participants: {
           type: "array",
-          description: "Members with their roles (item shape not confirmed upstream).",
+          description: "Members with their roles (item shape unconfirmed).",
           items: {
             type: "object",
             additionalProperties: true,
@@ -1521,7 +1520,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     outputSchema: {
       type: "object",
       description:
-        "id: string\nsubject: string|null\nparticipants: object[]. Members with their roles (item shape not confirmed upstream).",
+        "id: string\nsubject: string|null\nparticipants: object[]. Members with their roles (item shape unconfirmed).",
     },
     input: z.strictObject({
       groupId: patterned("^[^\\s/]+@g\\.us$", "a group JID ending in @g.us").min(1),
@@ -1564,7 +1563,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Number id from numbers_list; see the instructions.",
+          description: "Number id (numbers_list); see instructions.",
         },
       },
       required: ["groupId"],
@@ -1614,7 +1613,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Number id from numbers_list; see the instructions.",
+          description: "Number id (numbers_list); see instructions.",
         },
         participants: {
           type: "array",
@@ -1678,7 +1677,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Number id from numbers_list; see the instructions.",
+          description: "Number id (numbers_list); see instructions.",
         },
         participants: {
           type: "array",
@@ -1741,7 +1740,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Number id from numbers_list; see the instructions.",
+          description: "Number id (numbers_list); see instructions.",
         },
         participants: {
           type: "array",
@@ -1805,7 +1804,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Number id from numbers_list; see the instructions.",
+          description: "Number id (numbers_list); see instructions.",
         },
         participants: {
           type: "array",
@@ -1870,17 +1869,17 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Number id from numbers_list; see the instructions.",
+          description: "Number id (numbers_list); see instructions.",
         },
         messageId: {
           type: "string",
           minLength: 1,
-          description: "Id of the group message to pin (name not confirmed upstream).",
+          description: "Id of the group message to pin (name unconfirmed).",
         },
         duration: {
           type: "integer",
           minimum: 1,
-          description: "Seconds the message stays pinned (name and unit not confirmed upstream).",
+          description: "Seconds the message stays pinned (name, unit unconfirmed).",
         },
       },
       required: ["groupId", "messageId"],
@@ -1926,7 +1925,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Number id from numbers_list; see the instructions.",
+          description: "Number id (numbers_list); see instructions.",
         },
         subject: {
           type: "string",
@@ -1958,7 +1957,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         },
         participants: {
           type: "array",
-          description: "The members of the new group.",
+          description: "Its members.",
           items: {
             anyOf: [
               {
@@ -1976,7 +1975,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     outputSchema: {
       type: "object",
       description:
-        "id: string. Group JID ending in @g.us.\nsubject: string\nparticipants: (string|object)[]. The members of the new group.",
+        "id: string. Group JID ending in @g.us.\nsubject: string\nparticipants: (string|object)[]. Its members.",
     },
     input: z.strictObject({
       whatsappNumberId: z.string().min(1).optional(),
@@ -2002,7 +2001,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "groups_list",
     title: "List Groups",
     description:
-      "Lists the number's WhatsApp groups, for group_info or messages_send. The number must be connected; Meta numbers only when approved as Official Business Accounts.",
+      "Lists the number's WhatsApp groups. The number must be connected; Meta numbers only when approved as Official Business Accounts.",
     toolset: "groups",
     method: "GET",
     path: "/v1/groups",
@@ -2014,7 +2013,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Number id from numbers_list; see the instructions.",
+          description: "Number id (numbers_list); see instructions.",
         },
       },
       additionalProperties: false,
@@ -2060,7 +2059,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "media_get",
     title: "Download Received Media",
     description:
-      "Downloads a file received on a Meta number as a base64 data URI. Use the media.id from messages_unread, messages_group or a webhook event soon: Meta's links expire within minutes. Other numbers give a media.url to use directly.",
+      "Downloads a file received on a Meta number as a base64 data URI; call it soon, as Meta's links expire within minutes.",
     toolset: "messaging",
     method: "GET",
     path: "/v1/media/{mediaId}",
@@ -2076,7 +2075,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         mediaId: {
           type: "string",
           minLength: 1,
-          description: "Meta media id (media.id) of the received file.",
+          description: "media.id of the file, from messages_unread, messages_group or a webhook event.",
         },
         phoneNumberId: {
           type: "string",
@@ -2086,7 +2085,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Number id from numbers_list; see the instructions.",
+          description: "Number id (numbers_list); see instructions.",
         },
       },
       required: ["mediaId", "phoneNumberId"],
@@ -2097,7 +2096,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
       properties: {
         base64: {
           type: "string",
-          description: "The whole file as a data URI.",
+          description: "The file.",
         },
         mimeType: {
           type: "string",
@@ -2112,8 +2111,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      description:
-        "base64: string. The whole file as a data URI.\nmimeType: string\nfileName: string|null\nmediaId: string",
+      description: "base64: string. The file.\nmimeType: string\nfileName: string|null\nmediaId: string",
     },
     input: z.strictObject({
       mediaId: z.string().min(1),
@@ -2135,7 +2133,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "message_get",
     title: "Get Message Status",
-    description: "Reads the delivery state of a message sent with messages_send, with timestamps and any error.",
+    description: "Reads a sent message's delivery state, with its timestamps and any error.",
     toolset: "messaging",
     method: "GET",
     path: "/v1/messages/{messageId}",
@@ -2155,7 +2153,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Number id from numbers_list; see the instructions.",
+          description: "Number id (numbers_list); see instructions.",
         },
       },
       required: ["messageId"],
@@ -2171,7 +2169,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         status: {
           type: "string",
           enum: ["QUEUED", "SENT", "DELIVERED", "READ", "FAILED", "CANCELED"],
-          description: "READ is only reached when the recipient has read receipts enabled.",
+          description: "READ only if the recipient has read receipts on.",
         },
         correlationId: {
           type: ["string", "null"],
@@ -2212,7 +2210,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     outputSchema: {
       type: "object",
       description:
-        "id: string\nstatus: QUEUED|SENT|DELIVERED|READ|FAILED|CANCELED. READ is only reached when the recipient has read receipts enabled.\ncorrelationId, destinationNumber: string|null\ntemplate: string|null. Template used, if any.\ncreatedAt: date-time\nsentAt, deliveredAt, readAt: date-time|null\nexternalMessageId: string|null. Provider message id (wamid) once sent.\nerrorMessage: string|null. Why the message failed, when it did.",
+        "id: string\nstatus: QUEUED|SENT|DELIVERED|READ|FAILED|CANCELED. READ only if the recipient has read receipts on.\ncorrelationId, destinationNumber: string|null\ntemplate: string|null. Template used, if any.\ncreatedAt: date-time\nsentAt, deliveredAt, readAt: date-time|null\nexternalMessageId: string|null. Provider message id (wamid) once sent.\nerrorMessage: string|null. Why the message failed, when it did.",
     },
     input: z.strictObject({ messageId: z.string().min(1), whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
@@ -2246,7 +2244,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Number id from numbers_list; see the instructions.",
+          description: "Number id (numbers_list); see instructions.",
         },
         messageIds: {
           type: "array",
@@ -2266,7 +2264,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
       type: "object",
       properties: {
         cancelled: {
-          description: "Messages cancelled; a count in one documented shape, a list of ids in the other.",
+          description: "A count or a list of ids: both shapes are documented.",
           anyOf: [
             {
               type: "integer",
@@ -2285,7 +2283,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         },
         failed: {
           type: "array",
-          description: "Ids that could not be cancelled, each with the reason.",
+          description: "Those not cancelled, and why.",
           items: {
             type: "object",
             properties: {
@@ -2303,7 +2301,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     outputSchema: {
       type: "object",
       description:
-        "cancelled: integer|string[]. Messages cancelled; a count in one documented shape, a list of ids in the other.\nnotFound: integer. How many ids matched no message.\nfailed: {id, reason}[]. Ids that could not be cancelled, each with the reason.",
+        "cancelled: integer|string[]. A count or a list of ids: both shapes are documented.\nnotFound: integer. How many ids matched no message.\nfailed: {id, reason}[]. Those not cancelled, and why.",
     },
     input: z.strictObject({
       whatsappNumberId: z.string().min(1).optional(),
@@ -2366,7 +2364,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Number id from numbers_list; see the instructions.",
+          description: "Number id (numbers_list); see instructions.",
         },
       },
       additionalProperties: false,
@@ -2505,7 +2503,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "messages_send",
     title: "Send WhatsApp Message",
     description:
-      "Really sends a WhatsApp message to a person, group or channel; it is queued (202), delivered later, and may be billed by Meta on Meta numbers. Give exactly one destination (destinationNumber, groupId or newsletterId) and one mode: templateId (variables only with it), text, or media with mediaType (mediaType only with media); media may also go with templateId to replace the template's media header. caption only with media, never with audio. Follow delivery with message_get.",
+      "Really sends a WhatsApp message to a person, group or channel; queued (202) and delivered later, and Meta may bill it on Meta numbers. Give exactly one destination (destinationNumber, groupId or newsletterId) and one mode: templateId (variables only with it), text, or media with mediaType (mediaType only with media); media may also go with templateId to replace its media header. caption only with media, never with audio. Follow delivery with message_get.",
     toolset: "messaging",
     method: "POST",
     path: "/v1/messages/send",
@@ -2533,13 +2531,13 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Number id from numbers_list; see the instructions.",
+          description: "Number id (numbers_list); see instructions.",
         },
         destinationNumber: {
           type: "string",
           pattern: "^(\\+?[1-9]\\d{7,14}|[A-Z]{2}\\.\\d{6,})$",
           description:
-            "Person to message: a phone, or the BSUID (userId in conversations_list) of a contact known only by username. Authentication templates need a phone.",
+            "A phone, or the BSUID (userId in conversations_list) of a contact known only by username; authentication templates need a phone.",
         },
         groupId: {
           type: "string",
@@ -2570,7 +2568,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           type: "string",
           minLength: 1,
           description:
-            "The message text. On Meta numbers it is only delivered within 24 hours of the contact's last message, otherwise it fails later with META_OUTSIDE_24H_WINDOW.",
+            "Message text; on Meta numbers delivered only within 24 hours of the contact's last message, else it fails later with META_OUTSIDE_24H_WINDOW.",
         },
         media: {
           type: "string",
@@ -2590,7 +2588,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         buttons: {
           type: "array",
           maxItems: 3,
-          description: "Buttons of a free-text message (name and item shape not confirmed upstream).",
+          description: "Buttons of a free-text message (name, item shape unconfirmed).",
           items: {
             type: "object",
             additionalProperties: true,
@@ -2598,22 +2596,20 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         },
         header: {
           type: "string",
-          description: "Header line of a free-text message with buttons (not confirmed upstream).",
+          description: "Header of a free-text message with buttons (unconfirmed).",
         },
         footer: {
           type: "string",
-          description: "Footer line of a free-text message with buttons (not confirmed upstream).",
+          description: "Footer of a free-text message with buttons (unconfirmed).",
         },
         deliverAt: {
           type: "string",
           format: "date-time",
-          description:
-            "When to send instead of now; until then messages_cancel can stop it (format not confirmed upstream).",
+          description: "When to send instead of now; messages_cancel can stop it until then (format unconfirmed).",
         },
         markRead: {
           type: "boolean",
-          description:
-            "On Meta numbers a reply marks the chat as read; false does not (placement not confirmed upstream).",
+          description: "On Meta numbers a reply marks the chat read; false does not (placement unconfirmed).",
         },
       },
       additionalProperties: false,
@@ -2624,11 +2620,11 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
       properties: {
         id: {
           type: "string",
-          description: "Internal message id; the same value appears as internalMessageId in message webhooks.",
+          description: "Internal id (internalMessageId in message webhooks).",
         },
         correlationId: {
           type: "string",
-          description: "Correlation id, also accepted by message_get.",
+          description: "Also accepted by message_get.",
         },
         status: {
           type: "string",
@@ -2640,18 +2636,18 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         },
         origin: {
           type: "string",
-          description: "Display name of the sending number.",
+          description: "Sending number's display name.",
         },
         sourceNumber: {
           type: "string",
-          description: "Phone number the message is sent from.",
+          description: "Phone it is sent from.",
         },
       },
     },
     outputSchema: {
       type: "object",
       description:
-        "id: string. Internal message id; the same value appears as internalMessageId in message webhooks.\ncorrelationId: string. Correlation id, also accepted by message_get.\nstatus: string. Always QUEUED at this point.\ncreatedAt: date-time\norigin: string. Display name of the sending number.\nsourceNumber: string. Phone number the message is sent from.",
+        "id: string. Internal id (internalMessageId in message webhooks).\ncorrelationId: string. Also accepted by message_get.\nstatus: string. Always QUEUED at this point.\ncreatedAt: date-time\norigin: string. Sending number's display name.\nsourceNumber: string. Phone it is sent from.",
     },
     input: z.strictObject({
       whatsappNumberId: z.string().min(1).optional(),
@@ -2718,7 +2714,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Number id from numbers_list; see the instructions.",
+          description: "Number id (numbers_list); see instructions.",
         },
       },
       additionalProperties: false,
@@ -2854,7 +2850,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "newsletters_list",
     title: "List Channels",
     description:
-      "Lists the number's WhatsApp channels (newsletters), to post in with messages_send. Not on official (Meta) numbers.",
+      "Lists the number's WhatsApp channels (newsletters), where messages_send can post; not on official (Meta) numbers.",
     toolset: "channels",
     method: "GET",
     path: "/v1/newsletters",
@@ -2866,7 +2862,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Number id from numbers_list; see the instructions.",
+          description: "Number id (numbers_list); see instructions.",
         },
       },
       additionalProperties: false,
@@ -2928,7 +2924,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Number id from numbers_list; see the instructions.",
+          description: "Number id (numbers_list); see instructions.",
         },
         numbers: {
           type: "array",
@@ -3024,18 +3020,18 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
       properties: {
         qrcodeBase64: {
           type: ["string", "null"],
-          description: "QR code as a PNG data URI, to be scanned in WhatsApp > Linked devices.",
+          description: "PNG data URI, to scan in WhatsApp > Linked devices.",
         },
         pairingCode: {
           type: ["string", "null"],
-          description: "Code to type in WhatsApp instead of scanning; may be null.",
+          description: "Code to type in WhatsApp instead of scanning.",
         },
       },
     },
     outputSchema: {
       type: "object",
       description:
-        "qrcodeBase64: string|null. QR code as a PNG data URI, to be scanned in WhatsApp > Linked devices.\npairingCode: string|null. Code to type in WhatsApp instead of scanning; may be null.",
+        "qrcodeBase64: string|null. PNG data URI, to scan in WhatsApp > Linked devices.\npairingCode: string|null. Code to type in WhatsApp instead of scanning.",
     },
     input: z.strictObject({ numberId: z.string().min(1) }),
     refine: undefined,
@@ -3054,7 +3050,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "numbers_create",
     title: "Create Number",
     description:
-      "Provisions a new unofficial (QR-paired) WhatsApp number, using a plan slot, and returns a QR code and pairing code for the phone's owner. Then poll numbers_status until OPEN; numbers_connect gives fresh codes.",
+      "Provisions a new unofficial (QR-paired) WhatsApp number, using a plan slot, and returns a QR code and pairing code for the phone's owner. Then poll numbers_status until OPEN; numbers_connect renews the codes.",
     toolset: "numbers",
     method: "POST",
     path: "/v1/numbers",
@@ -3099,7 +3095,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         },
         instance: {
           type: "object",
-          description: "One WhatsApp number (instance) of the tenant, without credentials.",
+          description: "The number, without credentials.",
           properties: {
             id: {
               type: "string",
@@ -3160,7 +3156,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     outputSchema: {
       type: "object",
       description:
-        "qrcodeBase64: string|null. QR code as a PNG data URI.\npairingCode: string|null\ninstance: {id, instanceName, number, name: string; provider: PILOT_STATUS|META; apiKeys: {name, keyPrefix, keyLast4}[]; state: OPEN|CONNECTING|CLOSE; isFullyConnected: boolean; createdAt, updatedAt: date-time}. One WhatsApp number (instance) of the tenant, without credentials.\nlinkedApiKeyId: string|null",
+        "qrcodeBase64: string|null. QR code as a PNG data URI.\npairingCode: string|null\ninstance: {id, instanceName, number, name: string; provider: PILOT_STATUS|META; apiKeys: {name, keyPrefix, keyLast4}[]; state: OPEN|CONNECTING|CLOSE; isFullyConnected: boolean; createdAt, updatedAt: date-time}. The number, without credentials.\nlinkedApiKeyId: string|null",
     },
     input: z.strictObject({
       name: z.string().min(1),
@@ -3248,7 +3244,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         },
         refresh: {
           type: "boolean",
-          description: "True fetches live data from Meta and saves it before answering; false uses the stored copy.",
+          description: "True pulls live data from Meta and stores it first; false reads the stored copy.",
         },
       },
       required: ["numberId"],
@@ -3352,7 +3348,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "numbers_list",
     title: "List Numbers",
     description:
-      "Lists the tenant's WhatsApp numbers with their stored state, no credentials; their ids are what whatsappNumberId and numberId take. Number-scoped keys may call it too. Live state: numbers_status.",
+      "Lists the tenant's WhatsApp numbers with their stored state, no credentials; number-scoped keys may call it too. Live state: numbers_status.",
     toolset: "numbers",
     method: "GET",
     path: "/v1/numbers",
@@ -3367,7 +3363,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
       type: "array",
       items: {
         type: "object",
-        description: "One WhatsApp number (instance) of the tenant, without credentials.",
+        description: "The number, without credentials.",
         properties: {
           id: {
             type: "string",
@@ -3443,7 +3439,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "numbers_remote_pairing",
     title: "Create Remote Pairing Link",
     description:
-      "Creates a disconnected number plus a single-use hosted link its owner opens to connect it: by QR pairing (provider PILOT_STATUS; name and number required) or Meta's hosted onboarding (META; name and number ignored). sendViaWhatsApp true also really sends the link to that phone.",
+      "Creates a disconnected number plus a single-use hosted link its owner opens to connect it, by QR pairing (PILOT_STATUS: name and number required) or Meta's hosted onboarding (META: name and number ignored). sendViaWhatsApp true also really sends the link to that phone.",
     toolset: "numbers",
     method: "POST",
     path: "/v1/numbers/remote-pairing",
@@ -3466,7 +3462,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           type: "string",
           enum: ["PILOT_STATUS", "META"],
           default: "PILOT_STATUS",
-          description: "PILOT_STATUS for a QR-paired number, META for an official number onboarded at Meta.",
+          description: "How the number will connect.",
         },
         name: {
           type: "string",
@@ -3571,7 +3567,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         },
         instance: {
           type: "object",
-          description: "One WhatsApp number (instance) of the tenant, without credentials.",
+          description: "The number, without credentials.",
           properties: {
             id: {
               type: "string",
@@ -3639,7 +3635,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     outputSchema: {
       type: "object",
       description:
-        "provider, remotePairingToken: string\nremotePairingUrl: string. The link to give to the number's owner.\nnumberId: string\ninstance: {id, instanceName, number, name: string; provider: PILOT_STATUS|META; apiKeys: {name, keyPrefix, keyLast4}[]; state: OPEN|CONNECTING|CLOSE; isFullyConnected: boolean; createdAt, updatedAt: date-time}. One WhatsApp number (instance) of the tenant, without credentials.\nmaskedNumber: string\nmessageSent: boolean\nmessageError: string|null. Why the WhatsApp message with the link could not be sent.",
+        "provider, remotePairingToken: string\nremotePairingUrl: string. The link to give to the number's owner.\nnumberId: string\ninstance: {id, instanceName, number, name: string; provider: PILOT_STATUS|META; apiKeys: {name, keyPrefix, keyLast4}[]; state: OPEN|CONNECTING|CLOSE; isFullyConnected: boolean; createdAt, updatedAt: date-time}. The number, without credentials.\nmaskedNumber: string\nmessageSent: boolean\nmessageError: string|null. Why the WhatsApp message with the link could not be sent.",
     },
     input: z.strictObject({
       provider: z.enum(["PILOT_STATUS", "META"]).optional(),
@@ -3688,7 +3684,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "numbers_status",
     title: "Get Number Connection Status",
     description:
-      "Checks the live connection state of a number (isFullyConnected true or state OPEN: ready to send). Poll it after numbers_create or numbers_connect.",
+      "Checks the live connection state of a number: isFullyConnected true or state OPEN means ready to send.",
     toolset: "numbers",
     method: "GET",
     path: "/v1/numbers/{id}/status",
@@ -3742,7 +3738,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "subscription_extra_numbers_add",
     title: "Buy Extra Numbers",
     description:
-      "Buys extra number slots: with a saved card it charges it at once (a Free plan becomes On Demand, billed for the converted number too); without one it returns a checkout URL. Get the user's explicit approval of the price from subscription_extra_numbers_get first.",
+      "Buys extra number slots: with a saved card it charges it at once (a Free plan becomes On Demand, billed for the converted number too), otherwise it returns a checkout URL. First get the user's explicit approval of the price from subscription_extra_numbers_get.",
     toolset: "account",
     method: "POST",
     path: "/v1/subscription/extra-numbers",
@@ -3789,14 +3785,14 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         },
         checkoutUrl: {
           type: "string",
-          description: "Stripe page to finish the purchase when no card is saved.",
+          description: "Stripe page to pay on when no card is saved.",
         },
       },
     },
     outputSchema: {
       type: "object",
       description:
-        "success: boolean\ncharged: boolean. True when the saved card was charged; false when checkoutUrl must be completed instead.\nplan: string\npaidExtraNumbers: integer\nmonthlyTotalBRL: number\ncheckoutUrl: string. Stripe page to finish the purchase when no card is saved.",
+        "success: boolean\ncharged: boolean. True when the saved card was charged; false when checkoutUrl must be completed instead.\nplan: string\npaidExtraNumbers: integer\nmonthlyTotalBRL: number\ncheckoutUrl: string. Stripe page to pay on when no card is saved.",
     },
     input: z.strictObject({ quantity: z.number().int().min(1).optional(), confirm: z.boolean().optional() }),
     refine: undefined,
@@ -3815,7 +3811,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "subscription_extra_numbers_get",
     title: "Preview Extra Numbers Price",
     description:
-      "Quotes what buying extra number slots would cost, without buying anything; show the price to the user before subscription_extra_numbers_add.",
+      "Quotes what buying extra number slots would cost (see subscription_extra_numbers_add), without buying anything.",
     toolset: "account",
     method: "GET",
     path: "/v1/subscription/extra-numbers",
@@ -3902,7 +3898,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "templates_create",
     title: "Create Template",
     description:
-      "Creates a message template; on Meta numbers it is really submitted to Meta for review and stays PENDING until approved (see templates_get).",
+      "Creates a message template; on Meta numbers it is really submitted to Meta and stays PENDING until approved.",
     toolset: "templates",
     method: "POST",
     path: "/v1/templates",
@@ -3921,7 +3917,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Number id from numbers_list; see the instructions.",
+          description: "Number id (numbers_list); see instructions.",
         },
         name: {
           type: "string",
@@ -4149,7 +4145,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Number id from numbers_list; see the instructions.",
+          description: "Number id (numbers_list); see instructions.",
         },
       },
       required: ["templateId"],
@@ -4206,7 +4202,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Number id from numbers_list; see the instructions.",
+          description: "Number id (numbers_list); see instructions.",
         },
       },
       required: ["templateId"],
@@ -4282,8 +4278,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "templates_list",
     title: "List Templates",
-    description:
-      "Lists the number's message templates, with whether each can be sent now, to pick messages_send's templateId and variables.",
+    description: "Lists the number's message templates, with whether each can be sent now.",
     toolset: "templates",
     method: "GET",
     path: "/v1/templates",
@@ -4295,7 +4290,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Number id from numbers_list; see the instructions.",
+          description: "Number id (numbers_list); see instructions.",
         },
       },
       additionalProperties: false,
@@ -4373,7 +4368,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "templates_update",
     title: "Update Template",
     description:
-      "Replaces a template's content; on Meta numbers the new version is really re-submitted to Meta and goes back to PENDING review.",
+      "Replaces a template's content; on Meta numbers it is really re-submitted to Meta, PENDING again until approved.",
     toolset: "templates",
     method: "PUT",
     path: "/v1/templates/{id}",
@@ -4397,7 +4392,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Number id from numbers_list; see the instructions.",
+          description: "Number id (numbers_list); see instructions.",
         },
         body: {
           description:
@@ -4610,7 +4605,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Number id from numbers_list; see the instructions.",
+          description: "Number id (numbers_list); see instructions.",
         },
       },
       required: ["webhookId"],
@@ -4706,7 +4701,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Number id from numbers_list; see the instructions.",
+          description: "Number id (numbers_list); see instructions.",
         },
       },
       required: ["webhookId"],
@@ -4822,7 +4817,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Number id from numbers_list; see the instructions.",
+          description: "Number id (numbers_list); see instructions.",
         },
         url: {
           type: "string",
@@ -5010,7 +5005,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Number id from numbers_list; see the instructions.",
+          description: "Number id (numbers_list); see instructions.",
         },
       },
       required: ["webhookId"],
@@ -5035,7 +5030,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "webhooks_list",
     title: "List Webhooks",
     description:
-      "Lists the webhooks the caller can see, never with their signing secret: a number-scoped key its number's, a tenant key the tenant's, or one number's with whatsappNumberId.",
+      "Lists the webhooks the caller can see, never with their signing secret: a number-scoped key its number's, a tenant key the tenant's or, with whatsappNumberId, one number's.",
     toolset: "webhooks",
     method: "GET",
     path: "/v1/webhooks",
@@ -5047,7 +5042,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Number id from numbers_list; see the instructions.",
+          description: "Number id (numbers_list); see instructions.",
         },
       },
       additionalProperties: false,
@@ -5148,7 +5143,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "webhooks_update",
     title: "Update Webhook",
     description:
-      "Changes a webhook's name, URL, events or active flag (false pauses it instead of deleting it); fields left out stay, and its number cannot change. The signing secret is never returned.",
+      "Changes a webhook's name, URL, events or active flag; fields left out stay, and its number cannot change. The signing secret is never returned.",
     toolset: "webhooks",
     method: "PATCH",
     path: "/v1/webhooks/{id}",
@@ -5172,7 +5167,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: {
           type: "string",
           minLength: 1,
-          description: "Number id from numbers_list; see the instructions.",
+          description: "Number id (numbers_list); see instructions.",
         },
         name: {
           type: "string",
