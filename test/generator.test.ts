@@ -1,5 +1,6 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { buildCatalogue } from "../scripts/lib/catalogue-builder.js";
+import { buildCatalogue, trailingComments } from "../scripts/lib/catalogue-builder.js";
 
 // The generator's own checks, on small documents built for each failure.
 
@@ -95,6 +96,22 @@ describe("generator checks", () => {
         "owner: {id, name: string; ok: any}",
       ].join("\n"),
     });
+  });
+
+  it("finds a plain YAML value that a ' #' would cut short, and leaves quoted, folded and comment lines alone", () => {
+    const source = [
+      "# a comment line",
+      "  description: Accent color as #RRGGBB; null resets it.",
+      '  x-error-hint: "a #RRGGBB color"',
+      "  description: >-",
+      "    Folded text may say #RRGGBB.",
+      "  pattern: '^#[0-9A-Fa-f]{6}$'",
+      "  - description: Listed value with # inside",
+    ].join("\n");
+    expect(trailingComments(source)).toEqual([2, 7]);
+    expect(trailingComments(readFileSync(new URL("../openapi/pilot-status-v1.yaml", import.meta.url), "utf8"))).toEqual(
+      [],
+    );
   });
 
   it.each<[string, Record<string, unknown>, RegExp]>([
