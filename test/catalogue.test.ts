@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { REFINEMENTS } from "../src/catalogue/refinements.js";
 import { TOOL_SPECS } from "../src/catalogue/tools.generated.js";
 import { TOOLSETS } from "../src/catalogue/types.js";
-import { INSTRUCTIONS } from "../src/mcp/answers.js";
+import { INSTRUCTIONS, modernToolsListBytes } from "../src/mcp/answers.js";
 import { buildSurface, prepareCatalogue } from "../src/registry/registry.js";
 
 // Invariants over the whole catalogue: what every model sees must hold for all 54 tools at once.
@@ -239,6 +239,16 @@ describe("catalogue", () => {
       expect(propertyKeys(schema)).toContain("url");
       expect(propertyKeys(schema)).not.toContain("base64");
     }
+  });
+
+  it("keeps the whole catalogue's tools/list answer under its context budget of 60 KB", () => {
+    // Every client that lists tools pays these bytes in context on every session (about a token per 4 bytes).
+    // A change that crosses the budget says each thing once instead: see docs/decisions.md #43.
+    const BUDGET_BYTES = 60_000;
+    const surface = buildSurface(prepareCatalogue(TOOL_SPECS));
+    expect(surface.tools.size).toBe(54);
+    expect(surface.listResultBytes.length).toBeLessThan(BUDGET_BYTES);
+    expect(modernToolsListBytes(surface).length).toBeLessThan(BUDGET_BYTES); // with the 2026-07-28 decoration
   });
 
   it("keeps the tools/list answer a model sees under review (snapshot)", async () => {
