@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from "@modelcontextprotocol/sdk/types.js";
 import { parse } from "yaml";
 import { buildCatalogue, type GeneratedTool } from "./lib/catalogue/build.js";
+import { trailingComments } from "./lib/catalogue/document.js";
 import { renderCatalogueModule } from "./lib/catalogue/render.js";
 import { formatSource } from "./lib/format.js";
 import { renderReadmeTable, replaceBetweenMarkers } from "./lib/readme-table.js";
@@ -46,7 +47,10 @@ function renderLegacyVersions(): string {
 
 function main(): void {
   const check = process.argv.includes("--check");
-  const document = parse(readFileSync(openapiPath, "utf8")) as Record<string, unknown>;
+  const source = readFileSync(openapiPath, "utf8");
+  const cut = trailingComments(source);
+  if (cut.length > 0) throw new Error(`" #" starts a YAML comment inside a value on line ${cut.join(", ")}: quote it`);
+  const document = parse(source) as Record<string, unknown>;
   const tools: GeneratedTool[] = buildCatalogue(document);
 
   const outputs: Array<[path: string, content: string]> = [

@@ -5,6 +5,7 @@ import { buildCatalogue } from "../scripts/lib/catalogue/build.js";
 import { REFINEMENTS } from "../src/catalogue/refinements.js";
 import { TOOL_SPECS } from "../src/catalogue/tools.generated.js";
 import { TOOLSETS } from "../src/catalogue/types.js";
+import { INSTRUCTIONS, modernToolsListBytes } from "../src/mcp/answers.js";
 import { buildSurface, prepareCatalogue } from "../src/registry/registry.js";
 
 // Invariants over the whole catalogue: what every model sees must hold for every tool at once.
@@ -114,6 +115,14 @@ function propertyKeys(schema: unknown, out: string[] = []): string[] {
   return out;
 }
 
+/** The fields of an answer as the API documents them; a list answer arrives as { items }. */
+function topLevelFields(schema: Record<string, unknown>): string[] {
+  const type = schema.type;
+  if (type === "array" || (Array.isArray(type) && type.includes("array"))) return ["items"];
+  const parts = Array.isArray(schema.allOf) ? (schema.allOf as Record<string, unknown>[]) : [schema];
+  return parts.flatMap((p) => Object.keys((p.properties as Record<string, unknown> | undefined) ?? {}));
+}
+
 describe("catalogue", () => {
   it("has exactly the tools of the original, each once", () => {
     expect(TOOL_SPECS.map((t) => t.name).sort()).toEqual([...EXPECTED_NAMES].sort());
@@ -176,6 +185,18 @@ describe("catalogue", () => {
     }
   });
 
+  it("states the rules of number selection once, in the instructions the whatsappNumberId descriptions point to", () => {
+    expect(INSTRUCTIONS).toMatch(/tenant key or an OAuth grant pass whatsappNumberId/);
+    expect(INSTRUCTIONS).toMatch(/from numbers_list/);
+    expect(INSTRUCTIONS).toMatch(/number-scoped key acts on its own number and whatsappNumberId is then ignored/);
+    expect(INSTRUCTIONS).toMatch(/grant limited to chosen numbers it is always required/);
+    expect(INSTRUCTIONS).toMatch(/tenant key the webhook tools other than webhooks_create may leave it out/);
+    for (const t of TOOL_SPECS.filter((s) => s.args.some((a) => a.in === "header" && a.arg === "whatsappNumberId"))) {
+      const described = (t.inputSchema as { properties: Record<string, { description: string }> }).properties;
+      expect(described.whatsappNumberId?.description, t.name).toMatch(/numbers_list.*instructions/);
+    }
+  });
+
   it("corrects the annotations where the API surprises (docs/decisions.md #13)", () => {
     expect(tool("numbers_connect").annotations).toMatchObject({ readOnlyHint: false, idempotentHint: false });
     expect(tool("subscription_extra_numbers_add").annotations).toMatchObject({
@@ -209,11 +230,15 @@ describe("catalogue", () => {
         expect(t.outputSchema, t.name).toBeUndefined();
         continue;
       }
-      const schema = t.outputSchema as { type: string; properties?: Record<string, Record<string, unknown>> };
+      // Words only: no property, so no real answer can fail it.
+      const schema = t.outputSchema as { type: string; description?: string };
       expect(schema.type, t.name).toBe("object");
-      expect(Object.keys(schema).every((k) => ["type", "properties", "description"].includes(k))).toBe(true);
-      for (const [key, property] of Object.entries(schema.properties ?? {})) {
-        expect(Object.keys(property), `${t.name}.${key}`).toEqual(["description"]);
+      expect(Object.keys(schema).every((k) => ["type", "description"].includes(k))).toBe(true);
+      // Every documented top-level field has its line, naming it before its type.
+      for (const field of topLevelFields(documented.get(t.name)!)) {
+        expect(schema.description, `${t.name}.${field}`).toMatch(
+          new RegExp(`(^|\\n)([\\w.-]+, )*${field}(, [\\w.-]+)*: \\S`),
+        );
       }
     }
     expect(TOOL_SPECS.filter((t) => t.outputSchema !== undefined).length).toBeGreaterThanOrEqual(40);
@@ -234,6 +259,33 @@ describe("catalogue", () => {
       expect(propertyKeys(schema)).toContain("url");
       expect(propertyKeys(schema)).not.toContain("base64");
     }
+  });
+
+  it("keeps the whole catalogue's tools/list answer under its context budget of 60 KB", () => {
+    // Every client that lists tools pays these bytes in context on every session (about a token per 4 bytes).
+    // A change that crosses the budget says each thing once instead: see docs/decisions.md #46.
+    const BUDGET_BYTES = 60_000;
+    const surface = buildSurface(prepareCatalogue(TOOL_SPECS));
+    expect(surface.tools.size).toBe(TOOL_SPECS.length);
+    expect(surface.listResultBytes.length).toBeLessThan(BUDGET_BYTES);
+    expect(modernToolsListBytes(surface).length).toBeLessThan(BUDGET_BYTES); // with the 2026-07-28 decoration
+  });
+
+  it("states the tools/list sizes in the README as they are", () => {
+    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8").replace(/\s+/g, " ");
+    const prepared = prepareCatalogue(TOOL_SPECS);
+    const bytes = (tools: typeof prepared) => buildSurface(tools).listResultBytes.length;
+    const kb = (n: number) => `${(n / 1000).toFixed(1)} KB`;
+    const all = bytes(prepared);
+    expect(readme).toContain(
+      `answer of ${kb(all)} (${all.toLocaleString("en-US")} bytes, about ${(
+        Math.round(all / 4 / 100) * 100
+      ).toLocaleString("en-US")} tokens`,
+    );
+    expect(readme).toContain(
+      `\`messaging\` toolset alone ${kb(bytes(prepared.filter((t) => t.spec.toolset === "messaging")))}`,
+    );
+    expect(readme).toContain(`read-only mode ${kb(bytes(prepared.filter((t) => t.spec.annotations.readOnlyHint)))}`);
   });
 
   it("keeps the tools/list answer a model sees under review (snapshot)", async () => {

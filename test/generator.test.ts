@@ -1,5 +1,7 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { buildCatalogue } from "../scripts/lib/catalogue/build.js";
+import { trailingComments } from "../scripts/lib/catalogue/document.js";
 import { README_COUNT, withToolCount } from "../scripts/lib/tool-count.js";
 
 // The generator's own checks, on small documents built for each failure.
@@ -68,7 +70,50 @@ describe("generator checks", () => {
       openWorldHint: true,
     });
     expect(tool!.inputSchema).toMatchObject({ required: ["thingId", "label"], additionalProperties: false });
-    expect(tool!.outputSchema).toEqual({ type: "object", properties: { id: { description: "string" } } });
+    expect(tool!.outputSchema).toEqual({ type: "object", description: "id: string" });
+  });
+
+  it("describes the answer in one line a field (its own description left to the tool), neighbours alike together", () => {
+    const answer = {
+      type: "object",
+      description: "A thing.",
+      properties: {
+        createdAt: { type: "string", format: "date-time" },
+        sentAt: { type: ["string", "null"], format: "date-time" },
+        readAt: { type: ["string", "null"], format: "date-time" },
+        status: { type: "string", enum: ["OPEN", "not sure", 7], description: "Where it stands." },
+        tags: { type: ["array", "null"], items: { type: "object", properties: { a: {}, b: {} } } },
+        owner: { type: "object", properties: { id: { type: "string" }, name: { type: "string" }, ok: {} } },
+      },
+    };
+    const responses = { "200": { description: "ok", content: { "application/json": { schema: answer } } } };
+    const [tool] = buildCatalogue(doc({ "/v1/things": { get: op({ responses }) } }));
+    expect(tool!.outputSchema).toEqual({
+      type: "object",
+      description: [
+        "createdAt: date-time",
+        "sentAt, readAt: date-time|null",
+        'status: OPEN|"not sure"|7. Where it stands.',
+        "tags: {a, b}[]|null",
+        "owner: {id, name: string; ok: any}",
+      ].join("\n"),
+    });
+  });
+
+  it("finds a plain YAML value that a ' #' would cut short, and leaves quoted, folded and comment lines alone", () => {
+    const source = [
+      "# a comment line",
+      "  description: Accent color as #RRGGBB; null resets it.",
+      '  x-error-hint: "a #RRGGBB color"',
+      "  description: >-",
+      "    Folded text may say #RRGGBB.",
+      "  pattern: '^#[0-9A-Fa-f]{6}$'",
+      "  - description: Listed value with # inside",
+    ].join("\n");
+    expect(trailingComments(source)).toEqual([2, 7]);
+    expect(trailingComments(readFileSync(new URL("../openapi/pilot-status-v1.yaml", import.meta.url), "utf8"))).toEqual(
+      [],
+    );
   });
 
   it.each<[string, Record<string, unknown>, RegExp]>([

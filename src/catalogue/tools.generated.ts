@@ -11,52 +11,32 @@ void [httpUrl, isoDateTime, patterned];
 const whatsappNumberIdSchema = {
   type: "string",
   minLength: 1,
-  description:
-    "Which WhatsApp number to act for when the call is made with a tenant key or an OAuth grant (required under a grant limited to chosen numbers). Ignored when the key is already scoped to one number. Ids come from numbers_list.",
+  description: "Number id (numbers_list); see instructions.",
 };
-const brandingSchema = {
-  description:
-    "object with logoUrl (string, or null), primaryColor (string, or null), backgroundColor (string, or null), companyName (string, or null), subtitle (string, or null), supportUrl (string, or null), defaultRedirectUrl (string, or null), hidePilotStatusBranding (boolean, or null). Look of the hosted connect page; null fields use the defaults.",
+const primaryColorSchema = { type: ["string", "null"], pattern: "^#[0-9A-Fa-f]{6}$", description: "Accent color." };
+const backgroundColorSchema = {
+  type: ["string", "null"],
+  pattern: "^#[0-9A-Fa-f]{6}$",
+  description: "Page background color.",
 };
-const callIdSchema = {
-  type: "string",
-  minLength: 1,
-  description: "The call's Pilot Status id (starts with call_) or the provider's call id (starts with wacid).",
+const supportUrlSchema = {
+  type: ["string", "null"],
+  format: "uri",
+  pattern: "^https://",
+  description: "Where users can get help.",
 };
-const startDateSchema = {
-  type: "string",
-  format: "date-time",
-  description: "Earliest instant to include (ISO 8601 date-time). Must not be later than endDate.",
-};
-const endDateSchema = {
-  type: "string",
-  format: "date-time",
-  description: "Latest instant to include (ISO 8601 date-time). Must not be earlier than startDate.",
-};
-const pageSchema = { type: "integer", minimum: 1, default: 1, description: "Page to return, counting from 1." };
-const pageSizeSchema = {
-  type: "integer",
-  minimum: 1,
-  maximum: 100,
-  default: 30,
-  description: "How many items each page holds (1 to 100).",
-};
-const noticeSchema = { description: "string. PII_RELAY_ONLY when the number stores no message content." };
+const callIdSchema = { type: "string", minLength: 1, description: "Call id (call_...) or the provider's (wacid...)." };
+const startDateSchema = { type: "string", format: "date-time", description: "Earliest instant to include." };
+const endDateSchema = { type: "string", format: "date-time", description: "Latest instant to include." };
+const pageSchema = { type: "integer", minimum: 1, default: 1, description: "Page to return." };
+const pageSizeSchema = { type: "integer", minimum: 1, maximum: 100, default: 30, description: "Items per page." };
 const groupIdSchema = {
   type: "string",
   minLength: 1,
   pattern: "^[^\\s/]+@g\\.us$",
-  description: "JID of the group, ending in @g.us, as returned by groups_list or groups_create.",
+  description: "Group JID from groups_list.",
 };
-const numberIdSchema = {
-  type: "string",
-  minLength: 1,
-  description: "Id of one of the tenant's WhatsApp numbers, as returned by numbers_list.",
-};
-const instanceSchema = {
-  description:
-    'object with id (string), instanceName (string), number (string), name (string), provider (one of "PILOT_STATUS", "META"), apiKeys (array of objects with name, keyPrefix, keyLast4), state (one of "OPEN", "CONNECTING", "CLOSE"), isFullyConnected (boolean), createdAt (string (date-time)), updatedAt (string (date-time)). One WhatsApp number (instance) of the tenant, without credentials.',
-};
+const numberIdSchema = { type: "string", minLength: 1, description: "Number id from numbers_list." };
 const headerSchema = {
   type: "object",
   description:
@@ -114,20 +94,11 @@ const examplesSchema = {
   description:
     'One real sample value per variable (body, text header and dynamic URL), keyed by variable name, e.g. {"nome": "Ana"}; pass {} when the template has no variables.',
 };
-const templateIdSchema = {
-  type: "string",
-  minLength: 1,
-  description: "The template's id or its name, as listed by templates_list.",
-};
-const webhookIdSchema = {
-  type: "string",
-  minLength: 1,
-  description: "Id of the webhook (starts with wh_), as returned by webhooks_list or webhooks_create.",
-};
+const templateIdSchema = { type: "string", minLength: 1, description: "Template id or name, from templates_list." };
+const webhookIdSchema = { type: "string", minLength: 1, description: "Webhook id (wh_...) from webhooks_list." };
 const eventsItemSchema = {
   type: "string",
-  description:
-    "An event to subscribe to, or * for every event. Events the number's provider cannot produce are dropped without error.",
+  description: "Events the number's provider cannot produce are dropped without error.",
   enum: [
     "*",
     "message.sent",
@@ -214,8 +185,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "analytics_dashboard",
     title: "Get Analytics Dashboard",
-    description:
-      "Summarizes the number's sending over the last 7, 30 or 90 days: totals sent and failed, change against the previous period, failure rate, a daily series and the status breakdown. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+    description: "Summarizes the number's sending over a period, with the change against the previous one.",
     toolset: "account",
     method: "GET",
     path: "/v1/analytics/dashboard",
@@ -237,7 +207,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         timezone: {
           type: "string",
           minLength: 1,
-          description: "IANA time zone used to cut days, for example America/Sao_Paulo; UTC when left out.",
+          description: "IANA time zone that cuts the days, e.g. America/Sao_Paulo; UTC by default.",
         },
         whatsappNumberId: whatsappNumberIdSchema,
       },
@@ -245,17 +215,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        totalSent: { description: "integer" },
-        totalFailed: { description: "integer" },
-        sentPercentChange: { description: "number, or null" },
-        failedPercentChange: { description: "number, or null" },
-        failureRate: { description: "number" },
-        dailyMessages: { description: "array of objects with date, count" },
-        statusDistribution: {
-          description: "object with queued (number), sent (number), failed (number), read (number)",
-        },
-      },
+      description:
+        "totalSent, totalFailed: integer\nsentPercentChange, failedPercentChange: number|null\nfailureRate: number\ndailyMessages: {date, count}[]\nstatusDistribution: {queued, sent, failed, read: number}",
     },
     input: z.strictObject({
       period: z.enum(["7d", "30d", "90d"]).optional(),
@@ -278,7 +239,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "api_keys_list",
     title: "List API Keys",
     description:
-      "Lists the API key of every WhatsApp number in the tenant; the result contains usable secret API keys (key is the full raw key whenever revealable is true, null for legacy keys), so treat it as sensitive and do not repeat keys needlessly. Needs a tenant-scoped key; number keys are refused. Read-only.",
+      "Lists each number's API key. The result holds usable secret keys (key is the raw key when revealable is true, null for legacy keys): treat it as sensitive and do not repeat keys needlessly.",
     toolset: "account",
     method: "GET",
     path: "/v1/api-keys",
@@ -287,9 +248,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     inputSchema: { type: "object", properties: {}, additionalProperties: false },
     outputSchema: {
       type: "object",
-      properties: {
-        items: { description: "array of objects with numberId, number, displayName, keyId, keyLast4, key, revealable" },
-      },
+      description: "items: {numberId, number, displayName, keyId, keyLast4, key, revealable}[]",
     },
     input: z.strictObject({}),
     refine: undefined,
@@ -308,7 +267,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "api_keys_regenerate_number",
     title: "Regenerate Number API Key",
     description:
-      "Rotates the default API key of one WhatsApp number: the old key stops working at once, breaking every integration that still uses it. The result contains the new usable secret API key, shown only this once. Needs a tenant-scoped key; per-number OAuth grants are refused.",
+      "Rotates a number's default API key: the old key stops working at once, breaking every integration still using it. The result holds the new usable secret key, shown only this once. Per-number OAuth grants are refused.",
     toolset: "account",
     method: "POST",
     path: "/v1/api-keys",
@@ -326,10 +285,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
       required: ["whatsappNumberId"],
       additionalProperties: false,
     },
-    outputSchema: {
-      type: "object",
-      properties: { key: { description: "string. The new secret key, usable as x-api-key." } },
-    },
+    outputSchema: { type: "object", description: "key: string. The new secret key, usable as x-api-key." },
     input: z.strictObject({ whatsappNumberId: z.string().min(1) }),
     refine: undefined,
     annotations: {
@@ -347,7 +303,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "billing_checkout",
     title: "Create Checkout Link",
     description:
-      "Creates a Stripe-hosted checkout page to top up the wallet (wallet_topup, with amount) or to save a card (add_card) and returns its URL. Nothing is charged until a person opens the page and completes it. Needs a tenant-scoped key.",
+      "Creates a Stripe checkout page and returns its URL; amount is required for wallet_topup. Nothing is charged until a person completes the page.",
     toolset: "account",
     method: "POST",
     path: "/v1/billing/checkout",
@@ -366,11 +322,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           enum: ["wallet_topup", "add_card"],
           description: "wallet_topup adds credit to the wallet; add_card only saves a payment card.",
         },
-        amount: {
-          type: "number",
-          exclusiveMinimum: 0,
-          description: "Amount to add, in the account's currency; required when purpose is wallet_topup.",
-        },
+        amount: { type: "number", exclusiveMinimum: 0, description: "Amount to add, in the account's currency." },
         successUrl: { type: "string", format: "uri", description: "Where the payer lands after completing the page." },
         cancelUrl: { type: "string", format: "uri", description: "Where the payer lands after abandoning the page." },
       },
@@ -379,13 +331,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        url: { description: "string. Stripe checkout page to open." },
-        purpose: { description: "string" },
-        orderId: { description: "string" },
-        amount: { description: "number, or null" },
-        currency: { description: "string, or null" },
-      },
+      description:
+        "url: string. Stripe checkout page to open.\npurpose, orderId: string\namount: number|null\ncurrency: string|null",
     },
     input: z.strictObject({
       purpose: z.enum(["wallet_topup", "add_card"]),
@@ -408,15 +355,18 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "branding_get",
     title: "Get Branding",
-    description:
-      "Reads the tenant's branding of the hosted connect page (logo, colors, company name, subtitle, support and redirect links, whether Pilot Status marks are hidden). Needs a tenant-scoped key; read-only.",
+    description: "Reads the tenant's branding of the hosted connect page that number owners see when pairing.",
     toolset: "account",
     method: "GET",
     path: "/v1/branding",
     args: [],
     hasBody: false,
     inputSchema: { type: "object", properties: {}, additionalProperties: false },
-    outputSchema: { type: "object", properties: { branding: brandingSchema } },
+    outputSchema: {
+      type: "object",
+      description:
+        "branding: {logoUrl, primaryColor, backgroundColor, companyName, subtitle, supportUrl, defaultRedirectUrl: string|null; hidePilotStatusBranding: boolean|null}. Look of the hosted connect page; null fields use the defaults.",
+    },
     input: z.strictObject({}),
     refine: undefined,
     annotations: {
@@ -434,7 +384,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "branding_upsert",
     title: "Update Branding",
     description:
-      "Creates or changes the tenant's branding of the hosted connect page that number owners see when pairing. Only the fields given change; null resets a field to the default. Needs a tenant-scoped key.",
+      "Creates or changes the tenant's branding of the hosted connect page; only the fields given change, and null resets one to the default.",
     toolset: "account",
     method: "PUT",
     path: "/v1/branding",
@@ -456,31 +406,18 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           type: ["string", "null"],
           format: "uri",
           pattern: "^https://",
-          description: "https address of the logo image; null removes it.",
+          description: "Address of the logo image.",
         },
-        primaryColor: { type: ["string", "null"], pattern: "^#[0-9A-Fa-f]{6}$", description: "Accent color as" },
-        backgroundColor: { type: ["string", "null"], pattern: "^#[0-9A-Fa-f]{6}$", description: "Background color as" },
-        companyName: {
-          type: ["string", "null"],
-          maxLength: 60,
-          description: "Company name shown on the page (at most 60 characters); null removes it.",
-        },
-        subtitle: {
-          type: ["string", "null"],
-          maxLength: 120,
-          description: "Line under the name (at most 120 characters); null removes it.",
-        },
-        supportUrl: {
-          type: ["string", "null"],
-          format: "uri",
-          pattern: "^https://",
-          description: "https link where users can get help; null removes it.",
-        },
+        primaryColor: primaryColorSchema,
+        backgroundColor: backgroundColorSchema,
+        companyName: { type: ["string", "null"], maxLength: 60, description: "Company name shown on the page." },
+        subtitle: { type: ["string", "null"], maxLength: 120, description: "Line under the name." },
+        supportUrl: supportUrlSchema,
         defaultRedirectUrl: {
           type: ["string", "null"],
           format: "uri",
           pattern: "^https://",
-          description: "https address users go to after pairing; null removes it.",
+          description: "Where users go after pairing.",
         },
         hidePilotStatusBranding: {
           type: ["boolean", "null"],
@@ -489,7 +426,11 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
       },
       additionalProperties: false,
     },
-    outputSchema: { type: "object", properties: { branding: brandingSchema } },
+    outputSchema: {
+      type: "object",
+      description:
+        "branding: {logoUrl, primaryColor, backgroundColor, companyName, subtitle, supportUrl, defaultRedirectUrl: string|null; hidePilotStatusBranding: boolean|null}. Look of the hosted connect page; null fields use the defaults.",
+    },
     input: z.strictObject({
       logoUrl: logoUrlInput.optional(),
       primaryColor: primaryColorInput.optional(),
@@ -516,7 +457,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "call_accept",
     title: "Accept Call",
     description:
-      "Answers a ringing incoming call, really connecting the caller to the business. On Meta numbers pass the business-side SDP answer. Needs a number-scoped key or whatsappNumberId with a tenant key or grant; end it later with call_terminate.",
+      "Answers a ringing incoming call, really connecting the caller to the business. End it with call_terminate.",
     toolset: "calls",
     method: "POST",
     path: "/v1/calls/{callId}/accept",
@@ -534,22 +475,13 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         sdp: {
           type: "string",
           minLength: 1,
-          description:
-            "WebRTC SDP answer of the business side; required on Meta numbers, leave out on unofficial numbers.",
+          description: "WebRTC SDP answer of the business; required on Meta numbers, left out on others.",
         },
       },
       required: ["callId"],
       additionalProperties: false,
     },
-    outputSchema: {
-      type: "object",
-      description: "Outcome of an action on a call.",
-      properties: {
-        success: { description: "boolean" },
-        id: { description: "string" },
-        status: { description: "string" },
-      },
-    },
+    outputSchema: { type: "object", description: "success: boolean\nid, status: string" },
     input: z.strictObject({
       callId: z.string().min(1),
       whatsappNumberId: z.string().min(1).optional(),
@@ -570,8 +502,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "call_get",
     title: "Get Call",
-    description:
-      "Returns one call with its direction, status, peer, timestamps and duration; includeSdp adds the SDP offer and answer on Meta numbers. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+    description: "Returns one call with its direction, status, peer, times and duration.",
     toolset: "calls",
     method: "GET",
     path: "/v1/calls/{callId}",
@@ -593,22 +524,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      description: "A voice call.",
-      properties: {
-        id: { description: "string" },
-        externalCallId: { description: "string, or null" },
-        direction: { description: 'one of "INBOUND", "OUTBOUND"' },
-        status: { description: "string. Values seen: INITIATED, RINGING, ACCEPTED, COMPLETED, FAILED, REJECTED." },
-        peerNumber: { description: "string, or null" },
-        durationSeconds: { description: "integer, or null" },
-        sdpOffer: { description: "string, or null. Only with includeSdp on call_get (Meta)." },
-        sdpAnswer: { description: "string, or null. Only with includeSdp on call_get (Meta)." },
-        startedAt: { description: "string (date-time), or null" },
-        connectedAt: { description: "string (date-time), or null" },
-        endedAt: { description: "string (date-time), or null" },
-        createdAt: { description: "string (date-time)" },
-        updatedAt: { description: "string (date-time)" },
-      },
+      description:
+        "id: string\nexternalCallId: string|null\ndirection: INBOUND|OUTBOUND\nstatus: string. Values seen: INITIATED, RINGING, ACCEPTED, COMPLETED, FAILED, REJECTED.\npeerNumber: string|null\ndurationSeconds: integer|null\nsdpOffer, sdpAnswer: string|null. Only with includeSdp on call_get (Meta).\nstartedAt, connectedAt, endedAt: date-time|null\ncreatedAt, updatedAt: date-time",
     },
     input: z.strictObject({
       callId: z.string().min(1),
@@ -631,7 +548,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "call_initiate",
     title: "Start Call",
     description:
-      "Places a real WhatsApp voice call from the business number to a user; on Meta numbers answered minutes are billed by Meta to the business account. The user must have granted call permission first (check with call_permission_get, ask with call_permission_request). Needs a number-scoped key or whatsappNumberId with a tenant key or grant; follow the call with call_get.",
+      "Places a real WhatsApp voice call to a user; on Meta numbers Meta bills answered minutes. The user must have granted call permission (call_permission_get, call_permission_request). Follow it with call_get.",
     toolset: "calls",
     method: "POST",
     path: "/v1/calls",
@@ -647,18 +564,13 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
       type: "object",
       properties: {
         whatsappNumberId: whatsappNumberIdSchema,
-        to: {
-          type: "string",
-          pattern: "^\\+?[1-9]\\d{7,14}$",
-          description: "Phone of the user to call, in E.164 form.",
-        },
+        to: { type: "string", pattern: "^\\+?[1-9]\\d{7,14}$", description: "Phone of the user to call." },
         sdp: {
           type: "string",
           minLength: 1,
-          description:
-            "WebRTC SDP offer (with a=setup:active); required on Meta numbers, leave out on unofficial numbers.",
+          description: "WebRTC SDP offer (a=setup:active); required on Meta numbers, left out on others.",
         },
-        sdpType: { type: "string", const: "offer", default: "offer", description: "Kind of SDP sent; always offer." },
+        sdpType: { type: "string", const: "offer", default: "offer", description: "Kind of SDP sent." },
         bizOpaqueCallbackData: {
           type: "string",
           description: "Your own tracking text, returned in the call's terminate event.",
@@ -669,11 +581,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        id: { description: "string" },
-        externalCallId: { description: "string, or null" },
-        status: { description: "string. INITIATED at this point." },
-      },
+      description: "id: string\nexternalCallId: string|null\nstatus: string. INITIATED at this point.",
     },
     input: z.strictObject({
       whatsappNumberId: z.string().min(1).optional(),
@@ -697,8 +605,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "call_permission_get",
     title: "Get Call Permission",
-    description:
-      "Tells whether the business may call a given user (no permission, temporary or permanent, with expiry) and which call actions are allowed now within Meta's limits. Use it before call_initiate; if there is no permission, ask with call_permission_request. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+    description: "Tells whether the business may call a user and which call actions Meta's limits allow now.",
     toolset: "calls",
     method: "GET",
     path: "/v1/calls/permissions",
@@ -710,7 +617,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     inputSchema: {
       type: "object",
       properties: {
-        to: { type: "string", pattern: "^\\+?[1-9]\\d{7,14}$", description: "Phone of the user, in E.164 form." },
+        to: { type: "string", pattern: "^\\+?[1-9]\\d{7,14}$", description: "Phone of the user." },
         whatsappNumberId: whatsappNumberIdSchema,
       },
       required: ["to"],
@@ -718,13 +625,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        permission: {
-          description:
-            'object with status (one of "no_permission", "temporary", "permanent"), expiration_time (integer, or null)',
-        },
-        actions: { description: "array of objects with action_name, can_perform_action, limits" },
-      },
+      description:
+        "permission: {status: no_permission|temporary|permanent; expiration_time: integer|null}\nactions: {action_name, can_perform_action, limits}[]",
     },
     input: z.strictObject({ to: phoneNumberInput, whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
@@ -743,7 +645,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "call_permission_request",
     title: "Request Call Permission",
     description:
-      "Really sends the user a WhatsApp message asking permission for the business to call them; only possible inside the 24-hour service window and subject to Meta's request limits. The answer arrives later as the call.permission_updated webhook event, or check it with call_permission_get. Needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+      "Really sends the user a WhatsApp message asking to let the business call; only inside the 24-hour service window and within Meta's limits. The answer comes as the call.permission_updated webhook event and in call_permission_get.",
     toolset: "calls",
     method: "POST",
     path: "/v1/calls/permissions/request",
@@ -757,17 +659,13 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
       type: "object",
       properties: {
         whatsappNumberId: whatsappNumberIdSchema,
-        to: {
-          type: "string",
-          pattern: "^\\+?[1-9]\\d{7,14}$",
-          description: "Phone of the user to ask, in E.164 form.",
-        },
+        to: { type: "string", pattern: "^\\+?[1-9]\\d{7,14}$", description: "Phone of the user to ask." },
         text: { type: "string", description: "Optional reason shown to the user with the request." },
       },
       required: ["to"],
       additionalProperties: false,
     },
-    outputSchema: { type: "object", properties: { messageId: { description: "string" } } },
+    outputSchema: { type: "object", description: "messageId: string" },
     input: z.strictObject({
       whatsappNumberId: z.string().min(1).optional(),
       to: phoneNumberInput,
@@ -788,8 +686,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "call_reject",
     title: "Reject Call",
-    description:
-      "Declines a ringing incoming call; the caller sees it refused. Needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+    description: "Declines a ringing incoming call; the caller sees the call refused.",
     toolset: "calls",
     method: "POST",
     path: "/v1/calls/{callId}/reject",
@@ -804,15 +701,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
       required: ["callId"],
       additionalProperties: false,
     },
-    outputSchema: {
-      type: "object",
-      description: "Outcome of an action on a call.",
-      properties: {
-        success: { description: "boolean" },
-        id: { description: "string" },
-        status: { description: "string" },
-      },
-    },
+    outputSchema: { type: "object", description: "success: boolean\nid, status: string" },
     input: z.strictObject({ callId: z.string().min(1), whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
     annotations: {
@@ -830,7 +719,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "call_settings_get",
     title: "Get Call Settings",
     description:
-      "Reads the number's WhatsApp calling configuration as Meta reports it (calling on or off, call icon, callback permission, business hours); SIP credentials are never returned. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+      "Reads the number's WhatsApp calling settings as Meta reports them; SIP credentials are never returned.",
     toolset: "calls",
     method: "GET",
     path: "/v1/calls/settings",
@@ -843,12 +732,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        calling: {
-          description:
-            "object. Meta's calling object (status, call_icon_visibility, callback_permission_status, call_hours, ...).",
-        },
-      },
+      description:
+        "calling: object. Meta's calling object (status, call_icon_visibility, callback_permission_status, call_hours, ...).",
     },
     input: z.strictObject({ whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
@@ -867,7 +752,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "call_settings_update",
     title: "Update Call Settings",
     description:
-      "Changes the number's calling configuration at Meta (enable or disable calling, call icon, callback permission, business hours, voicemail); only the fields given change, but call_hours replaces the whole stored object and SIP settings are refused. Numbers below the 2,000-per-day messaging tier cannot enable calling. Needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+      "Changes the number's calling settings at Meta; only the fields given change, and SIP settings are refused. Numbers below the 2,000-per-day messaging tier cannot enable calling.",
     toolset: "calls",
     method: "PUT",
     path: "/v1/calls/settings",
@@ -904,7 +789,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
       },
       additionalProperties: false,
     },
-    outputSchema: { type: "object", properties: { success: { description: "boolean" } } },
+    outputSchema: { type: "object", description: "success: boolean" },
     input: z.strictObject({
       whatsappNumberId: z.string().min(1).optional(),
       status: z.string().min(1).optional(),
@@ -928,8 +813,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "call_terminate",
     title: "End Call",
-    description:
-      "Hangs up a call in progress for both sides. Needs a number-scoped key or whatsappNumberId with a tenant key or grant; the final duration shows in call_get.",
+    description: "Hangs up a call in progress for both sides; its final duration then shows in call_get.",
     toolset: "calls",
     method: "POST",
     path: "/v1/calls/{callId}/terminate",
@@ -944,15 +828,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
       required: ["callId"],
       additionalProperties: false,
     },
-    outputSchema: {
-      type: "object",
-      description: "Outcome of an action on a call.",
-      properties: {
-        success: { description: "boolean" },
-        id: { description: "string" },
-        status: { description: "string" },
-      },
-    },
+    outputSchema: { type: "object", description: "success: boolean\nid, status: string" },
     input: z.strictObject({ callId: z.string().min(1), whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
     annotations: {
@@ -970,7 +846,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "calls_list",
     title: "List Calls",
     description:
-      "Lists the number's incoming and outgoing calls, newest first, without SDP data. To page back, pass the createdAt of the last call as before. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+      "Lists the number's calls, newest first, without SDP. To page back, pass the last call's createdAt as before.",
     toolset: "calls",
     method: "GET",
     path: "/v1/calls",
@@ -983,17 +859,11 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     inputSchema: {
       type: "object",
       properties: {
-        limit: {
-          type: "integer",
-          minimum: 1,
-          maximum: 100,
-          default: 25,
-          description: "How many calls to return (1 to 100).",
-        },
+        limit: { type: "integer", minimum: 1, maximum: 100, default: 25, description: "How many calls to return." },
         before: {
           type: "string",
           format: "date-time",
-          description: "Only calls created strictly before this instant (ISO 8601 date-time); use it to page back.",
+          description: "Only calls created strictly before this instant.",
         },
         whatsappNumberId: whatsappNumberIdSchema,
       },
@@ -1001,12 +871,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        calls: {
-          description:
-            "array of objects with id, externalCallId, direction, status, peerNumber, durationSeconds, sdpOffer, sdpAnswer, startedAt, connectedAt, endedAt, createdAt, updatedAt",
-        },
-      },
+      description:
+        "calls: {id, externalCallId, direction, status, peerNumber, durationSeconds, sdpOffer, sdpAnswer, startedAt, connectedAt, endedAt, createdAt, updatedAt}[]",
     },
     input: z.strictObject({
       limit: z.number().int().min(1).max(100).optional(),
@@ -1029,7 +895,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "conversations_list",
     title: "List Conversations",
     description:
-      "Lists the number's chats (direct, group and channel) ordered by latest activity, with unread counts and a preview, optionally limited to a date range on the last message. Use a contact's userId (BSUID) as destinationNumber in messages_send when it has no phone. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+      "Lists the number's chats (direct, group, channel) by latest activity with unread counts and a preview, optionally between two dates of the last message (startDate not after endDate).",
     toolset: "messaging",
     method: "GET",
     path: "/v1/conversations",
@@ -1054,17 +920,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        conversations: {
-          description:
-            "array of objects with id, type, from, fromName, userId, username, unreadCount, lastMessageAt, lastMessagePreview, createdAt",
-        },
-        total: { description: "integer" },
-        page: { description: "integer" },
-        pageSize: { description: "integer" },
-        totalPages: { description: "integer" },
-        notice: noticeSchema,
-      },
+      description:
+        "conversations: {id, type, from, fromName, userId, username, unreadCount, lastMessageAt, lastMessagePreview, createdAt}[]\ntotal, page, pageSize, totalPages: integer\nnotice: string. PII_RELAY_ONLY when the number stores no message content.",
     },
     input: z.strictObject({
       startDate: isoDateTime().optional(),
@@ -1092,8 +949,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "group_info",
     title: "Get Group Info",
-    description:
-      "Returns a group's subject and its participants with their roles (member or admin). Use it before changing participants or admins. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+    description: "Returns a group's subject and participants with their roles (member or admin).",
     toolset: "groups",
     method: "GET",
     path: "/v1/groups/{groupId}",
@@ -1110,11 +966,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        id: { description: "string" },
-        subject: { description: "string, or null" },
-        participants: { description: "array of object. Members with their roles (item shape not confirmed upstream)." },
-      },
+      description:
+        "id: string\nsubject: string|null\nparticipants: object[]. Members with their roles (item shape unconfirmed).",
     },
     input: z.strictObject({ groupId: groupIdInput, whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
@@ -1133,7 +986,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "group_invite",
     title: "Get Group Invite Link",
     description:
-      "Fetches the invite code or link of a WhatsApp group so it can be shared; anyone holding the link can ask to join. Needs a number-scoped key or whatsappNumberId with a tenant key or grant, and usually admin rights in the group.",
+      "Fetches a group's invite code or link to share; anyone holding it can ask to join. Usually needs admin rights.",
     toolset: "groups",
     method: "GET",
     path: "/v1/groups/{groupId}/invite",
@@ -1166,7 +1019,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "group_participants_add",
     title: "Add Group Participants",
     description:
-      "Really adds people to a WhatsApp group; they are notified and see the group immediately. The number normally needs to be a group admin. Needs a number-scoped key or whatsappNumberId with a tenant key or grant; check the result with group_info.",
+      "Really adds people to a WhatsApp group; they are notified and see it at once. The number normally must be an admin.",
     toolset: "groups",
     method: "POST",
     path: "/v1/groups/{groupId}/participants",
@@ -1183,7 +1036,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: whatsappNumberIdSchema,
         participants: {
           type: "array",
-          description: "People to add, as E.164 digits without the plus sign (at least one).",
+          description: "Phones of the people to add.",
           minItems: 1,
           maxItems: 256,
           items: { type: "string", pattern: "^[1-9]\\d{7,14}$" },
@@ -1214,7 +1067,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "group_participants_demote",
     title: "Demote Group Admins",
     description:
-      "Takes admin rights away from members of a WhatsApp group; they stay in the group as ordinary members. The number must itself be an admin. Needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+      "Takes admin rights from members of a WhatsApp group; they stay as ordinary members. The number must be an admin.",
     toolset: "groups",
     method: "POST",
     path: "/v1/groups/{groupId}/participants/demote",
@@ -1231,7 +1084,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: whatsappNumberIdSchema,
         participants: {
           type: "array",
-          description: "Admins to turn back into ordinary members, as E.164 digits without the plus sign.",
+          description: "Phones of the admins to turn back into ordinary members.",
           minItems: 1,
           maxItems: 256,
           items: { type: "string", pattern: "^[1-9]\\d{7,14}$" },
@@ -1261,8 +1114,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "group_participants_promote",
     title: "Promote Group Participants",
-    description:
-      "Makes existing members of a WhatsApp group admins, a change every member sees. The number must itself be an admin. Needs a number-scoped key or whatsappNumberId with a tenant key or grant; confirm with group_info.",
+    description: "Makes members of a WhatsApp group admins, a change every member sees. The number must be an admin.",
     toolset: "groups",
     method: "POST",
     path: "/v1/groups/{groupId}/participants/promote",
@@ -1279,7 +1131,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: whatsappNumberIdSchema,
         participants: {
           type: "array",
-          description: "Members to make admins, as E.164 digits without the plus sign (at least one).",
+          description: "Phones of the members to make admins.",
           minItems: 1,
           maxItems: 256,
           items: { type: "string", pattern: "^[1-9]\\d{7,14}$" },
@@ -1310,7 +1162,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "group_participants_remove",
     title: "Remove Group Participants",
     description:
-      "Really removes people from a WhatsApp group; the only way back is adding them again. The number normally needs to be a group admin. Needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+      "Really removes people from a WhatsApp group; only adding them again undoes it. The number normally must be an admin.",
     toolset: "groups",
     method: "DELETE",
     path: "/v1/groups/{groupId}/participants",
@@ -1327,7 +1179,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         whatsappNumberId: whatsappNumberIdSchema,
         participants: {
           type: "array",
-          description: "People to remove, as E.164 digits without the plus sign (at least one).",
+          description: "Phones of the people to remove.",
           minItems: 1,
           maxItems: 256,
           items: { type: "string", pattern: "^[1-9]\\d{7,14}$" },
@@ -1358,7 +1210,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "group_pin",
     title: "Pin Group Message",
     description:
-      "Pins a message at the top of a WhatsApp group for every member, optionally for a limited time. Needs a number-scoped key or whatsappNumberId with a tenant key or grant; the message id comes from messages_group or messages_send.",
+      "Pins a message (from messages_group or messages_send) at the top of a WhatsApp group for every member, optionally for a time.",
     toolset: "groups",
     method: "POST",
     path: "/v1/groups/{groupId}/pin",
@@ -1374,15 +1226,11 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
       properties: {
         groupId: groupIdSchema,
         whatsappNumberId: whatsappNumberIdSchema,
-        messageId: {
-          type: "string",
-          minLength: 1,
-          description: "Id of the group message to pin (field name not confirmed upstream).",
-        },
+        messageId: { type: "string", minLength: 1, description: "Id of the group message to pin (name unconfirmed)." },
         duration: {
           type: "integer",
           minimum: 1,
-          description: "How long the message stays pinned, in seconds (field name and unit not confirmed upstream).",
+          description: "Seconds the message stays pinned (name, unit unconfirmed).",
         },
       },
       required: ["groupId", "messageId"],
@@ -1411,7 +1259,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "groups_create",
     title: "Create Group",
     description:
-      "Really creates a new WhatsApp group owned by the number and adds the given people, who see it at once. Needs a connected number and a number-scoped key (or whatsappNumberId with a tenant key or grant). Use the returned JID with messages_send (groupId) or the group_* tools.",
+      "Really creates a WhatsApp group owned by the number and adds the given people, who see it at once. The number must be connected. Use the returned JID as groupId.",
     toolset: "groups",
     method: "POST",
     path: "/v1/groups",
@@ -1429,7 +1277,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         participants: {
           type: "array",
           maxItems: 256,
-          description: "People to add at creation, as E.164 digits without the plus sign.",
+          description: "Phones of the people to add at creation.",
           items: { type: "string", pattern: "^[1-9]\\d{7,14}$" },
         },
       },
@@ -1438,11 +1286,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        id: { description: "string. Group JID ending in @g.us." },
-        subject: { description: "string" },
-        participants: { description: "array of string or object. The members of the new group." },
-      },
+      description:
+        "id: string. Group JID ending in @g.us.\nsubject: string\nparticipants: (string|object)[]. Its members.",
     },
     input: z.strictObject({
       whatsappNumberId: z.string().min(1).optional(),
@@ -1468,7 +1313,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "groups_list",
     title: "List Groups",
     description:
-      "Lists the WhatsApp groups the number belongs to, with their JIDs (@g.us) and names, for use with group_info or messages_send. The number must be connected; Meta numbers only if approved as Official Business Accounts. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+      "Lists the number's WhatsApp groups. The number must be connected; Meta numbers only when approved as Official Business Accounts.",
     toolset: "groups",
     method: "GET",
     path: "/v1/groups",
@@ -1479,7 +1324,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
       properties: { whatsappNumberId: whatsappNumberIdSchema },
       additionalProperties: false,
     },
-    outputSchema: { type: "object", properties: { groups: { description: "array of objects with id, name" } } },
+    outputSchema: { type: "object", description: "groups: {id, name}[]" },
     input: z.strictObject({ whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
     annotations: {
@@ -1497,7 +1342,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "media_get",
     title: "Download Received Media",
     description:
-      "Downloads a file received on an official (Meta) number and returns it as a base64 data URI with its MIME type. Use the media.id from messages_unread, messages_group or a webhook event, soon after receipt since Meta's links expire within minutes; Evolution numbers give a direct media.url instead. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+      "Downloads a file received on a Meta number as a base64 data URI; call it soon, as Meta's links expire within minutes.",
     toolset: "messaging",
     method: "GET",
     path: "/v1/media/{mediaId}",
@@ -1513,8 +1358,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         mediaId: {
           type: "string",
           minLength: 1,
-          description:
-            "Meta media id of a received file: the media.id of an item from messages_unread or messages_group, or the id carried by a webhook event.",
+          description: "media.id of the file, from messages_unread, messages_group or a webhook event.",
         },
         phoneNumberId: {
           type: "string",
@@ -1528,12 +1372,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        base64: { description: "string. The whole file as a data URI." },
-        mimeType: { description: "string" },
-        fileName: { description: "string, or null" },
-        mediaId: { description: "string" },
-      },
+      description: "base64: string. The file.\nmimeType: string\nfileName: string|null\nmediaId: string",
     },
     input: z.strictObject({
       mediaId: z.string().min(1),
@@ -1555,8 +1394,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "message_get",
     title: "Get Message Status",
-    description:
-      "Reads the current delivery state of one sent message (queued, sent, delivered, read, failed or canceled) with its timestamps and any error. Look it up by the id or correlationId returned by messages_send, or by the provider's wamid. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+    description: "Reads a sent message's delivery state, with its timestamps and any error.",
     toolset: "messaging",
     method: "GET",
     path: "/v1/messages/{messageId}",
@@ -1571,8 +1409,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         messageId: {
           type: "string",
           minLength: 1,
-          description:
-            "The message to look up: the id returned by messages_send, its correlationId, or the provider's message id (wamid).",
+          description: "The id or correlationId from messages_send, or the provider's wamid.",
         },
         whatsappNumberId: whatsappNumberIdSchema,
       },
@@ -1581,23 +1418,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      description: "Delivery state of one sent message.",
-      properties: {
-        id: { description: "string" },
-        status: {
-          description:
-            'one of "QUEUED", "SENT", "DELIVERED", "READ", "FAILED", "CANCELED". READ is only reached when the recipient has read receipts enabled.',
-        },
-        correlationId: { description: "string, or null" },
-        destinationNumber: { description: "string, or null" },
-        template: { description: "string, or null. Template used, if any." },
-        createdAt: { description: "string (date-time)" },
-        sentAt: { description: "string (date-time), or null" },
-        deliveredAt: { description: "string (date-time), or null" },
-        readAt: { description: "string (date-time), or null" },
-        externalMessageId: { description: "string, or null. Provider message id (wamid) once sent." },
-        errorMessage: { description: "string, or null. Why the message failed, when it did." },
-      },
+      description:
+        "id: string\nstatus: QUEUED|SENT|DELIVERED|READ|FAILED|CANCELED. READ only if the recipient has read receipts on.\ncorrelationId, destinationNumber: string|null\ntemplate: string|null. Template used, if any.\ncreatedAt: date-time\nsentAt, deliveredAt, readAt: date-time|null\nexternalMessageId: string|null. Provider message id (wamid) once sent.\nerrorMessage: string|null. Why the message failed, when it did.",
     },
     input: z.strictObject({ messageId: z.string().min(1), whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
@@ -1616,7 +1438,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "messages_cancel",
     title: "Cancel Scheduled Messages",
     description:
-      "Stops messages that are still waiting for a future send time, so they are never sent; their records stay, marked CANCELED. Messages already sent or not scheduled cannot be recalled. Needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+      "Cancels scheduled messages (deliverAt) before they are sent; their records stay, marked CANCELED. A sent message cannot be recalled.",
     toolset: "messaging",
     method: "DELETE",
     path: "/v1/messages/cancel",
@@ -1633,7 +1455,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           type: "array",
           minItems: 1,
           maxItems: 100,
-          description: "Ids of the scheduled messages to cancel (1 to 100), as returned by messages_send.",
+          description: "Ids from messages_send of the scheduled messages to cancel.",
           items: { type: "string", minLength: 1 },
         },
       },
@@ -1642,16 +1464,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        cancelled: {
-          description:
-            "integer or array of string. Messages cancelled; a count in one documented shape, a list of ids in the other.",
-        },
-        notFound: { description: "integer. How many ids matched no message." },
-        failed: {
-          description: "array of objects with id, reason. Ids that could not be cancelled, each with the reason.",
-        },
-      },
+      description:
+        "cancelled: integer|string[]. A count or a list of ids: both shapes are documented.\nnotFound: integer. How many ids matched no message.\nfailed: {id, reason}[]. Those not cancelled, and why.",
     },
     input: z.strictObject({
       whatsappNumberId: z.string().min(1).optional(),
@@ -1673,7 +1487,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "messages_group",
     title: "List Group Messages",
     description:
-      "Lists messages from the number's group chats, newest first, one page at a time, optionally between two dates. It only reads; to post in a group use messages_send with groupId. Content may be hidden by the number's privacy mode. Needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+      "Lists messages of the number's group chats, newest first, a page at a time, optionally between two dates (startDate not after endDate); to post in a group use messages_send. Privacy mode may hide content.",
     toolset: "messaging",
     method: "GET",
     path: "/v1/messages/group",
@@ -1698,17 +1512,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        messages: {
-          description:
-            "array of objects with id, conversationId, direction, type, content, from, fromName, groupId, groupName, media, redacted, createdAt",
-        },
-        total: { description: "integer" },
-        page: { description: "integer" },
-        pageSize: { description: "integer" },
-        totalPages: { description: "integer" },
-        notice: noticeSchema,
-      },
+      description:
+        "messages: {id, conversationId, direction, type, content, from, fromName, groupId, groupName, media, redacted, createdAt}[]\ntotal, page, pageSize, totalPages: integer\nnotice: string. PII_RELAY_ONLY when the number stores no message content.",
     },
     input: z.strictObject({
       startDate: isoDateTime().optional(),
@@ -1738,7 +1543,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "messages_send",
     title: "Send WhatsApp Message",
     description:
-      "Really sends a WhatsApp message from the number to a person, a group or a channel: it is queued at once (202) and delivered asynchronously, and on official (Meta) numbers it may be billed by Meta. Give exactly one destination (destinationNumber, groupId or newsletterId) and exactly one content mode: templateId with optional variables, free text, or media plus mediaType (media may also accompany templateId to replace the template's media header; caption only with media, variables only with templateId). Needs a number-scoped key, or a tenant key or OAuth grant plus whatsappNumberId. Keep the returned id and call message_get to follow delivery.",
+      "Really sends a WhatsApp message to a person, group or channel; queued (202) and delivered later, and Meta may bill it on Meta numbers. Give exactly one destination (destinationNumber, groupId or newsletterId) and one mode: templateId (variables only with it), text, or media with mediaType (mediaType only with media); media may also go with templateId to replace its media header. caption only with media, never with audio. Follow delivery with message_get.",
     toolset: "messaging",
     method: "POST",
     path: "/v1/messages/send",
@@ -1768,97 +1573,73 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           type: "string",
           pattern: "^(\\+?[1-9]\\d{7,14}|[A-Z]{2}\\.\\d{6,})$",
           description:
-            "Person to message: a phone in E.164 form (the + is optional) or the contact's BSUID (the userId from conversations_list) for contacts known only by username. Use exactly one of destinationNumber, groupId, newsletterId. Authentication templates need a phone, not a BSUID.",
+            "A phone, or the BSUID (userId in conversations_list) of a contact known only by username; authentication templates need a phone.",
         },
         groupId: {
           type: "string",
           pattern: "^[^\\s/]+@g\\.us$",
-          description:
-            "Group to post in, as a JID ending in @g.us (from groups_list). Use instead of destinationNumber or newsletterId.",
+          description: "Group to post in (JID from groups_list).",
         },
         newsletterId: {
           type: "string",
           pattern: "^[^\\s/]+@newsletter$",
-          description:
-            "Channel to post in, as a JID ending in @newsletter (from newsletters_list). Not available on official (Meta) numbers. Use instead of destinationNumber or groupId.",
+          description: "Channel to post in (JID from newsletters_list); not on official (Meta) numbers.",
         },
         templateId: {
           type: "string",
           minLength: 1,
           description:
-            "Template mode: id or name of a template (see templates_list). Cannot be combined with text. On Meta numbers only approved templates (sendable true) go out; outside the 24-hour service window a template is the only option.",
+            "Template id or name (templates_list). On Meta numbers only approved ones (sendable true) go out; outside the 24-hour service window only a template does.",
         },
         variables: {
           type: "object",
           additionalProperties: { type: "string" },
           default: {},
           description:
-            'Only with templateId: a value for each of the template\'s named variables, keyed by name (for example {"nome": "Ana"}). A missing variable fails with MISSING_TEMPLATE_VARIABLES.',
+            'Values of the template\'s named variables by name, e.g. {"nome": "Ana"}; a missing one fails with MISSING_TEMPLATE_VARIABLES.',
         },
         text: {
           type: "string",
           minLength: 1,
           description:
-            "Free-text mode: the message text. Cannot be combined with templateId or media. On Meta numbers it is only delivered inside the 24-hour window after the contact's last message, otherwise it fails later with META_OUTSIDE_24H_WINDOW.",
+            "Message text; on Meta numbers delivered only within 24 hours of the contact's last message, else it fails later with META_OUTSIDE_24H_WINDOW.",
         },
         media: {
           type: "string",
           pattern: "^(https?://|data:)",
           description:
-            "Media mode: a public http(s) URL of the file (the safe choice) or a data:<mime>;base64,... URI, which not every provider accepts. Requires mediaType and cannot be combined with text. Together with templateId it replaces the template's media header. Needs a paid plan.",
+            "The file: a public http(s) URL (the safe choice) or a data:<mime>;base64,... URI, which not every provider accepts. Needs a paid plan.",
         },
         mediaType: {
           type: "string",
           enum: ["image", "video", "document", "audio"],
-          description:
-            "Kind of file in media; required when media is given and not allowed without it. audio arrives as a voice note.",
+          description: "Kind of file in media; audio arrives as a voice note.",
         },
-        caption: {
-          type: "string",
-          description: "Text shown with an image, video or document sent as media; only with media, never for audio.",
-        },
+        caption: { type: "string", description: "Text shown with an image, video or document." },
         buttons: {
           type: "array",
           maxItems: 3,
-          description:
-            "Up to 3 buttons attached to a free-text message (field name and item shape are not confirmed upstream).",
+          description: "Buttons of a free-text message (name, item shape unconfirmed).",
           items: { type: "object", additionalProperties: true },
         },
-        header: {
-          type: "string",
-          description: "Header line for a free-text message that carries buttons (field not confirmed upstream).",
-        },
-        footer: {
-          type: "string",
-          description: "Footer line for a free-text message that carries buttons (field not confirmed upstream).",
-        },
+        header: { type: "string", description: "Header of a free-text message with buttons (unconfirmed)." },
+        footer: { type: "string", description: "Footer of a free-text message with buttons (unconfirmed)." },
         deliverAt: {
           type: "string",
           format: "date-time",
-          description:
-            "Future instant (ISO 8601) at which to send instead of now; until then messages_cancel can stop it (field format not confirmed upstream).",
+          description: "When to send instead of now; messages_cancel can stop it until then (format unconfirmed).",
         },
         markRead: {
           type: "boolean",
-          description:
-            "On Meta numbers a reply normally marks the chat as read; false replies without doing so (placement not confirmed upstream).",
+          description: "On Meta numbers a reply marks the chat read; false does not (placement unconfirmed).",
         },
       },
       additionalProperties: false,
     },
     outputSchema: {
       type: "object",
-      description: "Receipt of a message accepted into the send queue.",
-      properties: {
-        id: {
-          description: "string. Internal message id; the same value appears as internalMessageId in message webhooks.",
-        },
-        correlationId: { description: "string. Correlation id, also accepted by message_get." },
-        status: { description: "string. Always QUEUED at this point." },
-        createdAt: { description: "string (date-time)" },
-        origin: { description: "string. Display name of the sending number." },
-        sourceNumber: { description: "string. Phone number the message is sent from." },
-      },
+      description:
+        "id: string. Internal id (internalMessageId in message webhooks).\ncorrelationId: string. Also accepted by message_get.\nstatus: string. Always QUEUED at this point.\ncreatedAt: date-time\norigin: string. Sending number's display name.\nsourceNumber: string. Phone it is sent from.",
     },
     input: z.strictObject({
       whatsappNumberId: z.string().min(1).optional(),
@@ -1896,7 +1677,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "messages_unread",
     title: "List Unread Messages",
     description:
-      "Lists received messages not yet read, newest first, one page at a time; total is the sum of the conversations' unread counters. It does not mark anything as read. For media on Meta numbers pass media.id to media_get; on other numbers use media.url. Needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+      "Lists received messages not yet read, newest first, a page at a time; total sums the conversations' unread counters. Marks nothing as read. For media on Meta numbers pass media.id to media_get; elsewhere use media.url.",
     toolset: "messaging",
     method: "GET",
     path: "/v1/messages/unread",
@@ -1913,17 +1694,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        messages: {
-          description:
-            "array of objects with id, conversationId, conversationUnreadCount, direction, type, content, from, fromName, media, readAt, redacted, createdAt",
-        },
-        total: { description: "integer" },
-        page: { description: "integer" },
-        pageSize: { description: "integer" },
-        totalPages: { description: "integer" },
-        notice: noticeSchema,
-      },
+      description:
+        "messages: {id, conversationId, conversationUnreadCount, direction, type, content, from, fromName, media, readAt, redacted, createdAt}[]\ntotal, page, pageSize, totalPages: integer\nnotice: string. PII_RELAY_ONLY when the number stores no message content.",
     },
     input: z.strictObject({
       page: z.number().int().min(1).optional(),
@@ -1950,7 +1722,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "newsletters_list",
     title: "List Channels",
     description:
-      "Lists the WhatsApp channels (newsletters) of the number with their JIDs (@newsletter), for posting with messages_send (newsletterId). Not available on official (Meta) numbers. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+      "Lists the number's WhatsApp channels (newsletters), where messages_send can post; not on official (Meta) numbers.",
     toolset: "channels",
     method: "GET",
     path: "/v1/newsletters",
@@ -1961,7 +1733,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
       properties: { whatsappNumberId: whatsappNumberIdSchema },
       additionalProperties: false,
     },
-    outputSchema: { type: "object", properties: { newsletters: { description: "array of objects with id, name" } } },
+    outputSchema: { type: "object", description: "newsletters: {id, name}[]" },
     input: z.strictObject({ whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
     annotations: {
@@ -1979,7 +1751,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "numbers_check",
     title: "Check Numbers on WhatsApp",
     description:
-      "Looks phone numbers up live on WhatsApp through the number's own session and says whether each has an account (with the registered digits and name); nothing is sent to them. Give either numbers (up to 20) or a single number. Evolution (unofficial) numbers only. Unlike the other numbers tools it needs a number-scoped key, or whatsappNumberId with a tenant key or grant.",
+      "Checks live, through the number's own session, whether phones have WhatsApp accounts; nothing is sent to them. Give numbers or number, not both. Evolution (unofficial) numbers only.",
     toolset: "numbers",
     method: "POST",
     path: "/v1/numbers/check",
@@ -1997,21 +1769,14 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           type: "array",
           minItems: 1,
           maxItems: 20,
-          description: "Phones to check, in any usual format (1 to 20). Use this or number, not both.",
+          description: "Phones to check, in any usual format.",
           items: { type: "string", minLength: 1 },
         },
-        number: {
-          type: "string",
-          minLength: 1,
-          description: "A single phone to check, in any usual format. Use this or numbers, not both.",
-        },
+        number: { type: "string", minLength: 1, description: "One phone to check, in any usual format." },
       },
       additionalProperties: false,
     },
-    outputSchema: {
-      type: "object",
-      properties: { results: { description: "array of objects with input, exists, number, name" } },
-    },
+    outputSchema: { type: "object", description: "results: {input, exists, number, name}[]" },
     input: z.strictObject({
       whatsappNumberId: z.string().min(1).optional(),
       numbers: z.array(z.string().min(1)).min(1).max(20).optional(),
@@ -2033,7 +1798,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "numbers_connect",
     title: "Reconnect Number",
     description:
-      "Generates a new QR code and pairing code for a disconnected unofficial number so its phone can be linked again; each call issues fresh codes, although it is a GET. Fails if the number is already connected and does not apply to Meta numbers. Needs a tenant-scoped key; then poll numbers_status.",
+      "Issues a fresh QR code and pairing code for a disconnected unofficial number, on every call although it is a GET. Fails if the number is connected; not for Meta numbers. Then poll numbers_status.",
     toolset: "numbers",
     method: "GET",
     path: "/v1/numbers/{id}/connect",
@@ -2047,13 +1812,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      description: "Material to pair a phone with an unofficial number.",
-      properties: {
-        qrcodeBase64: {
-          description: "string, or null. QR code as a PNG data URI, to be scanned in WhatsApp > Linked devices.",
-        },
-        pairingCode: { description: "string, or null. Code to type in WhatsApp instead of scanning; may be null." },
-      },
+      description:
+        "qrcodeBase64: string|null. PNG data URI, to scan in WhatsApp > Linked devices.\npairingCode: string|null. Code to type in WhatsApp instead of scanning.",
     },
     input: z.strictObject({ numberId: z.string().min(1) }),
     refine: undefined,
@@ -2072,7 +1832,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "numbers_create",
     title: "Create Number",
     description:
-      "Provisions a new unofficial (QR-paired) WhatsApp number in the tenant, using one slot of the plan, and returns a QR code and pairing code to link the phone. Needs a tenant-scoped key. Show the QR to the phone's owner, then poll numbers_status until it is OPEN; numbers_connect issues fresh codes if they expire.",
+      "Provisions a new unofficial (QR-paired) WhatsApp number, using a plan slot, and returns a QR code and pairing code for the phone's owner. Then poll numbers_status until OPEN; numbers_connect renews the codes.",
     toolset: "numbers",
     method: "POST",
     path: "/v1/numbers",
@@ -2089,13 +1849,13 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         number: {
           type: "string",
           pattern: "^\\+?\\d{10,15}$",
-          description: "The phone number to connect, with country code (at least 10 digits, + optional).",
+          description: "The phone to connect, with country code.",
         },
         linkToApiKey: {
           type: "boolean",
           default: true,
           description:
-            "Only matters when called with a number-scoped key: true re-points that key to the new number. No effect with a tenant key.",
+            "With a number-scoped key, true re-points that key to the new number; no effect with a tenant key.",
         },
       },
       required: ["name", "number"],
@@ -2103,12 +1863,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        qrcodeBase64: { description: "string, or null. QR code as a PNG data URI." },
-        pairingCode: { description: "string, or null" },
-        instance: instanceSchema,
-        linkedApiKeyId: { description: "string, or null" },
-      },
+      description:
+        "qrcodeBase64: string|null. QR code as a PNG data URI.\npairingCode: string|null\ninstance: {id, instanceName, number, name: string; provider: PILOT_STATUS|META; apiKeys: {name, keyPrefix, keyLast4}[]; state: OPEN|CONNECTING|CLOSE; isFullyConnected: boolean; createdAt, updatedAt: date-time}. The number, without credentials.\nlinkedApiKeyId: string|null",
     },
     input: z.strictObject({ name: z.string().min(1), number: numberInput, linkToApiKey: z.boolean().optional() }),
     refine: undefined,
@@ -2127,7 +1883,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "numbers_delete",
     title: "Delete Number",
     description:
-      "Permanently deletes a WhatsApp number from the tenant, tearing down its instance and provider resources and freeing its plan slot; irreversible, and everything sending through it stops working. Needs a tenant-scoped key.",
+      "Permanently deletes a WhatsApp number, its instance and provider resources, freeing its plan slot; irreversible: everything sending through it stops working.",
     toolset: "numbers",
     method: "DELETE",
     path: "/v1/numbers/{id}",
@@ -2139,7 +1895,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
       required: ["numberId"],
       additionalProperties: false,
     },
-    outputSchema: { type: "object", properties: { ok: { description: "boolean" } } },
+    outputSchema: { type: "object", description: "ok: boolean" },
     input: z.strictObject({ numberId: z.string().min(1) }),
     refine: undefined,
     annotations: {
@@ -2156,8 +1912,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "numbers_get",
     title: "Get Number",
-    description:
-      "Returns one number of the tenant with its health (quality rating, messaging tier, sendability) and, for Meta numbers, the Meta profile data. With refresh it first pulls fresh data from Meta and stores it. Needs a tenant-scoped key.",
+    description: "Returns one number of the tenant with its health and, for Meta numbers, its Meta profile.",
     toolset: "numbers",
     method: "GET",
     path: "/v1/numbers/{id}",
@@ -2172,7 +1927,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         numberId: numberIdSchema,
         refresh: {
           type: "boolean",
-          description: "True fetches live data from Meta and saves it before answering; false uses the stored copy.",
+          description: "True pulls live data from Meta and stores it first; false reads the stored copy.",
         },
       },
       required: ["numberId"],
@@ -2180,27 +1935,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      description: "One number with its health and, for Meta numbers, the Meta profile data.",
-      properties: {
-        id: { description: "string" },
-        instanceName: { description: "string" },
-        number: { description: "string" },
-        name: { description: "string" },
-        provider: { description: 'one of "PILOT_STATUS", "META"' },
-        apiKeys: { description: "array of objects with name, keyPrefix, keyLast4" },
-        state: { description: 'one of "OPEN", "CONNECTING", "CLOSE"' },
-        isFullyConnected: { description: "boolean" },
-        health: {
-          description:
-            "object with qualityRating (string, or null), messagingLimitTier (string, or null), metaStatus (string, or null), sendable (boolean)",
-        },
-        meta: {
-          description:
-            "object, or null. Phone, profile and WABA data from Meta (camelCase); null for non-Meta numbers.",
-        },
-        createdAt: { description: "string (date-time)" },
-        updatedAt: { description: "string (date-time)" },
-      },
+      description:
+        "id, instanceName, number, name: string\nprovider: PILOT_STATUS|META\napiKeys: {name, keyPrefix, keyLast4}[]\nstate: OPEN|CONNECTING|CLOSE\nisFullyConnected: boolean\nhealth: {qualityRating, messagingLimitTier, metaStatus: string|null; sendable: boolean}\nmeta: object|null. Phone, profile and WABA data from Meta (camelCase); null for non-Meta numbers.\ncreatedAt, updatedAt: date-time",
     },
     input: z.strictObject({ numberId: z.string().min(1), refresh: z.boolean().optional() }),
     refine: undefined,
@@ -2219,7 +1955,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "numbers_list",
     title: "List Numbers",
     description:
-      "Lists every WhatsApp number of the tenant with its id, provider and stored connection state (no credentials); the ids are what whatsappNumberId and numberId expect. Needs a tenant-scoped key (number keys are also accepted by this route). For a live state call numbers_status. Read-only.",
+      "Lists the tenant's WhatsApp numbers with their stored state, no credentials; number-scoped keys may call it too. Live state: numbers_status.",
     toolset: "numbers",
     method: "GET",
     path: "/v1/numbers",
@@ -2228,12 +1964,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     inputSchema: { type: "object", properties: {}, additionalProperties: false },
     outputSchema: {
       type: "object",
-      properties: {
-        items: {
-          description:
-            "array of objects with id, instanceName, number, name, provider, apiKeys, state, isFullyConnected, createdAt, updatedAt",
-        },
-      },
+      description:
+        "items: {id, instanceName, number, name, provider, apiKeys, state, isFullyConnected, createdAt, updatedAt}[]",
     },
     input: z.strictObject({}),
     refine: undefined,
@@ -2252,7 +1984,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "numbers_remote_pairing",
     title: "Create Remote Pairing Link",
     description:
-      "Creates a disconnected number in the tenant plus a single-use hosted link its owner opens to connect it, either by QR pairing (PILOT_STATUS, needs name and number) or through Meta's hosted onboarding (META). With sendViaWhatsApp true it also really sends the link to that phone by WhatsApp. Needs a tenant-scoped key.",
+      "Creates a disconnected number plus a single-use hosted link its owner opens to connect it, by QR pairing (PILOT_STATUS: name and number required) or Meta's hosted onboarding (META: name and number ignored). sendViaWhatsApp true also really sends the link to that phone.",
     toolset: "numbers",
     method: "POST",
     path: "/v1/numbers/remote-pairing",
@@ -2275,22 +2007,14 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           type: "string",
           enum: ["PILOT_STATUS", "META"],
           default: "PILOT_STATUS",
-          description: "PILOT_STATUS for a QR-paired number, META for an official number onboarded at Meta.",
+          description: "How the number will connect.",
         },
-        name: {
-          type: "string",
-          minLength: 1,
-          description: "Display name of the number; required unless provider is META (ignored there).",
-        },
-        number: {
-          type: "string",
-          pattern: "^\\+?\\d{10,15}$",
-          description: "Phone number to pair, with country code; required unless provider is META (ignored there).",
-        },
+        name: { type: "string", minLength: 1, description: "Display name of the number." },
+        number: { type: "string", pattern: "^\\+?\\d{10,15}$", description: "Phone to pair, with country code." },
         sendViaWhatsApp: {
           type: "boolean",
           default: false,
-          description: "True also sends the pairing link to that number in a WhatsApp message.",
+          description: "True also sends the link to that phone by WhatsApp.",
         },
         redirectUrl: {
           type: "string",
@@ -2321,20 +2045,11 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
               pattern: "^https://",
               description: "Logo image address.",
             },
-            primaryColor: { type: ["string", "null"], pattern: "^#[0-9A-Fa-f]{6}$", description: "Accent color." },
-            backgroundColor: {
-              type: ["string", "null"],
-              pattern: "^#[0-9A-Fa-f]{6}$",
-              description: "Page background color.",
-            },
+            primaryColor: primaryColorSchema,
+            backgroundColor: backgroundColorSchema,
             companyName: { type: ["string", "null"], maxLength: 60, description: "Name shown on the page." },
             subtitle: { type: ["string", "null"], maxLength: 120, description: "Line shown under the name." },
-            supportUrl: {
-              type: ["string", "null"],
-              format: "uri",
-              pattern: "^https://",
-              description: "Where users can get help.",
-            },
+            supportUrl: supportUrlSchema,
             defaultRedirectUrl: {
               type: ["string", "null"],
               format: "uri",
@@ -2349,16 +2064,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        provider: { description: "string" },
-        remotePairingToken: { description: "string" },
-        remotePairingUrl: { description: "string. The link to give to the number's owner." },
-        numberId: { description: "string" },
-        instance: instanceSchema,
-        maskedNumber: { description: "string" },
-        messageSent: { description: "boolean" },
-        messageError: { description: "string, or null. Why the WhatsApp message with the link could not be sent." },
-      },
+      description:
+        "provider, remotePairingToken: string\nremotePairingUrl: string. The link to give to the number's owner.\nnumberId: string\ninstance: {id, instanceName, number, name: string; provider: PILOT_STATUS|META; apiKeys: {name, keyPrefix, keyLast4}[]; state: OPEN|CONNECTING|CLOSE; isFullyConnected: boolean; createdAt, updatedAt: date-time}. The number, without credentials.\nmaskedNumber: string\nmessageSent: boolean\nmessageError: string|null. Why the WhatsApp message with the link could not be sent.",
     },
     input: z.strictObject({
       provider: z.enum(["PILOT_STATUS", "META"]).optional(),
@@ -2398,7 +2105,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "numbers_status",
     title: "Get Number Connection Status",
     description:
-      "Checks the live connection state of a number (OPEN, CONNECTING or CLOSE); treat isFullyConnected true or state OPEN as ready to send. Poll it after numbers_create or numbers_connect. Read-only; needs a tenant-scoped key.",
+      "Checks the live connection state of a number: isFullyConnected true or state OPEN means ready to send.",
     toolset: "numbers",
     method: "GET",
     path: "/v1/numbers/{id}/status",
@@ -2412,11 +2119,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        id: { description: "string" },
-        state: { description: 'one of "OPEN", "CONNECTING", "CLOSE"' },
-        isFullyConnected: { description: "boolean" },
-      },
+      description: "id: string\nstate: OPEN|CONNECTING|CLOSE\nisFullyConnected: boolean",
     },
     input: z.strictObject({ numberId: z.string().min(1) }),
     refine: undefined,
@@ -2435,7 +2138,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "subscription_extra_numbers_add",
     title: "Buy Extra Numbers",
     description:
-      "Buys extra number slots: with a saved card it charges the saved card immediately (a Free plan is converted to On Demand and billed for the converted number too); without one it returns a checkout URL instead. Get the user's explicit approval of the price from subscription_extra_numbers_get first; confirm must be true when the plan converts. Needs a tenant-scoped key.",
+      "Buys extra number slots: with a saved card it charges it at once (a Free plan becomes On Demand, billed for the converted number too), otherwise it returns a checkout URL. First get the user's explicit approval of the price from subscription_extra_numbers_get.",
     toolset: "account",
     method: "POST",
     path: "/v1/subscription/extra-numbers",
@@ -2458,17 +2161,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        success: { description: "boolean" },
-        charged: {
-          description:
-            "boolean. True when the saved card was charged; false when checkoutUrl must be completed instead.",
-        },
-        plan: { description: "string" },
-        paidExtraNumbers: { description: "integer" },
-        monthlyTotalBRL: { description: "number" },
-        checkoutUrl: { description: "string. Stripe page to finish the purchase when no card is saved." },
-      },
+      description:
+        "success: boolean\ncharged: boolean. True when the saved card was charged; false when checkoutUrl must be completed instead.\nplan: string\npaidExtraNumbers: integer\nmonthlyTotalBRL: number\ncheckoutUrl: string. Stripe page to pay on when no card is saved.",
     },
     input: z.strictObject({ quantity: z.number().int().min(1).optional(), confirm: z.boolean().optional() }),
     refine: undefined,
@@ -2487,7 +2181,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "subscription_extra_numbers_get",
     title: "Preview Extra Numbers Price",
     description:
-      "Quotes what buying extra number slots would cost (plan change, billed quantity, monthly total in BRL, whether a card is saved) without buying anything. Use it before subscription_extra_numbers_add and show the price to the user. Needs a tenant-scoped key; read-only.",
+      "Quotes what buying extra number slots would cost (see subscription_extra_numbers_add), without buying anything.",
     toolset: "account",
     method: "GET",
     path: "/v1/subscription/extra-numbers",
@@ -2502,19 +2196,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        requiresConversion: { description: "boolean. True when the purchase would move a Free plan to On Demand." },
-        fromPlan: { description: "string" },
-        toPlan: { description: "string" },
-        currentNumbers: { description: "integer" },
-        requested: { description: "integer" },
-        billedQuantity: { description: "integer" },
-        unitPriceBRL: { description: "number" },
-        monthlyTotalBRL: { description: "number" },
-        messagesBecomeUnlimited: { description: "boolean" },
-        hasSavedCard: { description: "boolean" },
-        explanation: { description: "object with pt (string), en (string)" },
-      },
+      description:
+        "requiresConversion: boolean. True when the purchase would move a Free plan to On Demand.\nfromPlan, toPlan: string\ncurrentNumbers, requested, billedQuantity: integer\nunitPriceBRL, monthlyTotalBRL: number\nmessagesBecomeUnlimited, hasSavedCard: boolean\nexplanation: {pt, en: string}",
     },
     input: z.strictObject({ quantity: z.number().int().min(1).optional() }),
     refine: undefined,
@@ -2533,7 +2216,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "templates_create",
     title: "Create Template",
     description:
-      "Creates a message template; on Meta numbers it is really submitted to Meta for review and stays PENDING until approved. examples is required: one realistic sample per variable, {} when there are none. Media headers are accepted by public URL only (no base64). Needs a number-scoped key or whatsappNumberId with a tenant key or grant; check the review state later with templates_get.",
+      "Creates a message template; on Meta numbers it is really submitted to Meta and stays PENDING until approved.",
     toolset: "templates",
     method: "POST",
     path: "/v1/templates",
@@ -2558,7 +2241,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         body: {
           type: ["object", "string"],
           description:
-            "The content: preferably an object with header (optional, media by url only), body.text (at most 1024 characters, named variables like {{nome}}, not starting or ending with a variable), footer (optional, 60 characters, no variables) and buttons (optional, at most 10); or plain text, which becomes the body text.",
+            "The content: preferably an object (header, body.text, footer, buttons, each with its limits below), or plain text, which becomes body.text.",
           properties: {
             header: headerSchema,
             body: bodySchema,
@@ -2588,12 +2271,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        id: { description: "string" },
-        name: { description: "string" },
-        category: { description: "string" },
-        metaStatus: { description: "string, or null. PENDING while Meta reviews it; null for non-Meta numbers." },
-      },
+      description:
+        "id, name, category: string\nmetaStatus: string|null. PENDING while Meta reviews it; null for non-Meta numbers.",
     },
     input: z.strictObject({
       whatsappNumberId: z.string().min(1).optional(),
@@ -2619,7 +2298,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "templates_delete",
     title: "Delete Template",
     description:
-      "Permanently deletes a template; for Meta templates it is also deleted from the WhatsApp Business Account at Meta. Irreversible, and sends using it will fail afterwards. Needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+      "Permanently deletes a template, for Meta templates also at Meta; irreversible, and sends using it then fail.",
     toolset: "templates",
     method: "DELETE",
     path: "/v1/templates/{id}",
@@ -2634,10 +2313,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
       required: ["templateId"],
       additionalProperties: false,
     },
-    outputSchema: {
-      type: "object",
-      properties: { deleted: { description: "boolean" }, id: { description: "string" } },
-    },
+    outputSchema: { type: "object", description: "deleted: boolean\nid: string" },
     input: z.strictObject({ templateId: z.string().min(1), whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
     annotations: {
@@ -2654,8 +2330,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "templates_get",
     title: "Get Template",
-    description:
-      "Returns one template by id or name with its content, variables, Meta review state and whether it can be sent. Use it to see which variables messages_send needs or whether Meta approved it. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+    description: "Returns one template: its content, the variables messages_send needs, and whether Meta approved it.",
     toolset: "templates",
     method: "GET",
     path: "/v1/templates/{id}",
@@ -2672,24 +2347,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      description: "A message template.",
-      properties: {
-        id: { description: "string" },
-        name: { description: "string" },
-        category: { description: "string" },
-        body: { description: "object or string. The template content." },
-        variables: { description: "array of string" },
-        source: { description: 'one of "META", "PILOT_STATUS"' },
-        metaStatus: {
-          description:
-            'one of "APPROVED", "PENDING", "REJECTED", "DISABLED", or null. Meta review state; null for non-Meta templates.',
-        },
-        metaLanguage: { description: "string, or null" },
-        sendable: {
-          description:
-            "boolean. Whether messages_send can use it now (on Meta numbers only approved Meta templates are).",
-        },
-      },
+      description:
+        "id, name, category: string\nbody: object|string. The template content.\nvariables: string[]\nsource: META|PILOT_STATUS\nmetaStatus: APPROVED|PENDING|REJECTED|DISABLED|null. Meta review state; null for non-Meta templates.\nmetaLanguage: string|null\nsendable: boolean. Whether messages_send can use it now (on Meta numbers only approved Meta templates are).",
     },
     input: z.strictObject({ templateId: z.string().min(1), whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
@@ -2707,8 +2366,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "templates_list",
     title: "List Templates",
-    description:
-      "Lists the message templates available to the number, with content, variables, Meta review state and whether each can be sent now. Use it to pick a templateId and its variables for messages_send. Read-only; needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+    description: "Lists the number's message templates, with whether each can be sent now.",
     toolset: "templates",
     method: "GET",
     path: "/v1/templates",
@@ -2721,12 +2379,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        items: {
-          description:
-            "array of objects with id, name, category, body, variables, source, metaStatus, metaLanguage, sendable",
-        },
-      },
+      description: "items: {id, name, category, body, variables, source, metaStatus, metaLanguage, sendable}[]",
     },
     input: z.strictObject({ whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
@@ -2745,7 +2398,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "templates_update",
     title: "Update Template",
     description:
-      "Replaces a template's content; on Meta numbers the new version is really re-submitted to Meta and goes back to PENDING review. examples is required: one realistic sample per variable, {} when there are none. Media headers by public URL only (no base64). Needs a number-scoped key or whatsappNumberId with a tenant key or grant.",
+      "Replaces a template's content; on Meta numbers it is really re-submitted to Meta, PENDING again until approved.",
     toolset: "templates",
     method: "PUT",
     path: "/v1/templates/{id}",
@@ -2766,7 +2419,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         body: {
           type: ["object", "string"],
           description:
-            "The new content: preferably an object with header (optional, media by url only), body.text (at most 1024 characters, named variables like {{nome}}, not starting or ending with a variable), footer (optional, 60 characters, no variables) and buttons (optional, at most 10); or plain text, which becomes the body text.",
+            "The new content: preferably an object (header, body.text, footer, buttons, each with its limits below), or plain text, which becomes body.text.",
           properties: {
             header: headerSchema,
             body: bodySchema,
@@ -2812,8 +2465,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "webhook_events",
     title: "List Webhook Deliveries",
-    description:
-      "Shows the most recent delivery attempts of one webhook (event, success or failure, HTTP status, payload, receiver's answer, duration), optionally for a single event name. Use it to debug a receiver. Read-only; works with a number-scoped key or a tenant-scoped key.",
+    description: "Shows one webhook's latest delivery attempts, to debug its receiver.",
     toolset: "webhooks",
     method: "GET",
     path: "/v1/webhooks/{id}/logs",
@@ -2833,13 +2485,9 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           minimum: 1,
           maximum: 50,
           default: 50,
-          description: "How many recent attempts to return (1 to 50).",
+          description: "How many recent attempts to return.",
         },
-        event: {
-          type: "string",
-          minLength: 1,
-          description: "Only attempts for this event name, for example message.failed.",
-        },
+        event: { type: "string", minLength: 1, description: "Only attempts for this event, e.g. message.failed." },
         whatsappNumberId: whatsappNumberIdSchema,
       },
       required: ["webhookId"],
@@ -2847,11 +2495,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        items: {
-          description: "array of objects with event, status, statusCode, payload, response, durationMs, createdAt",
-        },
-      },
+      description: "items: {event, status, statusCode, payload, response, durationMs, createdAt}[]",
     },
     input: z.strictObject({
       webhookId: z.string().min(1),
@@ -2874,8 +2518,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   {
     name: "webhook_get",
     title: "Get Webhook",
-    description:
-      "Returns one webhook subscription by id: URL, events, active flag and bound number (never the signing secret). Works with a number-scoped key or a tenant-scoped key. Read-only.",
+    description: "Returns one webhook subscription by id, never with its signing secret.",
     toolset: "webhooks",
     method: "GET",
     path: "/v1/webhooks/{id}",
@@ -2892,22 +2535,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      description: "A webhook subscription. The signing secret is never included.",
-      properties: {
-        id: { description: "string" },
-        tenantId: { description: "string" },
-        name: { description: "string" },
-        url: { description: "string. Receiving endpoint." },
-        environment: { description: "string. Environment label, LIVE in practice." },
-        active: { description: "boolean. False while deliveries are paused." },
-        events: { description: "array of string" },
-        apiKeys: { description: "array of objects with id, name" },
-        lastTriggered: { description: "string (date-time), or null" },
-        whatsappNumberIds: { description: "array of string" },
-        whatsappInstanceIds: { description: "array of string" },
-        createdAt: { description: "string (date-time)" },
-        updatedAt: { description: "string (date-time)" },
-      },
+      description:
+        "id, tenantId, name: string\nurl: string. Receiving endpoint.\nenvironment: string. Environment label, LIVE in practice.\nactive: boolean. False while deliveries are paused.\nevents: string[]\napiKeys: {id, name}[]\nlastTriggered: date-time|null\nwhatsappNumberIds, whatsappInstanceIds: string[]\ncreatedAt, updatedAt: date-time",
     },
     input: z.strictObject({ webhookId: z.string().min(1), whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
@@ -2926,7 +2555,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "webhooks_create",
     title: "Create Webhook",
     description:
-      "Subscribes an HTTPS endpoint to events of one WhatsApp number; from then on Pilot Status really POSTs event JSON to that URL. List the events wanted (or * for all): an empty or missing list delivers nothing. Works with a number-scoped key (its own number) or a tenant-scoped key plus whatsappNumberId. Check deliveries later with webhook_events.",
+      "Subscribes an HTTPS endpoint to events of one number; from then on Pilot Status really POSTs event JSON to it. The number cannot be changed later, and the signing secret is never returned. Check deliveries with webhook_events.",
     toolset: "webhooks",
     method: "POST",
     path: "/v1/webhooks",
@@ -2945,13 +2574,12 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           type: "string",
           format: "uri",
           pattern: "^https://",
-          description: "HTTPS endpoint that will receive the events.",
+          description: "Endpoint that will receive the events.",
         },
         name: { type: "string", minLength: 1, description: "Label for the webhook; defaults to the URL's host." },
         events: {
           type: "array",
-          description:
-            'Events to deliver, or ["*"] for all of them. Leaving it empty or out means nothing is delivered.',
+          description: 'Events to deliver, ["*"] for all; an empty or missing list delivers nothing.',
           items: eventsItemSchema,
         },
       },
@@ -2960,22 +2588,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      description: "A webhook subscription. The signing secret is never included.",
-      properties: {
-        id: { description: "string" },
-        tenantId: { description: "string" },
-        name: { description: "string" },
-        url: { description: "string. Receiving endpoint." },
-        environment: { description: "string. Environment label, LIVE in practice." },
-        active: { description: "boolean. False while deliveries are paused." },
-        events: { description: "array of string" },
-        apiKeys: { description: "array of objects with id, name" },
-        lastTriggered: { description: "string (date-time), or null" },
-        whatsappNumberIds: { description: "array of string" },
-        whatsappInstanceIds: { description: "array of string" },
-        createdAt: { description: "string (date-time)" },
-        updatedAt: { description: "string (date-time)" },
-      },
+      description:
+        "id, tenantId, name: string\nurl: string. Receiving endpoint.\nenvironment: string. Environment label, LIVE in practice.\nactive: boolean. False while deliveries are paused.\nevents: string[]\napiKeys: {id, name}[]\nlastTriggered: date-time|null\nwhatsappNumberIds, whatsappInstanceIds: string[]\ncreatedAt, updatedAt: date-time",
     },
     input: z.strictObject({
       whatsappNumberId: z.string().min(1).optional(),
@@ -2999,7 +2613,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "webhooks_delete",
     title: "Delete Webhook",
     description:
-      "Permanently deletes a webhook subscription together with its delivery log; irreversible. To stop deliveries for a while, prefer webhooks_update with active false. Works with a number-scoped key or a tenant-scoped key.",
+      "Permanently deletes a webhook and its delivery log; irreversible. To pause deliveries, use webhooks_update with active false.",
     toolset: "webhooks",
     method: "DELETE",
     path: "/v1/webhooks/{id}",
@@ -3032,7 +2646,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "webhooks_list",
     title: "List Webhooks",
     description:
-      "Lists the webhook subscriptions the caller can see, with their URL, events and active flag (never the signing secret). A number-scoped key sees only its own number's webhooks; a tenant-scoped key sees the tenant's, or one number's with whatsappNumberId. Read-only.",
+      "Lists the webhooks the caller can see, never with their signing secret: a number-scoped key its number's, a tenant key the tenant's or, with whatsappNumberId, one number's.",
     toolset: "webhooks",
     method: "GET",
     path: "/v1/webhooks",
@@ -3045,12 +2659,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      properties: {
-        items: {
-          description:
-            "array of objects with id, tenantId, name, url, environment, active, events, apiKeys, lastTriggered, whatsappNumberIds, whatsappInstanceIds, createdAt, updatedAt",
-        },
-      },
+      description:
+        "items: {id, tenantId, name, url, environment, active, events, apiKeys, lastTriggered, whatsappNumberIds, whatsappInstanceIds, createdAt, updatedAt}[]",
     },
     input: z.strictObject({ whatsappNumberId: z.string().min(1).optional() }),
     refine: undefined,
@@ -3069,7 +2679,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: "webhooks_update",
     title: "Update Webhook",
     description:
-      "Changes a webhook's name, URL, event list or active flag; fields left out stay as they are, and events replaces the whole list. Set active to false to pause deliveries instead of deleting. The bound number cannot be changed. Works with a number-scoped key or a tenant-scoped key.",
+      "Changes a webhook's name, URL, events or active flag; fields left out stay, and its number cannot change. The signing secret is never returned.",
     toolset: "webhooks",
     method: "PATCH",
     path: "/v1/webhooks/{id}",
@@ -3088,11 +2698,11 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
         webhookId: webhookIdSchema,
         whatsappNumberId: whatsappNumberIdSchema,
         name: { type: "string", minLength: 1, description: "New label." },
-        url: { type: "string", format: "uri", pattern: "^https://", description: "New HTTPS endpoint." },
+        url: { type: "string", format: "uri", pattern: "^https://", description: "New endpoint." },
         active: { type: "boolean", description: "False pauses deliveries; true resumes them." },
         events: {
           type: "array",
-          description: 'The full new list of events (replaces the old one); ["*"] means all.',
+          description: 'The new list of events, replacing the whole old one; ["*"] is all.',
           items: eventsItemSchema,
         },
       },
@@ -3101,22 +2711,8 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     },
     outputSchema: {
       type: "object",
-      description: "A webhook subscription. The signing secret is never included.",
-      properties: {
-        id: { description: "string" },
-        tenantId: { description: "string" },
-        name: { description: "string" },
-        url: { description: "string. Receiving endpoint." },
-        environment: { description: "string. Environment label, LIVE in practice." },
-        active: { description: "boolean. False while deliveries are paused." },
-        events: { description: "array of string" },
-        apiKeys: { description: "array of objects with id, name" },
-        lastTriggered: { description: "string (date-time), or null" },
-        whatsappNumberIds: { description: "array of string" },
-        whatsappInstanceIds: { description: "array of string" },
-        createdAt: { description: "string (date-time)" },
-        updatedAt: { description: "string (date-time)" },
-      },
+      description:
+        "id, tenantId, name: string\nurl: string. Receiving endpoint.\nenvironment: string. Environment label, LIVE in practice.\nactive: boolean. False while deliveries are paused.\nevents: string[]\napiKeys: {id, name}[]\nlastTriggered: date-time|null\nwhatsappNumberIds, whatsappInstanceIds: string[]\ncreatedAt, updatedAt: date-time",
     },
     input: z.strictObject({
       webhookId: z.string().min(1),

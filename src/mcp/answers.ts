@@ -13,9 +13,14 @@ export const SERVER_INFO = { name: SERVER_NAME, title: SERVER_TITLE, version: VE
 export const INSTRUCTIONS = [
   "Tools for the Pilot Status WhatsApp platform. They act on a real WhatsApp account: sends, calls, group changes",
   "and purchases really happen, so confirm with the user before any tool that is not read-only.",
-  "Number-scoped tools act on one WhatsApp number: a number-scoped key picks it; with a tenant key or an OAuth",
-  "grant pass whatsappNumberId (numbers_list shows the ids). Account tools (numbers_*, api_keys_*, branding_*,",
-  "subscription_*, billing_checkout) need a tenant-scoped key.",
+  // Number-scoped tools' whatsappNumberId descriptions point here rather than repeat it 40 times, so this says
+  // every rule of number selection.
+  "Account tools (numbers_* except numbers_check, api_keys_*, branding_*, subscription_*, billing_checkout) need a",
+  "tenant-scoped key. Every other tool acts on one WhatsApp number, chosen by the credential or by its optional",
+  "whatsappNumberId argument: a number-scoped key acts on its own number and whatsappNumberId is then ignored; with",
+  "a tenant key or an OAuth grant pass whatsappNumberId, the id of a number from numbers_list. With a tenant key the",
+  "webhook tools other than webhooks_create may leave it out and act across the tenant. Under a grant limited to",
+  "chosen numbers it is always required.",
 ].join(" ");
 
 /** Said in the instructions whenever dry run is on, server-wide or for the request (docs/decisions.md #34). */

@@ -90,3 +90,13 @@ export class RefResolver {
     return out;
   }
 }
+
+/**
+ * Lines of the YAML source where " #" cuts a plain value short: YAML reads the rest as a comment, so a description
+ * such as "Accent color as #RRGGBB" reaches the model as "Accent color as". The document uses no trailing
+ * comments, so every such line is a value that needs quoting or folding.
+ */
+export function trailingComments(source: string): number[] {
+  const lines = source.split("\n");
+  return lines.flatMap((line, i) => (/^\s*(- )?[\w$.-]+: [^\s'"|>#&*!%@`{[].*\s#/.test(line) ? [i + 1] : []));
+}
