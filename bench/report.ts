@@ -86,8 +86,8 @@ export function renderReport(outcome: BenchOutcome): string {
   out.push("");
   out.push(
     SMOKE
-      ? "targets (issues #6, #12): not judged on a smoke run (run `npm run bench` for figures)"
-      : "targets (issues #6, #12)",
+      ? "targets (README, Performance): not judged on a smoke run (run `npm run bench` for figures)"
+      : "targets (README, Performance)",
   );
   const nameWidth = Math.max(...targets.map((t) => t.name.length)) + 2;
   for (const t of targets) {
