@@ -39,6 +39,9 @@ export function secretValues(credentials: Credentials | undefined): readonly str
 /** Computed once per credentials object: once for a stdio server's key, once per HTTP request. */
 const SECRET_VALUES = new WeakMap<Credentials, readonly string[]>();
 
+/** Characters that read the same raw, JSON-escaped, with escaped slashes and percent-encoded. */
+const PLAIN = /^[A-Za-z0-9_.~-]*$/;
+
 function computeSecretValues(credentials: Credentials): readonly string[] {
   const raw: string[] = [];
   if (credentials.apiKey !== undefined) raw.push(credentials.apiKey);
@@ -47,6 +50,11 @@ function computeSecretValues(credentials: Credentials): readonly string[] {
     raw.push(credentials.authorization);
     const token = /^\S+\s+(.+)$/.exec(credentials.authorization)?.[1];
     if (token !== undefined) raw.push(token);
+  }
+  // The usual case, a ps_ key (and key id) alone: every form is the value itself, so there is nothing to derive.
+  if (raw.length <= 2 && raw.every((value) => PLAIN.test(value))) {
+    const kept = raw.filter((value) => value.length >= MIN_SECRET_LENGTH);
+    return kept.length === 2 && kept[0]!.length < kept[1]!.length ? [kept[1]!, kept[0]!] : kept;
   }
   const forms = new Set<string>();
   for (const value of raw) {

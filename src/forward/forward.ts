@@ -271,11 +271,12 @@ function mapResponse(
       value = withoutSecrets(value, secrets);
     }
     // calls_list pages with limit/before; the API's default limit counts when the caller gave none.
-    const limit = args.limit ?? tool.defaultLimit;
+    const paging =
+      args.limit === undefined && tool.defaultLimit !== undefined ? { ...args, limit: tool.defaultLimit } : args;
     // Texts written by WhatsApp contacts: cleaned of hidden characters and marked as data (docs/decisions.md #37).
     const mark = tool.spec.untrustedText.length === 0 ? undefined : cleanUntrusted(value, tool.spec.untrustedText);
     const note = mark === undefined || mark.fields === 0 ? undefined : untrustedNote(mark);
-    const { result, json } = serialisedSuccess(value, ctx.maxResultChars, { ...args, limit }, note);
+    const { result, json } = serialisedSuccess(value, ctx.maxResultChars, paging, note);
     return { result, json, kind: result.isError === true ? "tool_error" : "ok", unauthorized: false };
   }
   if (status === 401) return { ...toolError(UNAUTHORIZED_TEXT, "tool_error"), unauthorized: true };
