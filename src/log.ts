@@ -27,17 +27,9 @@ const MIN_SECRET_LENGTH = 4;
  * with `/` escaped, and percent-encoded. Longest first, so a token is removed before a value it contains.
  */
 export function secretValues(credentials: Credentials | undefined): readonly string[] {
-  if (credentials === undefined) return [];
-  let values = SECRET_VALUES.get(credentials);
-  if (values === undefined) {
-    values = computeSecretValues(credentials);
-    SECRET_VALUES.set(credentials, values);
-  }
-  return values;
+  // Not cached: a call asks once, a plain key costs one regex test, and nothing outlives the request.
+  return credentials === undefined ? [] : computeSecretValues(credentials);
 }
-
-/** Computed once per credentials object: once for a stdio server's key, once per HTTP request. */
-const SECRET_VALUES = new WeakMap<Credentials, readonly string[]>();
 
 /** Characters that read the same raw, JSON-escaped, with escaped slashes and percent-encoded. */
 const PLAIN = /^[A-Za-z0-9_.~-]*$/;
