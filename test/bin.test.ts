@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { TOOL_SPECS } from "../src/catalogue/tools.generated.js";
 import { CLI_PATH, requireBuild, serverEnv, startStdioServer } from "./helpers/stdio-server.js";
 import { FakeUpstream } from "./helpers/upstream.js";
@@ -46,15 +46,7 @@ function runRaw(
 const callLine = (id: number, name: string, args: Record<string, unknown>) =>
   JSON.stringify({ jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: args } });
 
-let upstream: FakeUpstream;
-beforeAll(async () => {
-  upstream = await FakeUpstream.start();
-});
-afterAll(async () => upstream.close());
-beforeEach(() => {
-  upstream.reset();
-  upstream.respond(() => ({ status: 200, body: { ok: true } }));
-});
+const upstream = FakeUpstream.forTheFile();
 
 describe("the bin over stdio", () => {
   it("refuses to start without PILOT_STATUS_API_KEY: one clear line, no stack, nothing on stdout", async () => {

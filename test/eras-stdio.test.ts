@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { TOOL_SPECS } from "../src/catalogue/tools.generated.js";
 import { callMessageGet, INITIALIZE_2025, legacy, MODERN_META, modern } from "./helpers/messages.js";
 import { type StdioLines, startStdioLines } from "./helpers/stdio-lines.js";
@@ -9,16 +9,10 @@ import { FakeUpstream } from "./helpers/upstream.js";
 const KEY = "ps_stdio_eras_key";
 const SERVER_INFO = { name: "pilot-status-mcp", title: "Pilot Status", version: expect.any(String) };
 
-let upstream: FakeUpstream;
+const upstream = FakeUpstream.forTheFile();
 let stdio: StdioLines;
 
-beforeAll(async () => {
-  upstream = await FakeUpstream.start();
-});
-afterAll(async () => upstream.close());
 beforeEach(() => {
-  upstream.reset();
-  upstream.respond(() => ({ status: 200, body: { ok: true } }));
   stdio = startStdioLines({ PILOT_STATUS_API_URL: upstream.url, PILOT_STATUS_API_KEY: KEY });
 });
 afterEach(async () => stdio.close());

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TOOL_SPECS } from "../src/catalogue/tools.generated.js";
 import { ConfigError, loadConfig } from "../src/config.js";
 import { connectInProcessStdio, type InProcessStdio } from "./helpers/stdio-in-process.js";
@@ -10,15 +10,7 @@ import { FakeUpstream } from "./helpers/upstream.js";
 
 const KEY = "ps_live_stdio_secret_key_42";
 
-let upstream: FakeUpstream;
-beforeAll(async () => {
-  upstream = await FakeUpstream.start();
-});
-afterAll(async () => upstream.close());
-beforeEach(() => {
-  upstream.reset();
-  upstream.respond(() => ({ status: 200, body: { ok: true } }));
-});
+const upstream = FakeUpstream.forTheFile();
 
 /**
  * Writes the lines, ends stdin, and gives back every line written once the server is done (it ends only when every

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { afterAll, beforeAll, beforeEach } from "vitest";
 import { type LoopbackOptions, type LoopbackServer, listenOnLoopback } from "./loopback.js";
 
 /** What the fake Pilot Status API received. */
@@ -25,13 +26,15 @@ export interface Reply {
 
 export type Responder = (req: RecordedRequest) => Reply | Promise<Reply>;
 
+const DEFAULT_RESPONDER: Responder = () => ({ status: 200, body: { ok: true } });
+
 /**
  * A loopback HTTP server standing in for the Pilot Status API: it records every request and answers with what
  * the test's responder says (default: 200 {"ok":true}).
  */
 export class FakeUpstream {
   readonly requests: RecordedRequest[] = [];
-  private responder: Responder = () => ({ status: 200, body: { ok: true } });
+  private responder: Responder = DEFAULT_RESPONDER;
   private server: LoopbackServer | undefined;
   url = "";
 
@@ -39,6 +42,21 @@ export class FakeUpstream {
     const upstream = new FakeUpstream();
     if (responder) upstream.respond(responder);
     await upstream.listen(options);
+    return upstream;
+  }
+
+  /**
+   * One upstream for a whole test file: listening before the first test, closed after the last, and before each
+   * test emptied of recorded requests and back to the default answer (200 {"ok":true}).
+   */
+  static forTheFile(): FakeUpstream {
+    const upstream = new FakeUpstream();
+    beforeAll(() => upstream.listen({}));
+    afterAll(() => upstream.close());
+    beforeEach(() => {
+      upstream.reset();
+      upstream.respond(DEFAULT_RESPONDER);
+    });
     return upstream;
   }
 
