@@ -17,7 +17,7 @@ beforeAll(async () => {
 afterAll(async () => upstream.close());
 
 describe("HTTP shutdown", () => {
-  it("turns /ready to 503, stops accepting, and finishes the request in flight before it is closed", async () => {
+  it("turns /ready to 503, stops accepting, and finishes the request in flight (Connection: close) before it closes", async () => {
     const server = await startTestHttpServer({
       PILOT_STATUS_API_URL: upstream.url,
       LOG_LEVEL: "info",
@@ -59,6 +59,8 @@ describe("HTTP shutdown", () => {
 
     const response = await inFlight;
     expect(response.status).toBe(200);
+    // It began before the drain and is answered after: its client is still told to close the connection.
+    expect(response.headers.get("connection")).toBe("close");
     expect(await response.json()).toMatchObject({ id: 7, result: { structuredContent: { ok: true } } });
     await closed;
     await expect(fetch(`${url}/health`)).rejects.toThrow();

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import type { Server, ServerResponse } from "node:http";
+import { type Server, ServerResponse } from "node:http";
 import { type AddressInfo, Server as NetServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 
@@ -23,7 +23,26 @@ export class Drain {
   draining = false;
   private lastRequestAt = 0;
   private lastConnectionAt = 0;
-  private readonly open = new Set<ServerResponse>();
+
+  /**
+   * The response class for the server (`createServer({ ServerResponse })`): once the drain has begun, every
+   * response whose head is not yet written says `Connection: close`, the ones already in flight included. Done
+   * at write time rather than by keeping a set of open responses: a long-lived set that every request enters
+   * and leaves made each young-generation GC under load several times slower.
+   */
+  readonly ServerResponse: typeof ServerResponse = (() => {
+    const drain = this;
+    class DrainingResponse extends ServerResponse {}
+    const writeHead = ServerResponse.prototype.writeHead as (
+      this: ServerResponse,
+      ...args: unknown[]
+    ) => ServerResponse;
+    DrainingResponse.prototype.writeHead = function (this: ServerResponse, ...args: unknown[]) {
+      if (drain.draining && !this.hasHeader("connection")) this.setHeader("connection", "close");
+      return writeHead.apply(this, args);
+    } as ServerResponse["writeHead"];
+    return DrainingResponse as unknown as typeof ServerResponse;
+  })();
 
   watch(server: Server): void {
     server.on("connection", () => {
@@ -33,19 +52,15 @@ export class Drain {
 
   /** Called for every request as it starts. */
   track(res: ServerResponse): void {
-    if (this.draining) {
-      this.lastRequestAt = Date.now();
-      res.setHeader("connection", "close");
-      return;
-    }
-    this.open.add(res);
-    res.once("close", () => this.open.delete(res));
+    if (!this.draining) return;
+    this.lastRequestAt = Date.now();
+    // Also for a server built without this drain's ServerResponse class (createRequestListener on its own).
+    res.setHeader("connection", "close");
   }
 
   start(): void {
     this.draining = true;
     this.lastRequestAt = Date.now();
-    for (const res of this.open) if (!res.headersSent) res.setHeader("connection", "close");
   }
 
   quietFor(ms: number): boolean {

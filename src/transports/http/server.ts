@@ -142,6 +142,7 @@ export async function startHttpServer(
       headersTimeout,
       requestTimeout: Math.max(300_000, headersTimeout),
       connectionsCheckingInterval: Math.min(1_000, Math.max(250, headersTimeout / 4)),
+      ServerResponse: drain.ServerResponse,
     },
     createRequestListener(app, drain),
   );
