@@ -43,16 +43,14 @@ function computeSecretValues(credentials: Credentials): readonly string[] {
     const token = /^\S+\s+(.+)$/.exec(credentials.authorization)?.[1];
     if (token !== undefined) raw.push(token);
   }
-  // The usual case, a ps_ key (and key id) alone: every form is the value itself, so there is nothing to derive.
-  if (raw.length <= 2 && raw.every((value) => PLAIN.test(value))) {
-    const kept = raw.filter((value) => value.length >= MIN_SECRET_LENGTH);
-    return kept.length === 2 && kept[0]!.length < kept[1]!.length ? [kept[1]!, kept[0]!] : kept;
-  }
   const forms = new Set<string>();
   for (const value of raw) {
     if (value.length < MIN_SECRET_LENGTH) continue;
+    forms.add(value);
+    // A ps_ key or key id, the usual case: every other form is the value itself.
+    if (PLAIN.test(value)) continue;
     const json = JSON.stringify(value).slice(1, -1);
-    forms.add(value).add(json).add(json.replaceAll("/", "\\/")).add(encodeURIComponent(value));
+    forms.add(json).add(json.replaceAll("/", "\\/")).add(encodeURIComponent(value));
   }
   return [...forms].sort((a, b) => b.length - a.length);
 }

@@ -50,12 +50,9 @@ export class Drain {
     });
   }
 
-  /** Called for every request as it starts. */
-  track(res: ServerResponse): void {
-    if (!this.draining) return;
-    this.lastRequestAt = Date.now();
-    // Also for a server built without this drain's ServerResponse class (createRequestListener on its own).
-    res.setHeader("connection", "close");
+  /** Called for every request as it starts: during a drain, it keeps the idle-connection sweep waiting. */
+  track(): void {
+    if (this.draining) this.lastRequestAt = Date.now();
   }
 
   start(): void {

@@ -113,7 +113,7 @@ export function createRequestListener(
   return (req, res) => {
     const requestId = requestIdFrom(req.headers["x-request-id"], randomUUID);
     res.setHeader("x-request-id", requestId);
-    drain.track(res);
+    drain.track();
     if (MCP_PATH.test(req.url ?? "")) mcp(req, res, requestId);
     else edges(req, res);
   };
