@@ -8,10 +8,14 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { benchPids } from "./children.js";
 import { FOREIGN_LIMIT_CORES, log, MAX_NOISE_RETRIES, PAUSE_MS, QUIET_BUDGET_MS, RETAKES_EACH } from "./settings.js";
 
-/** CPU time in clock ticks: the whole machine's busy time, and that of the given processes. */
+/**
+ * CPU time in clock ticks: the whole machine's busy time, and that of the given processes. On a virtual machine the
+ * busy time includes steal: time the hypervisor gave this machine's cores to another guest.
+ */
 interface CpuSnapshot {
   readonly at: number;
   readonly machineBusy: number;
+  readonly steal: number;
   readonly ours: number;
 }
 
@@ -36,6 +40,7 @@ export function cpuSnapshot(pids: readonly number[]): CpuSnapshot | undefined {
     return {
       at: performance.now(),
       machineBusy: total - idle,
+      steal: values[7] ?? 0,
       ours: pids.reduce((sum, pid) => sum + processTicks(pid), 0),
     };
   } catch {
@@ -49,6 +54,16 @@ export function foreignCores(before: CpuSnapshot | undefined, after: CpuSnapshot
   const seconds = (after.at - before.at) / 1000;
   const foreign = after.machineBusy - before.machineBusy - (after.ours - before.ours);
   return Math.max(0, foreign / CLOCK_TICKS / seconds);
+}
+
+/**
+ * Cores' worth of CPU the hypervisor took for other guests between two snapshots: part of foreignCores, said on
+ * its own because no process on this machine can be stopped to end it.
+ */
+export function stolenCores(before: CpuSnapshot | undefined, after: CpuSnapshot | undefined): number {
+  if (before === undefined || after === undefined) return Number.NaN;
+  const seconds = (after.at - before.at) / 1000;
+  return Math.max(0, (after.steal - before.steal) / CLOCK_TICKS / seconds);
 }
 
 /** What other programs use over one second before anything is measured; said when it will make figures noisy. */

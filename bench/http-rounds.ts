@@ -83,7 +83,7 @@ export function peakUnderLoadMb(grid: Grid, id: ServerId): number {
   return Math.max(...Object.values(grid).map((row) => row[id]?.peakRssMb ?? 0));
 }
 
-/** Other programs' CPU use during every measurement that was kept. */
-export function keptForeignCores(grid: Grid): number[] {
-  return Object.values(grid).flatMap((row) => Object.values(row).flatMap((c) => c.rounds.map((m) => m.foreignCores)));
+/** Other programs' CPU use (or the hypervisor's steal, a part of it) during every measurement that was kept. */
+export function keptNoise(grid: Grid, kind: "foreignCores" | "stolenCores"): number[] {
+  return Object.values(grid).flatMap((row) => Object.values(row).flatMap((c) => c.rounds.map((m) => m[kind])));
 }

@@ -4,7 +4,7 @@
  */
 import autocannon from "autocannon";
 import { verifierFor } from "./answers.js";
-import { CLOCK_TICKS, cpuSnapshot, foreignCores, processTicks } from "./cpu.js";
+import { CLOCK_TICKS, cpuSnapshot, foreignCores, processTicks, stolenCores } from "./cpu.js";
 import { percentile } from "./figures.js";
 import { PeakRss } from "./memory.js";
 import type { Scenario } from "./scenarios.js";
@@ -19,6 +19,8 @@ export interface Measurement {
   readonly durationS: number;
   /** CPU used meanwhile by processes outside the bench, in cores. */
   readonly foreignCores: number;
+  /** The part of foreignCores the hypervisor took for other guests (steal). */
+  readonly stolenCores: number;
   /** CPU time the server process spent per answered request (all its threads), in microseconds. */
   readonly serverCpuUs: number;
 }
@@ -65,7 +67,9 @@ export function load(
       (error: unknown, result: autocannon.Result) => {
         clearTimeout(guard);
         const peakRssMb = peak?.stop() ?? Number.NaN;
-        const foreign = foreignCores(cpuBefore, cpuSnapshot(accountPids));
+        const cpuAfter = cpuSnapshot(accountPids);
+        const foreign = foreignCores(cpuBefore, cpuAfter);
+        const stolen = stolenCores(cpuBefore, cpuAfter);
         const serverTicks = pid === undefined ? Number.NaN : processTicks(pid) - serverTicksBefore;
         if (settled) return;
         settled = true;
@@ -87,6 +91,7 @@ export function load(
           requests: result.requests.total,
           durationS: result.duration,
           foreignCores: foreign,
+          stolenCores: stolen,
           serverCpuUs: ((serverTicks / CLOCK_TICKS) * 1e6) / Math.max(1, result.requests.total),
         });
       },

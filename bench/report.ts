@@ -2,7 +2,7 @@
 import os from "node:os";
 import path from "node:path";
 import { fmt, median, pad } from "./figures.js";
-import { type Grid, keptForeignCores, peakUnderLoadMb } from "./http-rounds.js";
+import { type Grid, keptNoise, peakUnderLoadMb } from "./http-rounds.js";
 import { ratioLines } from "./ratios.js";
 import { type BenchOutcome, RESULTS_FILE } from "./results.js";
 import { MODERN_VERSION, SCENARIOS } from "./scenarios.js";
@@ -63,9 +63,10 @@ export function renderReport(outcome: BenchOutcome): string {
   out.push(
     `idle RSS after start-up (MB): ${SERVERS.map((s) => `${s.label} ${fmt.mb(idleRssMb[s.id])}`).join(", ")}; peak under load: ${SERVERS.map((s) => `${s.label} ${fmt.mb(peakUnderLoadMb(grid, s.id))}`).join(", ")}`,
   );
-  const allForeign = keptForeignCores(grid);
+  const allForeign = keptNoise(grid, "foreignCores");
+  const allStolen = keptNoise(grid, "stolenCores");
   out.push(
-    `noise: other processes used ${foreignAtStart.toFixed(2)} cores before the start, median ${median(allForeign).toFixed(2)} / max ${Math.max(...allForeign).toFixed(2)} cores during kept measurements; ${noise.retaken.length} measurement(s) retaken, ${(noise.waitedForQuietMs / 1000).toFixed(0)} s waited for quiet (limit ${FOREIGN_LIMIT_CORES} cores)`,
+    `noise: other processes used ${foreignAtStart.toFixed(2)} cores before the start, median ${median(allForeign).toFixed(2)} / max ${Math.max(...allForeign).toFixed(2)} cores during kept measurements, of which hypervisor steal median ${median(allStolen).toFixed(2)} / max ${Math.max(...allStolen).toFixed(2)} cores; ${noise.retaken.length} measurement(s) retaken, ${(noise.waitedForQuietMs / 1000).toFixed(0)} s waited for quiet (limit ${FOREIGN_LIMIT_CORES} cores)`,
   );
   out.push("");
   out.push("stdio (node dist/pilot-status-mcp.mjs stdio)");

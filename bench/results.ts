@@ -7,7 +7,8 @@ import os from "node:os";
 import path from "node:path";
 import type { ContextCost } from "./context.js";
 import type { NoiseBudget } from "./cpu.js";
-import { type Grid, peakUnderLoadMb } from "./http-rounds.js";
+import { median } from "./figures.js";
+import { type Grid, keptNoise, peakUnderLoadMb } from "./http-rounds.js";
 import { ratioLines } from "./ratios.js";
 import { SCENARIOS } from "./scenarios.js";
 import { SERVERS, type ServerId } from "./servers.js";
@@ -91,6 +92,11 @@ export function writeResults(outcome: BenchOutcome): void {
     ),
     noise: {
       foreignCoresAtStart: outcome.foreignAtStart,
+      /** Hypervisor steal during the kept HTTP measurements: a slow machine no local process explains. */
+      stolenCores: {
+        median: median(keptNoise(outcome.grid, "stolenCores")),
+        max: Math.max(...keptNoise(outcome.grid, "stolenCores")),
+      },
       retaken: noise.retaken,
       limitCores: FOREIGN_LIMIT_CORES,
       waitedForQuietMs: noise.waitedForQuietMs,
