@@ -13,18 +13,33 @@ const whatsappNumberIdSchema = {
   minLength: 1,
   description: "Number id (numbers_list); see instructions.",
 };
+const logoUrlSchema = {
+  type: ["string", "null"],
+  format: "uri",
+  pattern: "^https://",
+  description: "Logo image address.",
+};
 const primaryColorSchema = { type: ["string", "null"], pattern: "^#[0-9A-Fa-f]{6}$", description: "Accent color." };
 const backgroundColorSchema = {
   type: ["string", "null"],
   pattern: "^#[0-9A-Fa-f]{6}$",
   description: "Page background color.",
 };
+const companyNameSchema = { type: ["string", "null"], maxLength: 60, description: "Name shown on the page." };
+const subtitleSchema = { type: ["string", "null"], maxLength: 120, description: "Line shown under the name." };
 const supportUrlSchema = {
   type: ["string", "null"],
   format: "uri",
   pattern: "^https://",
   description: "Where users can get help.",
 };
+const defaultRedirectUrlSchema = {
+  type: ["string", "null"],
+  format: "uri",
+  pattern: "^https://",
+  description: "Where to send the user after pairing.",
+};
+const hidePilotStatusBrandingSchema = { type: ["boolean", "null"], description: "True hides the Pilot Status marks." };
 const callIdSchema = { type: "string", minLength: 1, description: "Call id (call_...) or the provider's (wacid...)." };
 const startDateSchema = { type: "string", format: "date-time", description: "Earliest instant to include." };
 const endDateSchema = { type: "string", format: "date-time", description: "Latest instant to include." };
@@ -402,27 +417,14 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     inputSchema: {
       type: "object",
       properties: {
-        logoUrl: {
-          type: ["string", "null"],
-          format: "uri",
-          pattern: "^https://",
-          description: "Address of the logo image.",
-        },
+        logoUrl: logoUrlSchema,
         primaryColor: primaryColorSchema,
         backgroundColor: backgroundColorSchema,
-        companyName: { type: ["string", "null"], maxLength: 60, description: "Company name shown on the page." },
-        subtitle: { type: ["string", "null"], maxLength: 120, description: "Line under the name." },
+        companyName: companyNameSchema,
+        subtitle: subtitleSchema,
         supportUrl: supportUrlSchema,
-        defaultRedirectUrl: {
-          type: ["string", "null"],
-          format: "uri",
-          pattern: "^https://",
-          description: "Where users go after pairing.",
-        },
-        hidePilotStatusBranding: {
-          type: ["boolean", "null"],
-          description: "True hides the Pilot Status marks on the page.",
-        },
+        defaultRedirectUrl: defaultRedirectUrlSchema,
+        hidePilotStatusBranding: hidePilotStatusBrandingSchema,
       },
       additionalProperties: false,
     },
@@ -2039,24 +2041,14 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
           type: "object",
           description: "Branding for this link's connect page only, overriding the tenant's branding.",
           properties: {
-            logoUrl: {
-              type: ["string", "null"],
-              format: "uri",
-              pattern: "^https://",
-              description: "Logo image address.",
-            },
+            logoUrl: logoUrlSchema,
             primaryColor: primaryColorSchema,
             backgroundColor: backgroundColorSchema,
-            companyName: { type: ["string", "null"], maxLength: 60, description: "Name shown on the page." },
-            subtitle: { type: ["string", "null"], maxLength: 120, description: "Line shown under the name." },
+            companyName: companyNameSchema,
+            subtitle: subtitleSchema,
             supportUrl: supportUrlSchema,
-            defaultRedirectUrl: {
-              type: ["string", "null"],
-              format: "uri",
-              pattern: "^https://",
-              description: "Where to send the user after pairing.",
-            },
-            hidePilotStatusBranding: { type: ["boolean", "null"], description: "True hides the Pilot Status marks." },
+            defaultRedirectUrl: defaultRedirectUrlSchema,
+            hidePilotStatusBranding: hidePilotStatusBrandingSchema,
           },
         },
       },
