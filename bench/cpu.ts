@@ -48,12 +48,20 @@ export function cpuSnapshot(pids: readonly number[]): CpuSnapshot | undefined {
   }
 }
 
-/** Cores' worth of CPU that processes outside this bench used between two snapshots (noise on a shared machine). */
-export function foreignCores(before: CpuSnapshot | undefined, after: CpuSnapshot | undefined): number {
+/** The ticks `counted` gives between two snapshots, as cores' worth of CPU over that time. */
+function coresBetween(
+  before: CpuSnapshot | undefined,
+  after: CpuSnapshot | undefined,
+  counted: (s: CpuSnapshot) => number,
+): number {
   if (before === undefined || after === undefined) return Number.NaN;
   const seconds = (after.at - before.at) / 1000;
-  const foreign = after.machineBusy - before.machineBusy - (after.ours - before.ours);
-  return Math.max(0, foreign / CLOCK_TICKS / seconds);
+  return Math.max(0, (counted(after) - counted(before)) / CLOCK_TICKS / seconds);
+}
+
+/** Cores' worth of CPU that processes outside this bench used between two snapshots (noise on a shared machine). */
+export function foreignCores(before: CpuSnapshot | undefined, after: CpuSnapshot | undefined): number {
+  return coresBetween(before, after, (s) => s.machineBusy - s.ours);
 }
 
 /**
@@ -61,9 +69,7 @@ export function foreignCores(before: CpuSnapshot | undefined, after: CpuSnapshot
  * its own because no process on this machine can be stopped to end it.
  */
 export function stolenCores(before: CpuSnapshot | undefined, after: CpuSnapshot | undefined): number {
-  if (before === undefined || after === undefined) return Number.NaN;
-  const seconds = (after.at - before.at) / 1000;
-  return Math.max(0, (after.steal - before.steal) / CLOCK_TICKS / seconds);
+  return coresBetween(before, after, (s) => s.steal);
 }
 
 /** What other programs use over one second before anything is measured; said when it will make figures noisy. */

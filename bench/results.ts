@@ -44,6 +44,7 @@ export interface BenchOutcome {
 
 export function writeResults(outcome: BenchOutcome): void {
   const { grid, stdio, context, noise } = outcome;
+  const stolen = keptNoise(grid, "stolenCores");
   const json = {
     date: new Date().toISOString(),
     environment: {
@@ -94,8 +95,8 @@ export function writeResults(outcome: BenchOutcome): void {
       foreignCoresAtStart: outcome.foreignAtStart,
       /** Hypervisor steal during the kept HTTP measurements: a slow machine no local process explains. */
       stolenCores: {
-        median: median(keptNoise(outcome.grid, "stolenCores")),
-        max: Math.max(...keptNoise(outcome.grid, "stolenCores")),
+        median: median(stolen),
+        max: Math.max(...stolen),
       },
       retaken: noise.retaken,
       limitCores: FOREIGN_LIMIT_CORES,
