@@ -48,6 +48,15 @@ describe("1. Host and Origin", () => {
       expect(body(refusal)).not.toHaveProperty("id");
     }
   });
+  it("gives the same answer for a Host seen before, allowed or not, past the memo's bound too", () => {
+    const memo = hostMatcher(["localhost"]);
+    for (let round = 0; round < 2; round++) {
+      expect(memo("localhost:8787")).toBe(true);
+      expect(memo("evil.example")).toBe(false);
+      for (let i = 0; i < 100; i++) expect(memo(`host-${i}.example`)).toBe(false);
+      expect(memo("LOCALHOST")).toBe(true);
+    }
+  });
   it("CORS headers only answer an Origin", () => {
     expect(corsHeaders(undefined)).toEqual({});
     expect(corsHeaders("http://localhost:6274")).toMatchObject({
@@ -60,6 +69,7 @@ describe("1. Host and Origin", () => {
 describe("2. media type", () => {
   it("wants uncompressed UTF-8 application/json", () => {
     expect(checkMediaType({ "content-type": "application/json" })).toBeUndefined();
+    expect(checkMediaType({ "content-type": "application/json; charset=utf-8" })).toBeUndefined();
     expect(
       checkMediaType({ "content-type": "Application/JSON; charset=UTF-8", "content-encoding": "identity" }),
     ).toBeUndefined();
@@ -69,6 +79,10 @@ describe("2. media type", () => {
     expect(body(checkMediaType({ "content-type": "application/json; charset=latin1" })).error.message).toContain(
       "UTF-8",
     );
+    // The common content type takes a short cut; the encoding is still checked.
+    expect(
+      checkMediaType({ "content-type": "application/json; charset=utf-8", "content-encoding": "br" })?.status,
+    ).toBe(415);
     const gzip = checkMediaType({ "content-type": "application/json", "content-encoding": "gzip" });
     expect(gzip?.status).toBe(415);
     expect(gzip?.headers).toEqual({ "accept-encoding": "identity" });

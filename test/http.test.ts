@@ -277,6 +277,25 @@ describe("stateless streamable HTTP", () => {
     const unsafe = await post(rpc("ping"), { "x-api-key": "ps_x", "x-request-id": "bad id\twith spaces" });
     expect(unsafe.headers["x-request-id"]).toMatch(/^[0-9a-f-]{36}$/);
   });
+
+  it("puts X-Request-Id on every kind of /mcp answer and on the edges, once", async () => {
+    const id = { "x-request-id": "req-every-answer" };
+    const answers = [
+      await post(rpc("ping"), { "x-api-key": "ps_x", ...id }), // 200
+      await post({ jsonrpc: "2.0", method: "notifications/initialized" }, { "x-api-key": "ps_x", ...id }), // 202
+      await post(rpc("ping"), id), // 401 challenge
+      await post(rpc("ping"), { "x-api-key": "ps_x", host: "evil.example", ...id }), // 403
+      await request(server.url)
+        .options("/mcp")
+        .set({ origin: "http://localhost", ...id }), // 204 preflight
+      await request(server.url).get("/mcp").set(id), // 405
+      await request(server.url).get("/health").set(id), // express edge
+    ];
+    expect(answers.map((a) => a.status)).toEqual([200, 202, 401, 403, 204, 405, 200]);
+    for (const answer of answers) {
+      expect(answer.headers["x-request-id"], String(answer.status)).toBe("req-every-answer");
+    }
+  });
 });
 
 describe("DNS-rebinding protection", () => {

@@ -33,11 +33,25 @@ export interface ToolOutcome {
   readonly result: CallToolResult;
   readonly kind: ToolOutcomeKind;
   /** Time spent on the API, retries included, when the call went out. */
-  readonly upstreamSeconds?: number;
+  readonly upstreamSeconds: number | undefined;
   /** The API answered 401: HTTP turns this into a challenge so the client signs in again. */
   readonly unauthorized: boolean;
   /** JSON.stringify(result), when it was made along the way (a success under the size cap). */
-  readonly json?: string;
+  readonly json: string | undefined;
+}
+
+/**
+ * Every outcome is made here, so all have one shape: the handler reads them on every call, and one shape keeps
+ * those reads (and this construction) monomorphic instead of copying objects of assorted shapes.
+ */
+function outcomeOf(
+  result: CallToolResult,
+  kind: ToolOutcomeKind,
+  upstreamSeconds?: number,
+  json?: string,
+  unauthorized = false,
+): ToolOutcome {
+  return { result, kind, upstreamSeconds, unauthorized, json };
 }
 
 function issuePath(path: readonly PropertyKey[]): string {
@@ -62,14 +76,13 @@ function describeIssue(issue: z.core.$ZodIssue, tool: PreparedTool): string {
 
 /** The refusal of a call whose arguments are wrong: nothing was sent, and each problem names its field. */
 function invalidArguments(tool: PreparedTool, problems: readonly string[]): ToolOutcome {
-  return toolError(
-    `Invalid arguments for ${tool.spec.name}; nothing was sent:\n${problems.map((p) => `- ${p}`).join("\n")}`,
+  return outcomeOf(
+    textResult(
+      `Invalid arguments for ${tool.spec.name}; nothing was sent:\n${problems.map((p) => `- ${p}`).join("\n")}`,
+      true,
+    ),
     "invalid_arguments",
   );
-}
-
-function toolError(text: string, kind: ToolOutcomeKind): ToolOutcome {
-  return { result: textResult(text, true), kind, unauthorized: false };
 }
 
 /**
@@ -156,11 +169,7 @@ export async function forwardToolCall(tool: PreparedTool, rawArgs: unknown, ctx:
     ctx.logger.info({ ...log, dryRun: true }, "tool call (dry run, nothing sent)");
     const result = dryRunResult(tool.spec.name, ctx.client.preview(request, ctx.credentials));
     // The arguments are the caller's own, but a credential pasted into one still never comes back (#35).
-    return {
-      result: secrets.length === 0 ? result : (withoutSecrets(result, secrets) as typeof result),
-      kind: "dry_run",
-      unauthorized: false,
-    };
+    return outcomeOf(secrets.length === 0 ? result : (withoutSecrets(result, secrets) as typeof result), "dry_run");
   }
   const started = performance.now();
   let response: UpstreamResponse;
@@ -179,7 +188,7 @@ export async function forwardToolCall(tool: PreparedTool, rawArgs: unknown, ctx:
       },
       "tool call failed upstream",
     );
-    return { ...toolError(unavailableText(), "upstream_unavailable"), upstreamSeconds: durationMs / 1000 };
+    return outcomeOf(textResult(unavailableText(), true), "upstream_unavailable", durationMs / 1000);
   }
   const upstreamSeconds = (performance.now() - started) / 1000;
   if (ctx.logger.isLevelEnabled("info")) {
@@ -187,10 +196,7 @@ export async function forwardToolCall(tool: PreparedTool, rawArgs: unknown, ctx:
     ctx.logger.info({ ...log, status: response.status, durationMs, attempts: response.attempts }, "tool call");
   }
   try {
-    return {
-      ...mapResponse(tool, parsed.data, response.status, response.text, response.retryAfter, secrets, ctx),
-      upstreamSeconds,
-    };
+    return mapResponse(tool, parsed.data, response, upstreamSeconds, secrets, ctx);
   } catch (failure) {
     // JSON nested too deeply for JSON.stringify's recursion (or too long for a string): an answer we cannot pass
     // on is as unreadable as a non-JSON one (docs/decisions.md #17), and a tool error rather than a protocol error.
@@ -200,7 +206,7 @@ export async function forwardToolCall(tool: PreparedTool, rawArgs: unknown, ctx:
       { ...log, status: response.status, upstream, err: failure.message },
       "upstream body cannot be passed on",
     );
-    return { ...toolError(unavailableText(response.status), "upstream_unavailable"), upstreamSeconds };
+    return outcomeOf(textResult(unavailableText(response.status), true), "upstream_unavailable", upstreamSeconds);
   }
 }
 
@@ -239,12 +245,14 @@ function withoutSecrets(value: unknown, secrets: readonly string[]): unknown {
 function mapResponse(
   tool: PreparedTool,
   args: Readonly<Record<string, unknown>>,
-  status: number,
-  text: string,
-  retryAfter: string | undefined,
+  response: UpstreamResponse,
+  upstreamSeconds: number,
   secrets: readonly string[],
   ctx: CallContext,
 ): ToolOutcome {
+  const { status, text } = response;
+  const failed = (message: string, kind: ToolOutcomeKind, unauthorized = false): ToolOutcome =>
+    outcomeOf(textResult(message, true), kind, upstreamSeconds, undefined, unauthorized);
   if (status >= 200 && status < 300) {
     if (text.trim() === "") {
       // A tool that declares an outputSchema must return structured content; none of its fields is required.
@@ -253,7 +261,7 @@ function mapResponse(
         tool.spec.outputSchema === undefined
           ? textResult(ok)
           : { content: [{ type: "text" as const, text: ok }], structuredContent: {} };
-      return { result, kind: "ok", unauthorized: false };
+      return outcomeOf(result, "ok", upstreamSeconds);
     }
     let value: unknown;
     try {
@@ -264,7 +272,7 @@ function mapResponse(
         { requestId: ctx.requestId, tool: tool.spec.name, status, upstream },
         "upstream success body is not JSON",
       );
-      return toolError(unavailableText(status), "upstream_unavailable");
+      return failed(unavailableText(status), "upstream_unavailable");
     }
     // The API may echo the caller's credentials; only the key tools exist to return keys (docs/decisions.md #9).
     if (!tool.spec.returnsSecrets && secrets.length > 0 && (containsAny(text, secrets) || text.includes("\\u"))) {
@@ -277,14 +285,14 @@ function mapResponse(
     const mark = tool.spec.untrustedText.length === 0 ? undefined : cleanUntrusted(value, tool.spec.untrustedText);
     const note = mark === undefined || mark.fields === 0 ? undefined : untrustedNote(mark);
     const { result, json } = serialisedSuccess(value, ctx.maxResultChars, paging, note);
-    return { result, json, kind: result.isError === true ? "tool_error" : "ok", unauthorized: false };
+    return outcomeOf(result, result.isError === true ? "tool_error" : "ok", upstreamSeconds, json);
   }
-  if (status === 401) return { ...toolError(UNAUTHORIZED_TEXT, "tool_error"), unauthorized: true };
+  if (status === 401) return failed(UNAUTHORIZED_TEXT, "tool_error", true);
   if (status >= 500 || status < 400) {
     // The model gets "unavailable"; what the API said goes to the operator's log only.
     const upstream = upstreamForLog(text, secrets, argumentStrings(args));
     ctx.logger.warn({ requestId: ctx.requestId, tool: tool.spec.name, status, upstream }, "upstream unavailable");
-    return toolError(unavailableText(status), "upstream_unavailable");
+    return failed(unavailableText(status), "upstream_unavailable");
   }
-  return toolError(clientErrorText(status, text, retryAfter, secrets), "tool_error");
+  return failed(clientErrorText(status, text, response.retryAfter, secrets), "tool_error");
 }

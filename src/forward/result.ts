@@ -110,9 +110,10 @@ export function moreResultsHint(
     const of = typeof total === "number" ? `, ${total} in all` : "";
     return `[more results: this is page ${page} of ${totalPages}${of}; call again with page: ${page + 1}]`;
   }
-  const limit = typeof args.limit === "number" ? args.limit : undefined;
+  const limit = args.limit;
+  if (typeof limit !== "number") return undefined; // most calls: no list to look for
   const list = longestListKey(value);
-  if (limit === undefined || list === undefined) return undefined;
+  if (list === undefined) return undefined;
   const items = value[list] as unknown[];
   const last = items.at(-1) as { createdAt?: unknown } | undefined;
   if (items.length < limit || typeof last?.createdAt !== "string") return undefined;

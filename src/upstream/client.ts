@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Dispatcher } from "undici";
 import { USER_AGENT } from "../identity.js";
-import { OverCap, type PastDeadline, readCapped } from "../read-capped.js";
+import { OverCap, readCapped } from "../read-capped.js";
 import type { Credentials } from "./credentials.js";
 import { credentialHeaders } from "./credentials.js";
 
@@ -192,18 +192,44 @@ export class UpstreamClient {
     };
   }
 
+  /**
+   * One call to the API, retried as retryDelay allows. The pool's own timers bound the wait for headers and
+   * readCapped bounds the whole body by the deadline; both are cheaper per request than an AbortSignal, which
+   * undici would also have to watch. Sending and reading are one async function on purpose: every extra await
+   * layer is a promise resolved per call, and this is the hot path.
+   */
   async request(req: UpstreamRequest, credentials: Credentials): Promise<UpstreamResponse> {
     const deadline = Date.now() + this.options.timeoutMs;
     const { path, headers, payload } = this.wire(req, credentials);
+    const method = req.method as Dispatcher.HttpMethod;
+    const body = payload ?? null;
 
     for (let attempt = 1; ; attempt++) {
       const remaining = deadline - Date.now();
+      let status: number;
+      let retryAfter: string | undefined;
+      let text: string;
+      let answer: Dispatcher.ResponseData["body"] | undefined;
       try {
-        const response = await this.send(req.method, path, headers, payload, remaining);
-        const wait = this.retryDelay(req, attempt, response.status, response.retryAfter, deadline);
-        if (wait === undefined) return { ...response, attempts: attempt };
-        await sleep(wait);
+        if (remaining <= 0) throw new UpstreamFailure("timeout", "deadline passed before the request was sent", 0);
+        const pool = this.pool ?? (await this.loadPool());
+        const response: Dispatcher.ResponseData = await pool.request({
+          origin: this.origin, // a Pool knows it; a proxy agent picks its route by it
+          method,
+          path,
+          headers,
+          body,
+          headersTimeout: remaining,
+          bodyTimeout: remaining,
+        });
+        status = response.statusCode;
+        retryAfter = headerValue(response.headers["retry-after"]);
+        answer = response.body;
+        const read = await readCapped(answer, this.options.maxResponseBytes, remaining);
+        if (!(read instanceof Buffer)) throw read instanceof OverCap ? new TooLarge() : new BodyDeadline();
+        text = read.toString("utf8");
       } catch (error) {
+        answer?.destroy(); // a body left unread (too large, too slow, broken) holds its connection until destroyed
         const failure = this.classify(error, attempt);
         const wait =
           failure.kind === "connection" && isRetryableError(error)
@@ -211,36 +237,12 @@ export class UpstreamClient {
             : undefined;
         if (wait === undefined) throw failure;
         await sleep(wait);
+        continue;
       }
+      const wait = this.retryDelay(req, attempt, status, retryAfter, deadline);
+      if (wait === undefined) return { status, retryAfter, text, attempts: attempt };
+      await sleep(wait);
     }
-  }
-
-  private async send(
-    method: string,
-    path: string,
-    headers: Record<string, string>,
-    payload: string | undefined,
-    remainingMs: number,
-  ): Promise<Omit<UpstreamResponse, "attempts">> {
-    if (remainingMs <= 0) throw new UpstreamFailure("timeout", "deadline passed before the request was sent", 0);
-    const pool = this.pool ?? (await this.loadPool());
-    // The pool's own timers bound the wait for headers; readText bounds the whole body by the deadline. Both are
-    // cheaper per request than an AbortSignal, which undici would also have to watch.
-    const response: Dispatcher.ResponseData = await pool.request({
-      origin: this.origin, // a Pool knows it; a proxy agent picks its route by it
-      method: method as Dispatcher.HttpMethod,
-      path,
-      headers,
-      body: payload ?? null,
-      headersTimeout: remainingMs,
-      bodyTimeout: remainingMs,
-    });
-    const text = await readText(response.body, this.options.maxResponseBytes, remainingMs);
-    return {
-      status: response.statusCode,
-      retryAfter: headerValue(response.headers["retry-after"]),
-      text,
-    };
   }
 
   /** Milliseconds to wait before another attempt, or undefined when this answer is final. */
@@ -300,18 +302,4 @@ export function retryAfterMs(value: string | undefined): number | undefined {
   if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
-
-/** The whole body as text, failing past maxBytes (memory stays bounded) or past the deadline. */
-async function readText(body: Dispatcher.ResponseData["body"], maxBytes: number, remainingMs: number): Promise<string> {
-  let read: Buffer | OverCap | PastDeadline;
-  try {
-    read = await readCapped(body, maxBytes, remainingMs);
-  } catch (error) {
-    body.destroy();
-    throw error;
-  }
-  if (read instanceof Buffer) return read.toString("utf8");
-  body.destroy();
-  throw read instanceof OverCap ? new TooLarge() : new BodyDeadline();
 }

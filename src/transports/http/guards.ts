@@ -11,10 +11,21 @@ function splitHostPort(host: string): { hostname: string; port: string } {
  */
 export function hostMatcher(allowed: readonly string[]): (hostHeader: string | undefined) => boolean {
   const wanted = allowed.map(splitHostPort);
-  return (hostHeader) => {
-    if (hostHeader === undefined || hostHeader === "") return false;
+  const matches = (hostHeader: string): boolean => {
     const got = splitHostPort(hostHeader);
     return wanted.some((want) => want.hostname === got.hostname && (want.port === "" || want.port === got.port));
+  };
+  // A server sees a handful of Host values (its names, its balancer's), so the answers are remembered; the
+  // bound keeps a client that sends a new Host each time from growing the memo.
+  const seen = new Map<string, boolean>();
+  return (hostHeader) => {
+    if (hostHeader === undefined || hostHeader === "") return false;
+    let allowedHost = seen.get(hostHeader);
+    if (allowedHost === undefined) {
+      allowedHost = matches(hostHeader);
+      if (seen.size < 64) seen.set(hostHeader, allowedHost);
+    }
+    return allowedHost;
   };
 }
 

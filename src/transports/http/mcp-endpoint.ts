@@ -39,21 +39,42 @@ import {
 const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
 const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
-function setHeaders(res: ServerResponse, headers: Readonly<Record<string, string>>): void {
-  for (const name in headers) res.setHeader(name, headers[name]!);
+/**
+ * The head of every /mcp answer, in one writeHead call with a flat list: the request id, the CORS headers, and
+ * the answer's own. Nothing goes through setHeader first, so Node writes the list as it is instead of keeping a
+ * header table for each response (the hot path; the edges on express set their headers as express does).
+ */
+function writeHead(
+  res: ServerResponse,
+  status: number,
+  requestId: string,
+  cors: Readonly<Record<string, string>>,
+  headers: readonly string[],
+  extra?: Readonly<Record<string, string>>,
+): void {
+  const flat = ["x-request-id", requestId, ...headers];
+  for (const name in cors) flat.push(name, cors[name]!);
+  if (extra !== undefined) for (const name in extra) flat.push(name, extra[name]!);
+  res.writeHead(status, flat);
 }
 
 /** Plain Node writes: one string, or the precomputed byte chunks of a large answer. */
 function send(
   res: ServerResponse,
+  requestId: string,
   status: number,
   body: ResponseBody,
-  headers: Readonly<Record<string, string>>,
+  cors: Readonly<Record<string, string>>,
+  extra?: Readonly<Record<string, string>>,
 ): void {
-  res.statusCode = status;
-  setHeaders(res, headers);
-  res.setHeader("content-type", JSON_CONTENT_TYPE);
-  res.setHeader("content-length", byteLength(body));
+  writeHead(
+    res,
+    status,
+    requestId,
+    cors,
+    ["content-type", JSON_CONTENT_TYPE, "content-length", String(byteLength(body))],
+    extra,
+  );
   if (typeof body === "string") {
     res.end(body);
     return;
@@ -62,22 +83,31 @@ function send(
   res.end(body[body.length - 1]);
 }
 
-function sendRefusal(res: ServerResponse, refusal: Refusal, cors: Readonly<Record<string, string>>): void {
-  send(res, refusal.status, refusal.body, { ...cors, ...refusal.headers });
+function sendRefusal(
+  res: ServerResponse,
+  requestId: string,
+  refusal: Refusal,
+  cors: Readonly<Record<string, string>>,
+): void {
+  send(res, requestId, refusal.status, refusal.body, cors, refusal.headers);
 }
 
 /** Notifications first, then the response, as one SSE stream (only subscriptions/listen answers this way). */
 function sendStream(
   res: ServerResponse,
+  requestId: string,
   messages: readonly string[],
   body: ResponseBody,
   cors: Readonly<Record<string, string>>,
 ): void {
-  res.statusCode = 200;
-  setHeaders(res, cors);
-  res.setHeader("content-type", "text/event-stream");
-  res.setHeader("cache-control", "no-cache");
-  res.setHeader("x-accel-buffering", "no"); // nginx: deliver events as they come
+  writeHead(res, 200, requestId, cors, [
+    "content-type",
+    "text/event-stream",
+    "cache-control",
+    "no-cache",
+    "x-accel-buffering",
+    "no", // nginx: deliver events as they come
+  ]);
   const last = typeof body === "string" ? body : Buffer.concat(body).toString("utf8");
   res.end([...messages, last].map((m) => `event: message\ndata: ${m}\n\n`).join(""));
 }
@@ -100,16 +130,16 @@ export function createMcpEndpoint(app: App, challenge: string, invalidTokenChall
   ): Promise<void> {
     const { headers } = req;
     const early = checkMediaType(headers) ?? checkAccept(headers);
-    if (early !== undefined) return sendRefusal(res, early, cors);
+    if (early !== undefined) return sendRefusal(res, requestId, early, cors);
     const credentials = credentialsOrChallenge(headers, fallback, challenge);
-    if (credentials instanceof Refusal) return sendRefusal(res, credentials, cors);
+    if (credentials instanceof Refusal) return sendRefusal(res, requestId, credentials, cors);
     const raw = await readBody(req, config.maxBodyBytes);
-    if (raw instanceof Refusal) return sendRefusal(res, raw, cors);
+    if (raw instanceof Refusal) return sendRefusal(res, requestId, raw, cors);
     const message = parseBody(raw);
-    if (message instanceof Refusal) return sendRefusal(res, message, cors);
+    if (message instanceof Refusal) return sendRefusal(res, requestId, message, cors);
 
     const parsed = handler.parse(message);
-    if (parsed.kind === "refused") return send(res, parsed.outcome.status, parsed.outcome.body, cors);
+    if (parsed.kind === "refused") return send(res, requestId, parsed.outcome.status, parsed.outcome.body, cors);
     const request = parsed.kind === "request" ? parsed.request : undefined;
     if (labels !== undefined) {
       labels.method = request === undefined ? "notification" : methodLabel(request.method);
@@ -122,43 +152,46 @@ export function createMcpEndpoint(app: App, challenge: string, invalidTokenChall
         : parsed.kind === "ignored" && parsed.era === "legacy"
           ? checkLegacyVersionHeader(headers, undefined, "notification", logger, requestId)
           : undefined;
-    if (badHeaders !== undefined) return sendRefusal(res, badHeaders, cors);
+    if (badHeaders !== undefined) return sendRefusal(res, requestId, badHeaders, cors);
     const surface = selectSurface(headers, surfaces, request?.id);
-    if (surface instanceof Refusal) return sendRefusal(res, surface, cors);
+    if (surface instanceof Refusal) return sendRefusal(res, requestId, surface, cors);
     if (request === undefined) {
       // A notification or a client's response: accepted, nothing to answer.
-      res.statusCode = 202;
-      setHeaders(res, cors);
+      writeHead(res, 202, requestId, cors, []);
       res.end();
       return;
     }
 
     const outcome: HandleOutcome = await handler.dispatch(request, { credentials, surface, requestId });
     if (outcome.unauthorized)
-      return sendRefusal(res, invalidTokenChallenge(request.id, invalidTokenChallengeValue), cors);
-    if (outcome.before === undefined) return send(res, outcome.status, outcome.body, cors);
+      return sendRefusal(res, requestId, invalidTokenChallenge(request.id, invalidTokenChallengeValue), cors);
+    if (outcome.before === undefined) return send(res, requestId, outcome.status, outcome.body, cors);
     if (!acceptsEventStream(headers)) {
       return sendRefusal(
         res,
+        requestId,
         refuse(406, TRANSPORT_ERROR, `Not Acceptable: ${request.method} answers as a text/event-stream`, request.id),
         cors,
       );
     }
-    sendStream(res, outcome.before, outcome.body, cors);
+    sendStream(res, requestId, outcome.before, outcome.body, cors);
   }
 
   return (req, res, requestId) => {
     const labels = metrics.httpStarted();
     if (labels !== undefined) res.once("close", () => metrics.httpFinished(labels, res.statusCode));
     const guard = checkHostAndOrigin(req.headers, hostAllowed, originAllowed);
-    if (guard !== undefined) return sendRefusal(res, guard, NO_HEADERS);
+    if (guard !== undefined) return sendRefusal(res, requestId, guard, NO_HEADERS);
     const cors = corsHeaders(req.headers.origin);
     if (req.method === "OPTIONS") {
-      res.statusCode = 204;
-      setHeaders(res, cors);
-      res.setHeader("access-control-allow-methods", "POST, OPTIONS");
-      res.setHeader("access-control-allow-headers", CORS_ALLOW_HEADERS);
-      res.setHeader("access-control-max-age", "600");
+      writeHead(res, 204, requestId, cors, [
+        "access-control-allow-methods",
+        "POST, OPTIONS",
+        "access-control-allow-headers",
+        CORS_ALLOW_HEADERS,
+        "access-control-max-age",
+        "600",
+      ]);
       res.end();
       return;
     }
@@ -172,12 +205,13 @@ export function createMcpEndpoint(app: App, challenge: string, invalidTokenChall
           allow: "POST, OPTIONS",
         },
       );
-      return sendRefusal(res, refusal, cors);
+      return sendRefusal(res, requestId, refusal, cors);
     }
     post(req, res, requestId, cors, labels).catch((error: unknown) => {
       // Last resort: the process never crashes on a request, and never on a client going away.
       logger.error({ requestId, err: errorForLog(error) }, "http request failed");
-      if (!res.headersSent) send(res, 500, errorResponse(undefined, JSONRPC_INTERNAL_ERROR, "Internal error"), cors);
+      if (!res.headersSent)
+        send(res, requestId, 500, errorResponse(undefined, JSONRPC_INTERNAL_ERROR, "Internal error"), cors);
       else res.end();
     });
   };

@@ -112,10 +112,13 @@ export function createRequestListener(
   const edges = createEdges(app, metadataUrl, drain);
   return (req, res) => {
     const requestId = requestIdFrom(req.headers["x-request-id"], randomUUID);
-    res.setHeader("x-request-id", requestId);
     drain.track();
-    if (MCP_PATH.test(req.url ?? "")) mcp(req, res, requestId);
-    else edges(req, res);
+    if (MCP_PATH.test(req.url ?? "")) {
+      mcp(req, res, requestId); // writes X-Request-Id with the rest of its head
+    } else {
+      res.setHeader("x-request-id", requestId);
+      edges(req, res);
+    }
   };
 }
 

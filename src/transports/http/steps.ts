@@ -93,6 +93,7 @@ export const CORS_ALLOW_HEADERS = [
 // 2. Media type ------------------------------------------------------------------------------------------------
 
 const JSON_TYPE = "application/json";
+const JSON_UTF8 = "application/json; charset=utf-8";
 const UTF8_CHARSETS = new Set(["utf-8", "utf8", '"utf-8"']);
 
 /**
@@ -100,6 +101,10 @@ const UTF8_CHARSETS = new Set(["utf-8", "utf8", '"utf-8"']);
  * wrongly) and not compressed (a gzip body read as JSON would only give a misleading parse error).
  */
 export function checkMediaType(headers: IncomingHttpHeaders): Refusal | undefined {
+  const contentType = headers["content-type"];
+  // What nearly every client sends, uncompressed: nothing to split or lower-case.
+  if ((contentType === JSON_TYPE || contentType === JSON_UTF8) && headers["content-encoding"] === undefined)
+    return undefined;
   const [mediaType = "", ...params] = (headers["content-type"] ?? "").split(";");
   if (mediaType.trim().toLowerCase() !== JSON_TYPE)
     return unsupportedMediaType("Content-Type must be application/json");
