@@ -1,7 +1,7 @@
 import { SUPPORTED_PROTOCOL_VERSIONS as SDK_VERSIONS } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
 import { TOOL_SPECS } from "../src/catalogue/tools.generated.js";
-import { serialisedSuccess } from "../src/forward/result.js";
+import { serialisedSuccess, standsForValue } from "../src/forward/result.js";
 import { modernResultJson } from "../src/mcp/answers.js";
 import {
   eraOf,
@@ -114,6 +114,25 @@ describe("a success result serialised in one pass", () => {
     ],
   ])("%s: the JSON is exactly JSON.stringify(result)", (_label, value, args) => {
     const { result, json } = serialisedSuccess(value, 5_000, args);
+    expect(json).toBe(JSON.stringify(result));
+  });
+
+  it("uses the API's own one-line object text as it stands, and parses to the same result", () => {
+    const apiText = '{"id":"msg_1", "text":"ol\\u00e1","n":1.50}';
+    const value = JSON.parse(apiText) as Record<string, unknown>;
+    expect(standsForValue(apiText)).toBe(true);
+    const { result, json } = serialisedSuccess(value, 5_000, {}, undefined, apiText);
+    expect(json).toBe(`{"content":[{"type":"text","text":${JSON.stringify(apiText)}}],"structuredContent":${apiText}}`);
+    expect(JSON.parse(json)).toEqual(JSON.parse(JSON.stringify(result)));
+  });
+
+  it("serialises again what cannot stand as it is: pretty-printed, not an object, padded, or long", () => {
+    const long = `{"text":"${"x".repeat(2_100)}"}`;
+    for (const apiText of ['{\n  "id": "msg_1"\n}', '[{"id":1}]', '"plain"', ' {"id":1}', '{"id":1}\n', long]) {
+      expect(standsForValue(apiText), apiText).toBe(false);
+    }
+    // An array is wrapped as items, so even a text that claims to stand for it is not used.
+    const { result, json } = serialisedSuccess([{ id: 1 }], 5_000, {}, undefined, '[{"id": 1}]');
     expect(json).toBe(JSON.stringify(result));
   });
 });

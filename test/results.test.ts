@@ -213,6 +213,20 @@ describe("retries", () => {
   });
 });
 
+describe("the API's JSON as the result", () => {
+  it("passes a one-line object on as the API wrote it, and re-serialises a pretty-printed one compactly", async () => {
+    const oneLine = '{"id":"msg_1","text":"ol\u00e1","n":1.50}';
+    replies.set("/v1/messages/msg_1", { body: oneLine });
+    replies.set("/v1/messages/msg_2", { body: '{\n  "id": "msg_2",\n  "n": 1.50\n}\n' });
+    const first = await getMessage("msg_1");
+    expect(first.text).toBe(oneLine);
+    expect(first.result.structuredContent).toEqual({ id: "msg_1", text: "ol\u00e1", n: 1.5 });
+    const pretty = await getMessage("msg_2");
+    expect(pretty.text).toBe('{"id":"msg_2","n":1.5}');
+    expect(pretty.result.structuredContent).toEqual({ id: "msg_2", n: 1.5 });
+  });
+});
+
 describe("size cap", () => {
   it("cuts a long list so the result still validates, with a marker and a pagination hint", async () => {
     const conversations = Array.from({ length: 300 }, (_, i) => ({

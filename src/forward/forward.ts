@@ -12,7 +12,7 @@ import type { Credentials } from "../upstream/credentials.js";
 import { dryRunResult } from "./dry-run.js";
 import { clientErrorText, UNAUTHORIZED_TEXT, unavailableText, upstreamForLog } from "./errors.js";
 import { ArgumentValueError, buildUpstreamRequest } from "./request.js";
-import { serialisedSuccess, textResult } from "./result.js";
+import { serialisedSuccess, standsForValue, textResult } from "./result.js";
 import type { CallToolResult } from "./types.js";
 import { cleanUntrusted, untrustedNote } from "./untrusted.js";
 
@@ -275,8 +275,10 @@ function mapResponse(
       return failed(unavailableText(status), "upstream_unavailable");
     }
     // The API may echo the caller's credentials; only the key tools exist to return keys (docs/decisions.md #9).
+    let rewritten = false;
     if (!tool.spec.returnsSecrets && secrets.length > 0 && (containsAny(text, secrets) || text.includes("\\u"))) {
       value = withoutSecrets(value, secrets);
+      rewritten = true;
     }
     // calls_list pages with limit/before; the API's default limit counts when the caller gave none.
     const paging =
@@ -284,7 +286,9 @@ function mapResponse(
     // Texts written by WhatsApp contacts: cleaned of hidden characters and marked as data (docs/decisions.md #37).
     const mark = tool.spec.untrustedText.length === 0 ? undefined : cleanUntrusted(value, tool.spec.untrustedText);
     const note = mark === undefined || mark.fields === 0 ? undefined : untrustedNote(mark);
-    const { result, json } = serialisedSuccess(value, ctx.maxResultChars, paging, note);
+    if (mark !== undefined && mark.removed > 0) rewritten = true;
+    const apiText = !rewritten && standsForValue(text) ? text : undefined;
+    const { result, json } = serialisedSuccess(value, ctx.maxResultChars, paging, note, apiText);
     return outcomeOf(result, result.isError === true ? "tool_error" : "ok", upstreamSeconds, json);
   }
   if (status === 401) return failed(UNAUTHORIZED_TEXT, "tool_error", true);

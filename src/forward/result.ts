@@ -17,8 +17,30 @@ const PAGINATION_HINT =
 /** A result together with its JSON, for the answers that can be serialised without a second pass. */
 export interface SerialisedResult {
   readonly result: CallToolResult;
-  /** Exactly JSON.stringify(result). */
+  /** JSON.stringify(result), except that the API's own text may stand for the value it parsed to (apiText). */
   readonly json: string;
+}
+
+/**
+ * Up to this many characters, an answer nests at most half as many levels deep, which JSON.stringify always
+ * manages; so a text this short that parsed is one we could also have serialised (docs/decisions.md #17).
+ */
+const MAX_STANDING_CHARS = 2048;
+
+/**
+ * May the API's answer text stand for its parsed value as it is? When it is a short JSON object on one line, and
+ * nothing was rewritten after parsing (no credential scrubbed, no hidden character removed): then it is the
+ * value, already serialised, and a second serialisation would only cost time (most answers, such as a message
+ * or a send receipt, are like this). A pretty-printed answer is serialised again, compactly, so the model's
+ * context does not pay for the indentation; a long one, because only serialising it shows it can be passed on.
+ */
+export function standsForValue(text: string): boolean {
+  return (
+    text.length <= MAX_STANDING_CHARS &&
+    text.charCodeAt(0) === 0x7b &&
+    text.charCodeAt(text.length - 1) === 0x7d &&
+    !text.includes("\n")
+  );
 }
 
 /**
@@ -35,17 +57,20 @@ export function successResult(
 }
 
 /**
- * successResult and its JSON. In the usual case (under the cap) the API's value is serialised once: that text is
- * both the first content item and, as it stands, the structured content.
+ * successResult and its JSON. In the usual case (under the cap) the API's value is serialised once, or not at all
+ * when the API's own text may stand for it (apiText): that text is both the first content item and, as it
+ * stands, the structured content.
  */
 export function serialisedSuccess(
   value: unknown,
   maxChars: number,
   args: Readonly<Record<string, unknown>> = {},
   note?: string,
+  apiText?: string,
 ): SerialisedResult {
   const structured = toStructured(value);
-  const text = JSON.stringify(value);
+  // The caller vouches for apiText (standsForValue, nothing rewritten); only an object can stand as it is.
+  const text = apiText !== undefined && structured === value ? apiText : JSON.stringify(value);
   if (text.length <= maxChars) {
     // The note rides in its own content item, so the first one stays exactly the API's JSON.
     const more = moreResultsHint(structured, args);
