@@ -35,6 +35,17 @@ export function secretValues(credentials: Credentials | undefined): readonly str
 const PLAIN = /^[A-Za-z0-9_.~-]*$/;
 
 function computeSecretValues(credentials: Credentials): readonly string[] {
+  const { apiKey } = credentials;
+  // The usual caller: one plain ps_ key and nothing else, whose only form is itself.
+  if (
+    apiKey !== undefined &&
+    credentials.apiKeyId === undefined &&
+    credentials.authorization === undefined &&
+    apiKey.length >= MIN_SECRET_LENGTH &&
+    PLAIN.test(apiKey)
+  ) {
+    return [apiKey];
+  }
   const raw: string[] = [];
   if (credentials.apiKey !== undefined) raw.push(credentials.apiKey);
   if (credentials.apiKeyId !== undefined) raw.push(credentials.apiKeyId);

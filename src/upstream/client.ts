@@ -226,8 +226,8 @@ export class UpstreamClient {
         retryAfter = headerValue(response.headers["retry-after"]);
         answer = response.body;
         const read = await readCapped(answer, this.options.maxResponseBytes, remaining);
-        if (!(read instanceof Buffer)) throw read instanceof OverCap ? new TooLarge() : new BodyDeadline();
-        text = read.toString("utf8");
+        if (typeof read !== "string") throw read instanceof OverCap ? new TooLarge() : new BodyDeadline();
+        text = read;
       } catch (error) {
         answer?.destroy(); // a body left unread (too large, too slow, broken) holds its connection until destroyed
         const failure = this.classify(error, attempt);

@@ -188,7 +188,7 @@ export async function readBody(
   req: IncomingMessage,
   limit: number,
   bound: DrainBound = drainBoundFor(limit),
-): Promise<Buffer | Refusal> {
+): Promise<string | Refusal> {
   const tooLarge = (): Refusal =>
     refuse(413, TRANSPORT_ERROR, `Payload Too Large: the limit is ${limit} bytes`, undefined, { connection: "close" });
   const declared = Number(req.headers["content-length"]);
@@ -233,10 +233,10 @@ function discardThenRefuse(
 // 6. Parse -----------------------------------------------------------------------------------------------------
 
 /** One JSON-RPC message; a body that is no JSON gets -32700, a batch -32600 (no id can be known for either). */
-export function parseBody(raw: Buffer): unknown {
+export function parseBody(raw: string): unknown {
   let message: unknown;
   try {
-    message = JSON.parse(raw.toString("utf8"));
+    message = JSON.parse(raw);
   } catch {
     return refuse(400, JSONRPC_PARSE_ERROR, "Parse error: the body is not valid JSON");
   }
