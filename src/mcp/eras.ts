@@ -62,11 +62,13 @@ export interface ProtocolError {
  */
 export function modernMetaProblem(params: Readonly<Record<string, unknown>>): ProtocolError | undefined {
   const meta = isObject(params._meta) ? params._meta : {};
+  const hasVersion = typeof meta[META.protocolVersion] === "string";
+  const hasCapabilities = isObject(meta[META.clientCapabilities]);
+  if (hasVersion && hasCapabilities) return undefined; // every valid request: nothing built
   const missing = [
-    typeof meta[META.protocolVersion] === "string" ? undefined : `"${META.protocolVersion}" (a string)`,
-    isObject(meta[META.clientCapabilities]) ? undefined : `"${META.clientCapabilities}" (an object)`,
+    hasVersion ? undefined : `"${META.protocolVersion}" (a string)`,
+    hasCapabilities ? undefined : `"${META.clientCapabilities}" (an object)`,
   ].filter((m) => m !== undefined);
-  if (missing.length === 0) return undefined;
   return { code: JSONRPC_INVALID_PARAMS, message: `Invalid params: params._meta must carry ${missing.join(" and ")}` };
 }
 

@@ -295,23 +295,11 @@ function checkModernHeaders(
   logger: Logger,
   requestId: string,
 ): Refusal | undefined {
-  /** -32020 naming the header, what it said and what the body says (as the 2.x SDK servers report it). */
-  const mismatch = (header: string, sent: string | undefined, body: unknown, why?: string): Refusal => {
-    const said =
-      sent === undefined
-        ? "is missing"
-        : `'${sent.slice(0, 100)}' does not match the body's '${String(body).slice(0, 100)}'`;
-    const message = `Header mismatch: the ${header} header ${why ?? said}`;
-    const data = {
-      mismatch: { header: sent === undefined ? "(missing)" : sent.slice(0, 100), body: String(body).slice(0, 100) },
-    };
-    return new Refusal(400, errorResponse(request.id, HEADER_MISMATCH, message, data));
-  };
   const versionHeader = one(headers["mcp-protocol-version"]);
   if (versionHeader !== request.version) {
     // Tolerated only as the connector sends it: a version we speak in _meta, a legacy one we speak in the header.
     if (versionHeader === undefined || !(isModernVersion(request.version ?? "") && isLegacyVersion(versionHeader))) {
-      return mismatch("MCP-Protocol-Version", versionHeader, request.version);
+      return headerMismatch(request.id, "MCP-Protocol-Version", versionHeader, request.version);
     }
     logger.debug(
       { requestId, method: request.method, header: versionHeader },
@@ -319,16 +307,30 @@ function checkModernHeaders(
     );
   }
   const methodHeader = one(headers["mcp-method"]);
-  if (methodHeader !== request.method) return mismatch("Mcp-Method", methodHeader, request.method);
+  if (methodHeader !== request.method) return headerMismatch(request.id, "Mcp-Method", methodHeader, request.method);
   const nameSource = NAMED_METHODS[request.method];
   if (nameSource === undefined) return undefined;
   const bodyName = request.params[nameSource];
   const nameHeader = one(headers["mcp-name"]);
-  if (nameHeader === undefined) return mismatch("Mcp-Name", undefined, bodyName);
+  if (nameHeader === undefined) return headerMismatch(request.id, "Mcp-Name", undefined, bodyName);
   const name = decodeHeaderValue(nameHeader);
-  if (name === undefined) return mismatch("Mcp-Name", nameHeader, bodyName, "is not valid =?base64?…?= encoding");
-  if (name !== bodyName) return mismatch("Mcp-Name", name, bodyName);
+  if (name === undefined)
+    return headerMismatch(request.id, "Mcp-Name", nameHeader, bodyName, "is not valid =?base64?…?= encoding");
+  if (name !== bodyName) return headerMismatch(request.id, "Mcp-Name", name, bodyName);
   return undefined;
+}
+
+/** -32020 naming the header, what it said and what the body says (as the 2.x SDK servers report it). */
+function headerMismatch(id: JsonRpcId, header: string, sent: string | undefined, body: unknown, why?: string): Refusal {
+  const said =
+    sent === undefined
+      ? "is missing"
+      : `'${sent.slice(0, 100)}' does not match the body's '${String(body).slice(0, 100)}'`;
+  const message = `Header mismatch: the ${header} header ${why ?? said}`;
+  const data = {
+    mismatch: { header: sent === undefined ? "(missing)" : sent.slice(0, 100), body: String(body).slice(0, 100) },
+  };
+  return new Refusal(400, errorResponse(id, HEADER_MISMATCH, message, data));
 }
 
 /** Methods whose HTTP request names its target in Mcp-Name, and the params field it mirrors. */
