@@ -7,7 +7,16 @@ import { ratioLines } from "./ratios.js";
 import { type BenchOutcome, RESULTS_FILE } from "./results.js";
 import { MODERN_VERSION, SCENARIOS } from "./scenarios.js";
 import { SERVER_BY_ID, SERVERS } from "./servers.js";
-import { CONNECTIONS, DURATION_S, FOREIGN_LIMIT_CORES, ROOT, ROUNDS, SMOKE, STDIO_WARMUP_CALLS } from "./settings.js";
+import {
+  CONNECTIONS,
+  DURATION_S,
+  FOREIGN_LIMIT_CORES,
+  PAIRS,
+  ROOT,
+  ROUNDS,
+  SMOKE,
+  STDIO_WARMUP_CALLS,
+} from "./settings.js";
 
 const SCENARIO_WIDTH = 34;
 const SERVER_WIDTH = 18;
@@ -38,8 +47,10 @@ function printTable(grid: Grid): string {
   return lines.join("\n");
 }
 
+const signedPercent = (fraction: number): string => `${fraction >= 0 ? "+" : ""}${(fraction * 100).toFixed(1)}%`;
+
 export function renderReport(outcome: BenchOutcome): string {
-  const { grid, idleRssMb, foreignAtStart, noise, stdio, context, targets } = outcome;
+  const { grid, paired, instructions, idleRssMb, foreignAtStart, noise, stdio, context, targets } = outcome;
   const { sequential, floorSequential } = stdio;
   const out: string[] = [];
   out.push("");
@@ -69,6 +80,34 @@ export function renderReport(outcome: BenchOutcome): string {
     `noise: other processes used ${foreignAtStart.toFixed(2)} cores before the start, median ${median(allForeign).toFixed(2)} / max ${Math.max(...allForeign).toFixed(2)} cores during kept measurements, of which hypervisor steal median ${median(allStolen).toFixed(2)} / max ${Math.max(...allStolen).toFixed(2)} cores; ${noise.retaken.length} measurement(s) retaken, ${(noise.waitedForQuietMs / 1000).toFixed(0)} s waited for quiet (limit ${FOREIGN_LIMIT_CORES} cores)`,
   );
   out.push("");
+  out.push(
+    `paired bursts at 32 connections (${PAIRS} pairs of 1 s bursts, back to back, order swapped every other pair): median of per-pair req/s ratios, interquartile range`,
+  );
+  const labelWidth = Math.max(0, ...paired.map((p) => p.label.length)) + 2;
+  for (const p of paired) {
+    out.push(
+      `  ${pad(p.label, labelWidth)}${pad(fmt.ratio(p.median), 8, true)}   IQR ${fmt.ratio(p.q1)}-${fmt.ratio(p.q3)}`,
+    );
+  }
+  out.push("");
+  if (instructions.measured) {
+    const { calls, turns } = instructions;
+    out.push(
+      `instructions per call (bench/instructions.sh, ours and (d) each under callgrind with message_get and message_get_2026 in one process; ${calls} calls per turn at 32 connections, the least of ${turns} turns)`,
+    );
+    for (const [who, counts] of [
+      ["(a) ours", instructions.ours],
+      ["(d) floor", instructions.floor],
+    ] as const) {
+      const { legacy, modern, ratio } = counts;
+      out.push(
+        `  ${pad(who, 10)} legacy ${pad(fmt.count(legacy.mainThread), 8, true)}, ${MODERN_VERSION} ${pad(fmt.count(modern.mainThread), 8, true)} on the main thread (${fmt.count(legacy.allThreads)}, ${fmt.count(modern.allThreads)} on all threads): ${MODERN_VERSION} ${signedPercent(modern.mainThread / legacy.mainThread - 1)}, legacy/${MODERN_VERSION} ${ratio.toFixed(3)}x`,
+      );
+    }
+  } else {
+    out.push(`instructions per call: not counted (${instructions.why})`);
+  }
+  out.push("");
   out.push("stdio (node dist/pilot-status-mcp.mjs stdio)");
   out.push(
     `  cold start, spawn -> first tools/list answer: median ${fmt.ms(stdio.coldStartMedianMs)} ms over ${stdio.coldStarts.length} (${stdio.coldStarts.map((v) => fmt.ms(v)).join(", ")}); plain node spawn -> first output: ${fmt.ms(stdio.spawnFloorMedianMs)} ms`,
@@ -91,9 +130,10 @@ export function renderReport(outcome: BenchOutcome): string {
       : "targets (README, Performance)",
   );
   const nameWidth = Math.max(...targets.map((t) => t.name.length)) + 2;
+  const figureWidth = Math.max(28, ...targets.map((t) => t.figure.length + 2));
   for (const t of targets) {
     out.push(
-      `  ${pad(t.name, nameWidth)}${pad(t.figure, 28)}${pad(t.goal, 11)}${SMOKE || t.pass === undefined ? "-" : t.pass ? "pass" : "short"}`,
+      `  ${pad(t.name, nameWidth)}${pad(t.figure, figureWidth)}${pad(t.goal, 11)}${SMOKE || t.pass === undefined ? "-" : t.pass ? "pass" : "short"}`,
     );
   }
   out.push("");

@@ -9,6 +9,8 @@ import type { ContextCost } from "./context.js";
 import type { NoiseBudget } from "./cpu.js";
 import { median } from "./figures.js";
 import { type Grid, keptNoise, peakUnderLoadMb } from "./http-rounds.js";
+import type { InstructionCounts } from "./instructions.js";
+import type { PairedRatio } from "./pairs.js";
 import { ratioLines } from "./ratios.js";
 import { SCENARIOS } from "./scenarios.js";
 import { SERVERS, type ServerId } from "./servers.js";
@@ -16,6 +18,7 @@ import {
   CONNECTIONS,
   DURATION_S,
   FOREIGN_LIMIT_CORES,
+  PAIRS,
   RESULTS_DIR,
   ROOT,
   ROUNDS,
@@ -32,6 +35,8 @@ export const RESULTS_FILE = path.join(RESULTS_DIR, SMOKE ? "smoke.json" : "lates
 
 export interface BenchOutcome {
   readonly grid: Grid;
+  readonly paired: readonly PairedRatio[];
+  readonly instructions: InstructionCounts;
   readonly idleRssMb: Record<ServerId, number>;
   readonly lifetimePeakMb: Record<ServerId, number>;
   readonly foreignAtStart: number;
@@ -60,6 +65,7 @@ export function writeResults(outcome: BenchOutcome): void {
       durationS: DURATION_S,
       rounds: ROUNDS,
       warmupS: WARMUP_S,
+      pairs: PAIRS,
       connections: CONNECTIONS,
       stdioSpawns: STDIO_SPAWNS,
       stdioCalls: STDIO_CALLS,
@@ -91,6 +97,10 @@ export function writeResults(outcome: BenchOutcome): void {
         }),
       ),
     ),
+    /** The paired bursts at 32 connections the call targets are judged on: ratio per pair, median, quartiles. */
+    paired: outcome.paired,
+    /** Instructions per call, ours' legacy and 2026-07-28 message_get in one process (bench/instructions.sh). */
+    instructions: outcome.instructions,
     noise: {
       foreignCoresAtStart: outcome.foreignAtStart,
       /** Hypervisor steal during the kept HTTP measurements: a slow machine no local process explains. */

@@ -20,6 +20,7 @@ const SMOKE_SETTINGS: Readonly<Record<string, number>> = {
   BENCH_WARMUP: 0,
   BENCH_STDIO_SPAWNS: 1,
   BENCH_STDIO_CALLS: 200,
+  BENCH_PAIRS: 1,
 };
 
 function numberSetting(name: string, fallback: number, min: number, max: number): number {
@@ -33,6 +34,8 @@ function numberSetting(name: string, fallback: number, min: number, max: number)
 
 export const DURATION_S = Math.round(numberSetting("BENCH_DURATION", 2, 1, 60)); // autocannon stops on whole seconds
 export const ROUNDS = Math.round(numberSetting("BENCH_ROUNDS", 5, 1, 15));
+/** Pairs of one-second bursts behind each paired ratio the call targets are judged on (pairs.ts). */
+export const PAIRS = Math.round(numberSetting("BENCH_PAIRS", 16, 1, 100));
 export const WARMUP_S = numberSetting("BENCH_WARMUP", 2, 0, 30);
 export const STDIO_SPAWNS = Math.round(numberSetting("BENCH_STDIO_SPAWNS", 5, 1, 50));
 export const STDIO_CALLS = Math.round(numberSetting("BENCH_STDIO_CALLS", 2000, 10, 100_000));
