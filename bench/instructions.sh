@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Instructions one tools/call costs a server, counted by valgrind rather than timed (docs/decisions.md #49): on a
-# shared VM the count repeats to within 0.5% while CPU time per request moves by a third. Not part of npm test
-# or the bench; it needs valgrind (Debian: apt-get install valgrind) and a build (npm run build).
+# shared VM settled counts agree within 1-2% while CPU time per request moves by a third. Not part of npm test;
+# `npm run bench` runs it for ours and the floor when valgrind is installed (Debian: apt-get install valgrind).
+# It needs a build (npm run build). Run one at a time: a server slowed by another beside it counts more.
 #
 # usage: bench/instructions.sh [ours|floor] [scenario ...]   (scenarios: message_get (the default), messages_send,
 #        message_get_2026; CALLS=2000 counted per turn, WARMUP=6000, REPEAT=3)
@@ -53,8 +54,9 @@ export HOST=127.0.0.1
 VALGRIND=(valgrind --tool=callgrind --smc-check=all-non-file --separate-threads=yes --dump-instr=no
   "--callgrind-out-file=$OUT/cg.%p")
 if [ "$WHO" = floor ]; then
-  PORT=$PORT PILOT_STATUS_API_URL=http://127.0.0.1:$UP_PORT "${VALGRIND[@]}" node --import tsx bench/floor-forwarder.ts \
-    2>"$OUT/valgrind.log" &
+  # FLOOR_JS: the floor as the bench runs it, transpiled to plain ESM (npm run bench passes it); else through tsx.
+  if [ -n "${FLOOR_JS:-}" ]; then FLOOR=(node "$FLOOR_JS"); else FLOOR=(node --import tsx bench/floor-forwarder.ts); fi
+  PORT=$PORT PILOT_STATUS_API_URL=http://127.0.0.1:$UP_PORT "${VALGRIND[@]}" "${FLOOR[@]}" 2>"$OUT/valgrind.log" &
 else
   PORT=$PORT LOG_LEVEL=warn PILOT_STATUS_API_URL=http://127.0.0.1:$UP_PORT "${VALGRIND[@]}" node dist/pilot-status-mcp.mjs http \
     2>"$OUT/valgrind.log" &

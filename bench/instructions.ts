@@ -66,6 +66,7 @@ async function countOne(
   calls: number,
   warmup: number,
   turns: number,
+  floorJs: string,
 ): Promise<ServerInstructions> {
   const [upPort, port] = await Promise.all([freePort(), freePort()]);
   const env = {
@@ -75,6 +76,7 @@ async function countOne(
     REPEAT: String(turns),
     UP_PORT: String(upPort),
     PORT: String(port),
+    FLOOR_JS: floorJs,
   };
   const output = await new Promise<string>((resolve, reject) => {
     const child = spawn("bash", [SCRIPT, who, LEGACY, MODERN], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
@@ -94,7 +96,8 @@ async function countOne(
   return { legacy, modern, ratio: legacy.mainThread / modern.mainThread };
 }
 
-export async function countInstructions(): Promise<InstructionCounts> {
+/** `floorJs`: the floor forwarder as the bench transpiled it, so (d) is counted as it was measured. */
+export async function countInstructions(floorJs: string): Promise<InstructionCounts> {
   if (SKIP_MODERN) return { measured: false, why: "BENCH_SKIP_MODERN" };
   if (process.env.BENCH_INSTRUCTIONS === "0") return { measured: false, why: "BENCH_INSTRUCTIONS=0" };
   if (!hasValgrind()) return { measured: false, why: "valgrind is not installed" };
@@ -107,7 +110,7 @@ export async function countInstructions(): Promise<InstructionCounts> {
   );
   // One after the other: a server slowed down by another one beside it reads more requests per event-loop turn
   // than it does alone, and that moves its count by a fifth (ours read 290,468 beside (d), 228,546 alone).
-  const ours = await countOne("ours", calls, warmup, turns);
-  const floor = await countOne("floor", calls, warmup, turns);
+  const ours = await countOne("ours", calls, warmup, turns, floorJs);
+  const floor = await countOne("floor", calls, warmup, turns, floorJs);
   return { measured: true, calls, turns, ours, floor };
 }

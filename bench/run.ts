@@ -93,7 +93,7 @@ async function main(): Promise<number> {
 
   const stdio = await measureStdio(upstreamUrl, files.stdioFloor, noise);
   await stopChild(upstream);
-  const instructions = await countInstructions();
+  const instructions = await countInstructions(files.floor);
 
   const outcome = {
     grid,
