@@ -11,6 +11,8 @@ export interface Child {
   readonly name: string;
   readonly proc: ChildProcess;
   readonly pid: number;
+  /** Leads a process group of its own (a script): killed as a group, so its own children go with it. */
+  readonly group: boolean;
   stderrTail: string;
   exited: boolean;
   stopping: boolean;
@@ -56,8 +58,33 @@ export function startChild(
   environment: (extra: Record<string, string>) => NodeJS.ProcessEnv = childEnv,
 ): Child {
   const proc = spawn(process.execPath, args, { cwd: childCwd, env: environment(env), stdio: ["pipe", stdout, "pipe"] });
+  return track(name, proc, args, false);
+}
+
+/**
+ * A script run to its end (bench/instructions.sh): tracked like the servers, in a process group of its own so
+ * killAllNow takes valgrind and the upstream it started along with it. Its exit is expected; resolves its stdout
+ * when it exits 0.
+ */
+export function runScript(name: string, args: readonly string[], env: NodeJS.ProcessEnv, cwd: string): Promise<string> {
+  const proc = spawn("bash", args, { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const child = track(name, proc, args, true);
+  child.stopping = true;
+  let stdout = "";
+  proc.stdout?.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  return new Promise<string>((resolve, reject) => {
+    proc.on("error", reject);
+    proc.on("close", (code) =>
+      code === 0 ? resolve(stdout) : reject(new Error(`${name} exited ${code}${tailOf(child)}`)),
+    );
+  });
+}
+
+function track(name: string, proc: ChildProcess, args: readonly string[], group: boolean): Child {
   if (proc.pid === undefined) throw new Error(`${name}: could not spawn ${args.join(" ")}`);
-  const child: Child = { name, proc, pid: proc.pid, stderrTail: "", exited: false, stopping: false };
+  const child: Child = { name, proc, pid: proc.pid, group, stderrTail: "", exited: false, stopping: false };
   proc.stderr?.setEncoding("utf8");
   proc.stderr?.on("data", (chunk: string) => {
     child.stderrTail = (child.stderrTail + chunk).slice(-4000);
@@ -95,7 +122,8 @@ export function killAllNow(): void {
   for (const child of children) {
     child.stopping = true;
     try {
-      child.proc.kill("SIGKILL");
+      if (child.group) process.kill(-child.pid, "SIGKILL");
+      else child.proc.kill("SIGKILL");
     } catch {
       // already gone
     }

@@ -8,9 +8,10 @@
  * that ignores every part of it; ours' ratio over (d)'s is what handling that revision adds. Without valgrind the
  * target falls back to the paired req/s ratio, and says so.
  */
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { freePort } from "../test/helpers/loopback.js";
+import { runScript } from "./children.js";
 import { BENCH_DIR, log, ROOT, SKIP_MODERN, SMOKE } from "./settings.js";
 
 export interface CallInstructions {
@@ -78,17 +79,7 @@ async function countOne(
     PORT: String(port),
     FLOOR_JS: floorJs,
   };
-  const output = await new Promise<string>((resolve, reject) => {
-    const child = spawn("bash", [SCRIPT, who, LEGACY, MODERN], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
-    child.on("error", reject);
-    child.on("close", (code) =>
-      code === 0 ? resolve(stdout) : reject(new Error(`bench/instructions.sh ${who} exited ${code}: ${stderr.trim()}`)),
-    );
-  });
+  const output = await runScript(`bench/instructions.sh ${who}`, [SCRIPT, who, LEGACY, MODERN], env, ROOT);
   const legacy = parseCounts(output, who, LEGACY);
   const modern = parseCounts(output, who, MODERN);
   if (legacy === undefined || modern === undefined)

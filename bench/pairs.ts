@@ -23,6 +23,14 @@ interface Side {
   readonly scenario: Scenario;
 }
 
+/** One paired ratio to measure: left req/s over right req/s. */
+interface Plan {
+  readonly key: string;
+  readonly label: string;
+  readonly left: Side;
+  readonly right: Side;
+}
+
 export interface PairedRatio {
   /** As the targets and the results JSON name it, e.g. `message_get: ours/d`. */
   readonly key: string;
@@ -34,11 +42,9 @@ export interface PairedRatio {
   readonly q3: number;
 }
 
-const scenario = (key: string): Scenario | undefined => SCENARIOS.find((s) => s.key === key);
-
 /** The ratios the call targets need: ours against (d) and (b) on each legacy call, and ours' 2026-07-28 variant. */
-function plannedPairs(): { key: string; label: string; left: Side; right: Side }[] {
-  const plans: { key: string; label: string; left: Side; right: Side }[] = [];
+function plannedPairs(): Plan[] {
+  const plans: Plan[] = [];
   for (const call of SCENARIOS.filter((s) => s.isCall && !s.modern)) {
     for (const other of ["d", "b"] as const) {
       plans.push({
@@ -50,7 +56,7 @@ function plannedPairs(): { key: string; label: string; left: Side; right: Side }
     }
   }
   const modern = SKIP_MODERN ? undefined : SCENARIOS.find((s) => s.modern && s.variantOf !== undefined);
-  const legacy = modern === undefined ? undefined : scenario(modern.variantOf!);
+  const legacy = modern === undefined ? undefined : SCENARIOS.find((s) => s.key === modern.variantOf);
   if (modern !== undefined && legacy !== undefined) {
     plans.push({
       key: variantKey(legacy.key),

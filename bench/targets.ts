@@ -37,11 +37,13 @@ export function judgeTargets(
   context: ContextCost,
 ): Target[] {
   const cell = (scenario: string, connections: number, id: ServerId): Cell => grid[`${scenario}@${connections}`]![id]!;
-  const pairedFigure = (key: string): string | undefined => {
+  /** The paired ratio behind a target, when it was measured: its median and how the figure is written. */
+  const pairedOf = (key: string): { median: number; figure: string } | undefined => {
     const p = paired.find((r) => r.key === key);
-    return p === undefined ? undefined : `${fmt.ratio(p.median)} (IQR ${fmt.ratio(p.q1)}-${fmt.ratio(p.q3)})`;
+    return p === undefined
+      ? undefined
+      : { median: p.median, figure: `${fmt.ratio(p.median)} (IQR ${fmt.ratio(p.q1)}-${fmt.ratio(p.q3)})` };
   };
-  const pairedMedian = (key: string): number | undefined => paired.find((r) => r.key === key)?.median;
   const targets: Target[] = [];
   for (const scenario of SCENARIOS.filter((s) => s.isCall && !s.modern)) {
     const row = grid[`${scenario.key}@32`]!;
@@ -50,11 +52,11 @@ export function judgeTargets(
       ["b", 2],
       ["c", 20],
     ] as const) {
-      const key = pairKey(scenario.key, other);
-      const r = pairedMedian(key) ?? ratios(row.a!, row[other]!).rps;
+      const p = pairedOf(pairKey(scenario.key, other));
+      const r = p?.median ?? ratios(row.a!, row[other]!).rps;
       targets.push({
         name: `HTTP ${scenario.label} req/s @32, ours/(${other})`,
-        figure: pairedFigure(key) ?? fmt.ratio(r),
+        figure: p?.figure ?? fmt.ratio(r),
         goal: `>= ${goal}x`,
         pass: r >= goal,
       });
@@ -63,9 +65,8 @@ export function judgeTargets(
   {
     const name = `HTTP tools/call message_get req/s @32, ours ${MODERN_VERSION}/legacy`;
     const modern = grid["message_get_2026@32"];
-    const key = variantKey("message_get");
-    const rps =
-      modern === undefined ? Number.NaN : (pairedMedian(key) ?? ratios(modern.a!, cell("message_get", 32, "a")).rps);
+    const p = pairedOf(variantKey("message_get"));
+    const rps = modern === undefined ? Number.NaN : (p?.median ?? ratios(modern.a!, cell("message_get", 32, "a")).rps);
     const r = instructions.measured ? instructions.ours.ratio : rps;
     targets.push({
       name,
@@ -74,7 +75,7 @@ export function judgeTargets(
           ? "skipped (BENCH_SKIP_MODERN)"
           : instructions.measured
             ? `${r.toFixed(3)}x in instructions (req/s: ${fmt.ratio(rps)})`
-            : `${pairedFigure(key) ?? fmt.ratio(r)} (req/s: ${instructions.why})`,
+            : `${p?.figure ?? fmt.ratio(r)} (req/s: ${instructions.why})`,
       goal: ">= 0.95x",
       pass: modern === undefined ? undefined : r >= 0.95,
     });
